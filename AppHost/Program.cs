@@ -1,0 +1,30 @@
+using Modal.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Backing servers as local processes (scripts/infra/run-*.sh): no container runtime needed.
+var infrastructure = builder.AddLocalInfrastructure();
+var rabbitmq = infrastructure.RabbitMq;
+var redis = infrastructure.Redis;
+var postgres = infrastructure.Postgres;
+var s3 = infrastructure.S3;
+
+var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
+    .WithStore(redis).WithStore(s3);
+
+var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
+    .WithDatabase(postgres, "secretsdb", "modal_secrets");
+
+var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
+    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
+
+var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner")
+    .WithStore(rabbitmq)
+    .WithReference(storage).WithReference(secrets);
+
+var api = builder.AddPlatformService<Projects.Modal_Api>("api")
+    .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
+    .WithReference(storage).WithReference(secrets)
+    .WithAnnouncedUrl("Modal API");
+
+builder.Build().Run();

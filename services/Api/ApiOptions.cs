@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Modal.Api;
+
+/// <summary>Settings of the Api service (section <c>Api</c>).</summary>
+public sealed class ApiOptions
+{
+    public const string SectionName = "Api";
+
+    /// <summary>Name of the workspace created on a fresh install.</summary>
+    [Required, RegularExpression(WorkspaceNameRules.Pattern, ErrorMessage = WorkspaceNameRules.Description)]
+    public string DefaultWorkspace { get; set; } = "main";
+}
+
+/// <summary>What a workspace name may be: lowercase letters, digits and dashes, as Modal's workspace slugs.</summary>
+public static class WorkspaceNameRules
+{
+    public const string Pattern = "^[a-z0-9][a-z0-9-]{0,62}$";
+    public const string Description = "A workspace name is 1-63 lowercase letters, digits or dashes, starting with a letter or digit.";
+}

@@ -1,0 +1,17 @@
+using Modal.Api.Endpoints;
+using Modal.Api.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApiServices();
+
+var app = builder.Build();
+
+await app.MigrateApiDatabaseAsync();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapWorkspaceEndpoints();
+
+await app.RunAsync();

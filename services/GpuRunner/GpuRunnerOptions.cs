@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Modal.GpuRunner;
+
+/// <summary>Settings of one runner node (section <c>GpuRunner</c>).</summary>
+public sealed class GpuRunnerOptions
+{
+    public const string SectionName = "GpuRunner";
+
+    /// <summary>Stable id of this node; defaults to the host name, which is unique per machine.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$",
+        ErrorMessage = "GpuRunner:RunnerId must be 1-128 letters, digits, dots, dashes or underscores.")]
+    public string RunnerId { get; set; } = Environment.MachineName;
+
+    /// <summary>How often the runner reports its capacity to the Scheduler.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "GpuRunner:HeartbeatInterval must be between 100 ms and 5 minutes.")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// GPUs to pretend this node has, by type ("T4", "H100", ...), for machines without GPUs (development, CI,
+    /// placement tests). They are reported as simulated everywhere they are shown.
+    /// </summary>
+    public List<string> SimulatedGpus { get; set; } = [];
+
+    /// <summary>CPU cores offered to containers; defaults to every core of the machine.</summary>
+    [Range(0.1, 4096, ErrorMessage = "GpuRunner:CpuCores must be between 0.1 and 4096.")]
+    public double CpuCores { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Memory offered to containers in MiB; defaults to the memory the runtime sees.</summary>
+    [Range(64, long.MaxValue, ErrorMessage = "GpuRunner:MemoryMiB must be at least 64.")]
+    public long MemoryMiB { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
+}

@@ -1,0 +1,30 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Modal.Scheduler.Consumers;
+using Modal.Scheduler.Infrastructure;
+
+namespace Modal.Scheduler.Hosting;
+
+public static class SchedulerHostingExtensions
+{
+    public static WebApplicationBuilder AddSchedulerServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SchedulerOptions>()
+            .BindConfiguration(SchedulerOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.AddNpgsqlDbContext<SchedulerDbContext>(SchedulerDbContext.ConnectionName);
+        builder.AddModalMessageBus(bus => bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>());
+
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    public static async Task MigrateSchedulerDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<SchedulerDbContext>().Database.MigrateAsync(cancellationToken);
+    }
+}

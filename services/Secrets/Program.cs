@@ -1,0 +1,17 @@
+using Modal.Secrets.Endpoints;
+using Modal.Secrets.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddSecretsServices();
+
+var app = builder.Build();
+
+await app.MigrateSecretsDatabaseAsync();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+app.MapSecretEndpoints();
+
+await app.RunAsync();

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+using Minio;
+using Minio.DataModel.Args;
+using Modal.Storage.Infrastructure;
+
+namespace Modal.Storage.Hosting;
+
+public static class StorageHostingExtensions
+{
+    /// <summary>Name of the connection string that points at Redis (Dict and Queue).</summary>
+    public const string RedisConnectionName = "redis";
+
+    public static WebApplicationBuilder AddStorageServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.AddRedisClient(RedisConnectionName);
+
+        var s3 = S3ConnectionSettings.Parse(builder.Configuration.GetRequiredConnectionString(S3ConnectionSettings.ConnectionName));
+        builder.Services.AddSingleton<IMinioClient>(_ => new MinioClient()
+            .WithEndpoint(s3.Endpoint.Host, s3.Endpoint.Port)
+            .WithSSL(s3.Endpoint.Scheme == Uri.UriSchemeHttps)
+            .WithCredentials(s3.AccessKey, s3.SecretKey)
+            .WithRegion(s3.Region)
+            .Build());
+        builder.Services.AddHealthChecks().AddCheck<S3BucketsHealthCheck>("s3", tags: ["ready"]);
+
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    /// <summary>Creates the service's buckets when they are missing; existing buckets and their objects are left alone.</summary>
+    public static async Task EnsureStorageBucketsAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        var s3 = app.Services.GetRequiredService<IMinioClient>();
+        foreach (var bucket in app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.AllBuckets)
+        {
+            if (!await s3.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket), cancellationToken))
+            {
+                await s3.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket), cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Modal.Storage.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddStorageServices();
+
+var app = builder.Build();
+
+await app.EnsureStorageBucketsAsync();
+
+app.MapDefaultEndpoints();
+app.MapOpenApi();
+
+await app.RunAsync();

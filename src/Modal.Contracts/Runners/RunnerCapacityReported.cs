@@ -1,0 +1,45 @@
+namespace Modal.Contracts.Runners;
+
+/// <summary>
+/// A GpuRunner's periodic heartbeat: what it has and what is free. The Scheduler places containers
+/// from these reports and treats a runner that stops reporting as gone.
+/// </summary>
+public sealed record RunnerCapacityReported
+{
+    /// <summary>Stable id of the runner node (configured, or generated at start).</summary>
+    public required string RunnerId { get; init; }
+
+    /// <summary>Every GPU the runner has, free or not.</summary>
+    public required IReadOnlyList<RunnerGpu> Gpus { get; init; }
+
+    /// <summary>CPU cores the runner offers to containers.</summary>
+    public required double CpuCores { get; init; }
+
+    /// <summary>Memory the runner offers to containers, in MiB.</summary>
+    public required long MemoryMiB { get; init; }
+
+    /// <summary>When the runner took this reading.</summary>
+    public required DateTimeOffset ReportedAt { get; init; }
+}
+
+/// <summary>One GPU as a runner sees it.</summary>
+public sealed record RunnerGpu
+{
+    /// <summary>Device index as <c>CUDA_VISIBLE_DEVICES</c> names it.</summary>
+    public required int Index { get; init; }
+
+    /// <summary>Platform GPU type ("T4", "A100-80GB", "H100", ...).</summary>
+    public required string Type { get; init; }
+
+    /// <summary>Device UUID from the driver (or a generated one for a simulated GPU).</summary>
+    public required string Uuid { get; init; }
+
+    /// <summary>Device memory in MiB.</summary>
+    public required long MemoryMiB { get; init; }
+
+    /// <summary>True when the GPU is declared in configuration rather than discovered on the host.</summary>
+    public required bool Simulated { get; init; }
+
+    /// <summary>Whether a container holds this GPU now.</summary>
+    public required bool Allocated { get; init; }
+}
