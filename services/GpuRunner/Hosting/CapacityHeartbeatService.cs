@@ -7,7 +7,8 @@ namespace Modal.GpuRunner.Hosting;
 
 /// <summary>Publishes <see cref="RunnerCapacityReported"/> every heartbeat interval for as long as the node runs.</summary>
 public sealed partial class CapacityHeartbeatService(
-    IBus bus, GpuInventory inventory, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<CapacityHeartbeatService> logger)
+    IBus bus, GpuInventory inventory, HeartbeatStatus status, IOptions<GpuRunnerOptions> options, TimeProvider clock,
+    ILogger<CapacityHeartbeatService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,6 +17,10 @@ public sealed partial class CapacityHeartbeatService(
         using var timer = new PeriodicTimer(settings.HeartbeatInterval, clock);
         do
         {
+            // While the broker is down a publish waits for the reconnect; a beat that misses its slot is dropped,
+            // the next one carries fresher capacity anyway.
+            using var beat = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            beat.CancelAfter(settings.HeartbeatInterval);
             try
             {
                 await bus.Publish(new RunnerCapacityReported
@@ -25,11 +30,11 @@ public sealed partial class CapacityHeartbeatService(
                     CpuCores = settings.CpuCores,
                     MemoryMiB = settings.MemoryMiB,
                     ReportedAt = clock.GetUtcNow(),
-                }, stoppingToken);
+                }, beat.Token);
+                status.Succeeded(clock.GetUtcNow());
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                // The broker may be down; the next beat tries again and the health check reports the outage.
                 LogHeartbeatFailed(logger, e);
             }
         }

@@ -14,7 +14,9 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<GpuInventory>();
 
         builder.AddModalMessageBus();
+        builder.Services.AddSingleton<HeartbeatStatus>();
         builder.Services.AddHostedService<CapacityHeartbeatService>();
+        builder.Services.AddHealthChecks().AddCheck<HeartbeatHealthCheck>("heartbeat");
         return builder;
     }
 }

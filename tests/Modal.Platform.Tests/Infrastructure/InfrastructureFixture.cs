@@ -35,7 +35,16 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await RunInfraScriptAsync("start");
+        try
+        {
+            await RunInfraScriptAsync("start");
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose start failed: stop whatever did start.
+            await RunInfraScriptAsync("stop");
+            throw;
+        }
 
         // Every service under test reads its stores from these, exactly as under Aspire.
         Environment.SetEnvironmentVariable("ConnectionStrings__rabbitmq", RabbitMqConnectionString);

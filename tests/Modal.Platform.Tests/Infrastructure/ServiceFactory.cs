@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Modal.Platform.Tests.Infrastructure;
 
@@ -10,14 +11,17 @@ namespace Modal.Platform.Tests.Infrastructure;
 public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value)[] settings) : WebApplicationFactory<TEntryPoint>
     where TEntryPoint : class
 {
-    /// <summary>The service with its default configuration (xunit creates class fixtures through this).</summary>
-    public ServiceFactory() : this([])
-    {
-    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outage tests make the services log every reconnect attempt with a stack trace; only errors are
+        // worth a reader's time in test output (the assertions carry the health reports).
+        builder.ConfigureLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Error)
+            .AddFilter("MassTransit", LogLevel.Critical)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical)
+            .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical));
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

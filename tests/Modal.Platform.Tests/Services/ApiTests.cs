@@ -7,14 +7,13 @@ using Modal.Platform.Tests.Infrastructure;
 namespace Modal.Platform.Tests.Services;
 
 [Collection(InfrastructureTestGroup.Name)]
-public sealed class ApiTests(ServiceFactory<ApiOptions> api) : IClassFixture<ServiceFactory<ApiOptions>>
+public sealed class ApiTests
 {
-    private readonly ServiceFactory<ApiOptions> _api = api;
-
     [Fact]
     public async Task Health_AllStoresRunning_ReportsPostgresRedisAndBusHealthy()
     {
-        var client = _api.CreateClient();
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = api.CreateClient();
 
         var health = await Eventually.ReturnsAsync(() => HealthReport.ReadAsync(client),
             report => report.Status == "Healthy", "the Api reports healthy");
@@ -28,7 +27,8 @@ public sealed class ApiTests(ServiceFactory<ApiOptions> api) : IClassFixture<Ser
     [Fact]
     public async Task ListWorkspaces_MigratedDatabase_ContainsDefaultWorkspace()
     {
-        var client = _api.CreateClient();
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = api.CreateClient();
 
         var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(new Uri("/v1/workspaces", UriKind.Relative));
 
@@ -39,7 +39,8 @@ public sealed class ApiTests(ServiceFactory<ApiOptions> api) : IClassFixture<Ser
     [Fact]
     public async Task GetWorkspace_UnknownName_ReturnsProblemDetails404()
     {
-        var client = _api.CreateClient();
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = api.CreateClient();
 
         using var response = await client.GetAsync(new Uri("/v1/workspaces/no-such-workspace", UriKind.Relative));
 
@@ -51,8 +52,9 @@ public sealed class ApiTests(ServiceFactory<ApiOptions> api) : IClassFixture<Ser
     [Fact]
     public async Task Start_TwiceOnSameDatabase_KeepsOneDefaultWorkspace()
     {
+        await using var first = new ServiceFactory<ApiOptions>();
         await using var second = new ServiceFactory<ApiOptions>();
-        _ = _api.CreateClient();
+        _ = first.CreateClient();
         var client = second.CreateClient();
 
         var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(new Uri("/v1/workspaces", UriKind.Relative));

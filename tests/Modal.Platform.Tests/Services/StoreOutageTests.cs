@@ -1,6 +1,7 @@
 using System.Net;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
+using Modal.Scheduler;
 using Modal.Secrets;
 using Modal.Storage;
 
@@ -19,9 +20,15 @@ public sealed class StoreOutageTests(InfrastructureFixture infrastructure)
         AssertOutageAndRecoveryAsync(new ServiceFactory<SecretsOptions>(), "postgres", "DbContext");
 
     [Fact]
-    public Task GpuRunner_RabbitMqStopped_UnhealthyThenRecovers() =>
+    public Task Scheduler_RabbitMqStopped_UnhealthyThenRecovers() =>
+        AssertOutageAndRecoveryAsync(new ServiceFactory<SchedulerOptions>(), "rabbitmq", "masstransit");
+
+    [Fact]
+    public Task GpuRunner_RabbitMqStopped_HeartbeatUnhealthyThenRecovers() =>
         AssertOutageAndRecoveryAsync(
-            new ServiceFactory<GpuRunnerOptions>(("GpuRunner:RunnerId", $"outage-{Guid.NewGuid():N}")), "rabbitmq", "masstransit");
+            new ServiceFactory<GpuRunnerOptions>(
+                ("GpuRunner:RunnerId", $"outage-{Guid.NewGuid():N}"), ("GpuRunner:HeartbeatInterval", "00:00:00.500")),
+            "rabbitmq", "heartbeat");
 
     private async Task AssertOutageAndRecoveryAsync<T>(ServiceFactory<T> service, string server, string check) where T : class
     {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, as README and CI run it: installs missing infrastructure packages, builds the
+# solution once, then runs each test project in turn (the service tests start and stop their own
+# RabbitMQ, Redis, PostgreSQL and S3 through scripts/infra.sh; the end-to-end test starts the AppHost).
+# Test projects run one after another: on a 2-core machine two sets of servers at once only slow both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/require-dotnet.sh
+scripts/install-infra.sh
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results_dir="${MODAL_TEST_RESULTS:-$PWD/TestResults}"
+rm -rf "$results_dir"
+
+dotnet build Modal.Platform.sln -c Release
+
+status=0
+for project in tests/Modal.Platform.Tests tests/Modal.EndToEnd.Tests; do
+  echo "== $project"
+  dotnet test "$project" -c Release --no-build --results-directory "$results_dir" \
+    --logger "trx;LogFilePrefix=$(basename "$project")" --logger "console;verbosity=normal" || status=$?
+done
+
+# One closing line over every project, from the TRX counters.
+passed=0 failed=0 skipped=0
+for trx in "$results_dir"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(count passed)))
+  failed=$((failed + $(count failed)))
+  skipped=$((skipped + $(count notExecuted)))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "No test ran." >&2
+  status=1
+fi
+exit "$status"

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Modal.EndToEnd.Tests;
+
+/// <summary>The whole platform as the README's first command starts it: AppHost, four servers, five services.</summary>
+public sealed class AppHostTests
+{
+    private static readonly string[] InfrastructureResources = ["rabbitmq", "redis", "postgres", "s3"];
+    private static readonly string[] ServiceResources = ["api", "scheduler", "gpu-runner", "storage", "secrets"];
+
+    [Fact]
+    public async Task Start_FreshMachine_EveryResourceBecomesHealthyAndApiServesRequests()
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"modal-e2e-{Guid.NewGuid():N}");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Modal_AppHost>(
+        [
+            // Ports and data of its own, so neither a running platform nor the service tests' servers are touched.
+            $"--Infrastructure:DataDirectory={dataDirectory}",
+            "--Infrastructure:RabbitMqPort=5882", "--Infrastructure:RabbitMqManagementPort=15882",
+            "--Infrastructure:RabbitMqDistributionPort=25882", "--Infrastructure:EpmdPort=4579",
+            "--Infrastructure:RedisPort=6589", "--Infrastructure:PostgresPort=5642", "--Infrastructure:S3Port=8289",
+            // No container runtime here: don't wait 30 s for one (notes/infrastructure.md).
+            "--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
+        ], timeout.Token);
+
+        try
+        {
+            await using var app = await appHost.BuildAsync(timeout.Token);
+            await app.StartAsync(timeout.Token);
+
+            foreach (var resource in InfrastructureResources.Concat(ServiceResources))
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            }
+
+            using var api = app.CreateHttpClient("api", "http");
+            using var response = await api.GetAsync(new Uri("/v1/workspaces", UriKind.Relative), timeout.Token);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var workspaces = await response.Content.ReadFromJsonAsync<List<WorkspaceName>>(timeout.Token);
+            Assert.Contains(workspaces!, w => w.Name == "main");
+
+            foreach (var resource in InfrastructureResources.Concat(ServiceResources))
+            {
+                Assert.True(app.ResourceNotifications.TryGetCurrentState(resource, out var state), $"no state for {resource}");
+                Assert.Equal(HealthStatus.Healthy, state!.Snapshot.HealthStatus);
+            }
+
+            await app.StopAsync(timeout.Token);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A server may still be releasing a file; the folder is under /tmp.
+            }
+        }
+    }
+
+    private sealed record WorkspaceName(string Name);
+}
