@@ -28,16 +28,14 @@ public static class ApiHostingExtensions
     }
 
     /// <summary>Applies pending migrations and makes sure the default workspace exists.</summary>
-    public static async Task MigrateApiDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    public static Task MigrateApiDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ApiDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
-
-        var defaultWorkspace = scope.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value.DefaultWorkspace;
+        var defaultWorkspace = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.DefaultWorkspace;
         // Two Api replicas may start at once: insert-if-absent in one statement instead of check-then-insert.
-        await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO workspaces (id, name, created_at) VALUES ({Guid.CreateVersion7()}, {defaultWorkspace}, {DateTimeOffset.UtcNow}) ON CONFLICT (name) DO NOTHING",
+        return app.Services.MigrateDatabaseAsync<ApiDbContext>(
+            (db, token) => db.Database.ExecuteSqlAsync(
+                $"INSERT INTO workspaces (id, name, created_at) VALUES ({Guid.CreateVersion7()}, {defaultWorkspace}, {DateTimeOffset.UtcNow}) ON CONFLICT (name) DO NOTHING",
+                token),
             cancellationToken);
     }
 }

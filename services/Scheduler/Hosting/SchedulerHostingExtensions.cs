@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Modal.Scheduler.Consumers;
 using Modal.Scheduler.Infrastructure;
 
@@ -22,9 +21,6 @@ public static class SchedulerHostingExtensions
         return builder;
     }
 
-    public static async Task MigrateSchedulerDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<SchedulerDbContext>().Database.MigrateAsync(cancellationToken);
-    }
+    public static Task MigrateSchedulerDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default) =>
+        app.Services.MigrateDatabaseAsync<SchedulerDbContext>(cancellationToken: cancellationToken);
 }

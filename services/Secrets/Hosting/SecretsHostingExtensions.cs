@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Modal.Secrets.Infrastructure;
 
 namespace Modal.Secrets.Hosting;
@@ -17,9 +16,6 @@ public static class SecretsHostingExtensions
         return builder;
     }
 
-    public static async Task MigrateSecretsDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<SecretsDbContext>().Database.MigrateAsync(cancellationToken);
-    }
+    public static Task MigrateSecretsDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default) =>
+        app.Services.MigrateDatabaseAsync<SecretsDbContext>(cancellationToken: cancellationToken);
 }
