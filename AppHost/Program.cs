@@ -25,6 +25,7 @@ var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
+    .WithFirstTokenFile(Path.Combine(infrastructure.DataDirectory, "first-token.env"))
     .WithAnnouncedUrl("Modal API");
 
 builder.Build().Run();

@@ -6,6 +6,7 @@ namespace Modal.AppHost.Infrastructure;
 
 /// <summary>The four backing servers, each a health-checked local process.</summary>
 internal sealed record LocalInfrastructure(
+    string DataDirectory,
     IResourceBuilder<LocalServerResource> RabbitMq,
     IResourceBuilder<LocalServerResource> Redis,
     IResourceBuilder<LocalServerResource> Postgres,
@@ -45,7 +46,7 @@ internal static class LocalInfrastructureExtensions
             .WithInfrastructureHealthCheck(builder, "s3-list-buckets",
                 InfrastructureHealthChecks.S3(settings.S3Port, settings.S3AccessKey, settings.S3SecretKey));
 
-        return new LocalInfrastructure(rabbitmq, redis, postgres, s3);
+        return new LocalInfrastructure(dataRoot, rabbitmq, redis, postgres, s3);
     }
 
     /// <summary>

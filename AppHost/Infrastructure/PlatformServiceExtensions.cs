@@ -47,6 +47,20 @@ internal static class PlatformServiceExtensions
                 ReferenceExpression.Create($"{postgres.Resource.ConnectionStringExpression};Database={databaseName}"))
             .WaitFor(postgres);
 
+    /// <summary>
+    /// Where the Api writes the first workspace token of a fresh install (owner-readable only); the path is printed
+    /// once the Api is ready, the secret itself only by the Api, once.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithFirstTokenFile(this IResourceBuilder<ProjectResource> api, string path)
+    {
+        api.OnResourceReady((_, _, _) =>
+        {
+            Console.WriteLine($"Workspace token of this install: {path} (source it: set -a; . {path}; set +a)");
+            return Task.CompletedTask;
+        });
+        return api.WithEnvironment("Api__FirstTokenFile", path);
+    }
+
     /// <summary>Prints the service's URL on the console once it is healthy, beside the dashboard's.</summary>
     public static IResourceBuilder<ProjectResource> WithAnnouncedUrl(this IResourceBuilder<ProjectResource> service, string title)
     {

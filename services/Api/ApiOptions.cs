@@ -10,6 +10,12 @@ public sealed class ApiOptions
     /// <summary>Name of the workspace created on a fresh install.</summary>
     [Required, RegularExpression(WorkspaceNameRules.Pattern, ErrorMessage = WorkspaceNameRules.Description)]
     public string DefaultWorkspace { get; set; } = "main";
+
+    /// <summary>
+    /// Where to write the first token of a fresh install (as <c>MODAL_TOKEN_ID=…</c> / <c>MODAL_TOKEN_SECRET=…</c> lines,
+    /// readable by the owner only) besides printing it once. Empty: print only.
+    /// </summary>
+    public string? FirstTokenFile { get; set; }
 }
 
 /// <summary>What a workspace name may be: lowercase letters, digits and dashes, as Modal's workspace slugs.</summary>

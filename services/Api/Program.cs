@@ -12,6 +12,8 @@ await app.MigrateApiDatabaseAsync();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
-app.MapWorkspaceEndpoints();
+app.MapApiV1()
+    .MapWorkspaceEndpoints()
+    .MapTokenEndpoints();
 
 await app.RunAsync();

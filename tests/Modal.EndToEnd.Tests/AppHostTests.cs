@@ -40,6 +40,7 @@ public sealed class AppHostTests
             }
 
             using var api = app.CreateHttpClient("api", "http");
+            api.DefaultRequestHeaders.Authorization = new("Bearer", ReadFirstToken(Path.Combine(dataDirectory, "first-token.env")));
             using var response = await api.GetAsync(new Uri("/v1/workspaces", UriKind.Relative), timeout.Token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var workspaces = await response.Content.ReadFromJsonAsync<List<WorkspaceName>>(timeout.Token);
@@ -67,4 +68,11 @@ public sealed class AppHostTests
     }
 
     private sealed record WorkspaceName(string Name);
+
+    /// <summary>The token the Api wrote on its first start, as <c>id:secret</c>.</summary>
+    private static string ReadFirstToken(string path)
+    {
+        var values = File.ReadAllLines(path).Select(line => line.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        return $"{values["MODAL_TOKEN_ID"]}:{values["MODAL_TOKEN_SECRET"]}";
+    }
 }

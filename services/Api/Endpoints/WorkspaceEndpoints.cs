@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Modal.Api.Authentication;
 using Modal.Api.Infrastructure;
 
 namespace Modal.Api.Endpoints;
@@ -9,33 +11,38 @@ public sealed record WorkspaceResponse(Guid Id, string Name, DateTimeOffset Crea
 
 public static class WorkspaceEndpoints
 {
-    public static IEndpointRouteBuilder MapWorkspaceEndpoints(this IEndpointRouteBuilder routes)
+    public static RouteGroupBuilder MapWorkspaceEndpoints(this RouteGroupBuilder v1)
     {
-        var workspaces = routes.MapGroup("/v1/workspaces").WithTags("Workspaces");
+        var workspaces = v1.MapGroup("/workspaces").WithTags("Workspaces");
         workspaces.MapGet("/", ListWorkspacesAsync).WithName("ListWorkspaces");
         workspaces.MapGet("/{name}", GetWorkspaceAsync).WithName("GetWorkspace");
-        return routes;
+        return v1;
     }
 
-    public static async Task<Ok<List<WorkspaceResponse>>> ListWorkspacesAsync(ApiDbContext db, CancellationToken cancellationToken)
+    /// <summary>The workspaces the caller's token can see: its own.</summary>
+    public static async Task<Ok<List<WorkspaceResponse>>> ListWorkspacesAsync(
+        ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
-        var all = await db.Workspaces.AsNoTracking()
-            .OrderBy(w => w.Name)
+        var workspaceId = caller.WorkspaceId();
+        var visible = await db.Workspaces.AsNoTracking()
+            .Where(w => w.Id == workspaceId)
             .Select(w => new WorkspaceResponse(w.Id, w.Name, w.CreatedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(all);
+        return TypedResults.Ok(visible);
     }
 
     public static async Task<Results<Ok<WorkspaceResponse>, ProblemHttpResult>> GetWorkspaceAsync(
-        string name, ApiDbContext db, CancellationToken cancellationToken)
+        string name, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
+        var workspaceId = caller.WorkspaceId();
+        // Another workspace's name answers exactly like a missing one, so names don't leak across workspaces.
         var workspace = await db.Workspaces.AsNoTracking()
-            .Where(w => w.Name == name)
+            .Where(w => w.Name == name && w.Id == workspaceId)
             .Select(w => new WorkspaceResponse(w.Id, w.Name, w.CreatedAt))
             .SingleOrDefaultAsync(cancellationToken);
         return workspace is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Workspace not found",
-                detail: $"No workspace is named '{name}'. List the workspaces with GET /v1/workspaces.")
+                detail: $"No workspace named '{name}' is visible to this token. List them with GET /v1/workspaces.")
             : TypedResults.Ok(workspace);
     }
 }

@@ -1,6 +1,6 @@
-using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Authentication;
+using Modal.Api.Authentication;
 using Microsoft.Extensions.Options;
-using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 
 namespace Modal.Api.Hosting;
@@ -23,19 +23,26 @@ public static class ApiHostingExtensions
         builder.AddRedisClient(RedisConnectionName);
         builder.AddModalMessageBus();
 
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddMemoryCache();
+        builder.Services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+
         builder.Services.AddOpenApi();
         return builder;
     }
 
-    /// <summary>Applies pending migrations and makes sure the default workspace exists.</summary>
+    /// <summary>Applies pending migrations; on a fresh install also creates the default workspace and its first token.</summary>
     public static Task MigrateApiDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
-        var defaultWorkspace = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.DefaultWorkspace;
-        // Two Api replicas may start at once: insert-if-absent in one statement instead of check-then-insert.
+        var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
+        var clock = app.Services.GetRequiredService<TimeProvider>();
         return app.Services.MigrateDatabaseAsync<ApiDbContext>(
-            (db, token) => db.Database.ExecuteSqlAsync(
-                $"INSERT INTO workspaces (id, name, created_at) VALUES ({Guid.CreateVersion7()}, {defaultWorkspace}, {DateTimeOffset.UtcNow}) ON CONFLICT (name) DO NOTHING",
-                token),
-            cancellationToken);
+            (db, token) => FirstTokenBootstrap.SeedAsync(db, options, clock, token), cancellationToken);
     }
+
+    /// <summary>Every /v1 route requires a workspace token.</summary>
+    public static RouteGroupBuilder MapApiV1(this WebApplication app) =>
+        app.MapGroup("/v1").RequireAuthorization();
 }

@@ -11,6 +11,8 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
 
     public DbSet<Workspace> Workspaces => Set<Workspace>();
 
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Workspace>(workspace =>
@@ -21,6 +23,20 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             workspace.Property(w => w.Name).HasColumnName("name").HasMaxLength(63);
             workspace.Property(w => w.CreatedAt).HasColumnName("created_at");
             workspace.HasIndex(w => w.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<ApiToken>(token =>
+        {
+            token.ToTable("api_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.Id).HasColumnName("id").HasMaxLength(64);
+            token.Property(t => t.WorkspaceId).HasColumnName("workspace_id");
+            token.Property(t => t.Name).HasColumnName("name").HasMaxLength(100);
+            token.Property(t => t.SecretHash).HasColumnName("secret_sha256");
+            token.Property(t => t.CreatedAt).HasColumnName("created_at");
+            token.Property(t => t.RevokedAt).HasColumnName("revoked_at");
+            token.HasOne<Workspace>().WithMany().HasForeignKey(t => t.WorkspaceId);
+            token.HasIndex(t => t.WorkspaceId);
         });
     }
 }

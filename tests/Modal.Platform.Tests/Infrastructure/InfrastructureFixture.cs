@@ -53,6 +53,20 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("ConnectionStrings__apidb", DatabaseConnectionString("modal_api"));
         Environment.SetEnvironmentVariable("ConnectionStrings__schedulerdb", DatabaseConnectionString("modal_scheduler"));
         Environment.SetEnvironmentVariable("ConnectionStrings__secretsdb", DatabaseConnectionString("modal_secrets"));
+        // The first Api start of the run creates the install's first token and writes it here, as under the AppHost.
+        Environment.SetEnvironmentVariable("Api__FirstTokenFile", FirstTokenFile);
+    }
+
+    public string FirstTokenFile => Path.Combine(_stateDirectory, "first-token.env");
+
+    /// <summary>The first token of this run's install, once an Api has started.</summary>
+    public (string Id, string Secret) ReadFirstToken()
+    {
+        var values = File.ReadAllLines(FirstTokenFile)
+            .Select(line => line.Split('=', 2))
+            .Where(pair => pair.Length == 2)
+            .ToDictionary(pair => pair[0], pair => pair[1]);
+        return (values["MODAL_TOKEN_ID"], values["MODAL_TOKEN_SECRET"]);
     }
 
     public async Task DisposeAsync()

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Modal.Api;
 using Modal.Api.Endpoints;
@@ -7,8 +8,11 @@ using Modal.Platform.Tests.Infrastructure;
 namespace Modal.Platform.Tests.Services;
 
 [Collection(InfrastructureTestGroup.Name)]
-public sealed class ApiTests
+public sealed class ApiTests(InfrastructureFixture infrastructure)
 {
+    private static readonly Uri Workspaces = new("/v1/workspaces", UriKind.Relative);
+    private static readonly Uri Tokens = new("/v1/tokens", UriKind.Relative);
+
     [Fact]
     public async Task Health_AllStoresRunning_ReportsPostgresRedisAndBusHealthy()
     {
@@ -25,22 +29,96 @@ public sealed class ApiTests
     }
 
     [Fact]
-    public async Task ListWorkspaces_MigratedDatabase_ContainsDefaultWorkspace()
+    public async Task ListWorkspaces_FirstToken_SeesDefaultWorkspace()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = AuthenticatedClient(api);
+
+        var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(Workspaces);
+
+        var main = Assert.Single(workspaces!);
+        Assert.Equal("main", main.Name);
+    }
+
+    [Fact]
+    public async Task ListWorkspaces_NoToken_Returns401ProblemNamingTheHeaders()
     {
         await using var api = new ServiceFactory<ApiOptions>();
         var client = api.CreateClient();
 
-        var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(new Uri("/v1/workspaces", UriKind.Relative));
+        using var response = await client.GetAsync(Workspaces);
 
-        var main = Assert.Single(workspaces!, w => w.Name == "main");
-        Assert.NotEqual(Guid.Empty, main.Id);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Modal-Token-Id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ListWorkspaces_WrongSecret_Returns401()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = AuthenticatedClient(api);
+        var (id, _) = infrastructure.ReadFirstToken();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:as-0000000000000000");
+
+        using var response = await client.GetAsync(Workspaces);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ModalTokenHeaders_FirstToken_Authenticate()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        _ = api.CreateClient();
+        var (id, secret) = infrastructure.ReadFirstToken();
+        var client = api.CreateClient();
+        client.DefaultRequestHeaders.Add("Modal-Token-Id", id);
+        client.DefaultRequestHeaders.Add("Modal-Token-Secret", secret);
+
+        using var response = await client.GetAsync(Workspaces);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task CreateToken_ThenRevoke_WorksUntilRevokedAndIsNeverListedWithItsSecret()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var admin = AuthenticatedClient(api);
+
+        using var created = await admin.PostAsJsonAsync(Tokens, new CreateTokenRequest("ci"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var token = (await created.Content.ReadFromJsonAsync<CreatedTokenResponse>())!;
+        var ci = api.CreateClient();
+        ci.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{token.Id}:{token.Secret}");
+        Assert.Equal(HttpStatusCode.OK, (await ci.GetAsync(Workspaces)).StatusCode);
+
+        var listing = await admin.GetStringAsync(Tokens);
+        Assert.Contains(token.Id, listing, StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Secret, listing, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync(new Uri($"/v1/tokens/{token.Id}", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ci.GetAsync(Workspaces)).StatusCode);
+    }
+
+    [Fact]
+    public async Task CreateToken_EmptyName_Returns400NamingTheField()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = AuthenticatedClient(api);
+
+        using var response = await client.PostAsJsonAsync(Tokens, new CreateTokenRequest(" "));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("name", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task GetWorkspace_UnknownName_ReturnsProblemDetails404()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = api.CreateClient();
+        var client = AuthenticatedClient(api);
 
         using var response = await client.GetAsync(new Uri("/v1/workspaces/no-such-workspace", UriKind.Relative));
 
@@ -50,15 +128,28 @@ public sealed class ApiTests
     }
 
     [Fact]
-    public async Task Start_TwiceOnSameDatabase_KeepsOneDefaultWorkspace()
+    public async Task Start_TwiceOnSameDatabase_KeepsOneWorkspaceAndOneFirstToken()
     {
         await using var first = new ServiceFactory<ApiOptions>();
-        await using var second = new ServiceFactory<ApiOptions>();
         _ = first.CreateClient();
-        var client = second.CreateClient();
+        var firstToken = infrastructure.ReadFirstToken();
+        await using var second = new ServiceFactory<ApiOptions>();
+        var client = AuthenticatedClient(second);
 
-        var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(new Uri("/v1/workspaces", UriKind.Relative));
+        var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(Workspaces);
+        var tokens = await client.GetFromJsonAsync<List<TokenResponse>>(Tokens);
 
         Assert.Single(workspaces!, w => w.Name == "main");
+        Assert.Single(tokens!, t => t.Name == "first token");
+        Assert.Equal(firstToken, infrastructure.ReadFirstToken());
+    }
+
+    /// <summary>Starts the Api (which creates the install's first token on its first start) and signs in with that token.</summary>
+    private HttpClient AuthenticatedClient(ServiceFactory<ApiOptions> api)
+    {
+        var client = api.CreateClient();
+        var (id, secret) = infrastructure.ReadFirstToken();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        return client;
     }
 }
