@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Modal.Rest;
-using Refit;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -12,14 +11,15 @@ public sealed class WorkspaceListCommand : AsyncCommand<WorkspaceListCommand.Set
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--server <URL>")]
-        [Description("Base URL of the Modal API (default: $MODAL_SERVER_URL, else http://127.0.0.1:5080).")]
+        [Description("Base URL of the Modal API (default: $MODAL_SERVER_URL, else http://127.0.0.1:5080). The token comes from $MODAL_TOKEN_ID and $MODAL_TOKEN_SECRET.")]
         public string? Server { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var server = settings.Server ?? Environment.GetEnvironmentVariable("MODAL_SERVER_URL") ?? "http://127.0.0.1:5080";
-        var workspaces = await RestService.For<IWorkspacesApi>(server).ListAsync(cancellationToken);
+        var server = settings.Server is { Length: > 0 } url ? new Uri(url) : ModalRestClient.ServerFromEnvironment();
+        using var http = ModalRestClient.CreateHttpClient(server, ModalCredentials.FromEnvironment());
+        var workspaces = await ModalRestClient.For<IWorkspacesApi>(http).ListAsync(cancellationToken);
 
         var table = new Table().AddColumns("Name", "Id", "Created");
         foreach (var workspace in workspaces)

@@ -16,7 +16,7 @@ public interface IWorkspacesApi
     [Get("/v1/workspaces")]
     Task<IReadOnlyList<Workspace>> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Gets one workspace by name; a missing one fails with an <see cref="ApiException"/> carrying problem details (404).</summary>
+    /// <summary>Gets one workspace by name; a missing one fails with a <see cref="ValidationApiException"/> whose <c>Content</c> is the problem details (404).</summary>
     /// <param name="name">The workspace's name.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     [Get("/v1/workspaces/{name}")]
