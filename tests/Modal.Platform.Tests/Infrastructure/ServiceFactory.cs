@@ -15,6 +15,7 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        builder.UseSetting("Logging:LogLevel:Default", "Error");
         // Outage tests make the services log every reconnect attempt with a stack trace; only errors are
         // worth a reader's time in test output (the assertions carry the health reports).
         builder.ConfigureLogging(logging => logging

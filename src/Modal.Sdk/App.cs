@@ -1,0 +1,149 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Modal.Rest;
+
+namespace Modal;
+
+/// <summary>
+/// A Modal app: a named set of functions and, optionally, a local entrypoint. The same program is the definition
+/// (<c>--modal-describe</c> prints its manifest), the local entrypoint on a workstation, and, inside a container,
+/// the function server.
+/// </summary>
+public sealed partial class App
+{
+    private readonly Dictionary<string, FunctionDefinition> _functions = new(StringComparer.Ordinal);
+    private Func<CancellationToken, Task>? _localEntrypoint;
+
+    /// <summary>Argument that makes <see cref="RunAsync"/> print the app's manifest as JSON and exit.</summary>
+    public const string DescribeArgument = "--modal-describe";
+
+    /// <summary>Creates an app; the name is 1-64 lowercase letters, digits, '-', '_' or '.'.</summary>
+    /// <param name="name">The app's name, unique within a workspace.</param>
+    /// <exception cref="ArgumentException">The name breaks the rule.</exception>
+    public App(string name)
+    {
+        if (name is null || !NamePattern().IsMatch(name))
+        {
+            throw new ArgumentException($"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'.", nameof(name));
+        }
+        Name = name;
+    }
+
+    /// <summary>The app's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The functions defined so far, in definition order.</summary>
+    public IReadOnlyCollection<FunctionDefinition> Functions => _functions.Values;
+
+    /// <summary>JSON settings used for arguments and results on the wire (web defaults: camelCase properties).</summary>
+    public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Defines a function without parameters.</summary>
+    /// <param name="name">Function name, unique in the app (same rule as app names).</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<TResult> Function<TResult>(string name, Func<TResult> body, FunctionOptions? options = null) =>
+        new(Define(name, body, options));
+
+    /// <summary>Defines an asynchronous function without parameters.</summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<TResult> Function<TResult>(string name, Func<Task<TResult>> body, FunctionOptions? options = null) =>
+        new(Define(name, body, options));
+
+    /// <summary>Defines a function of one parameter.</summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<T1, TResult> Function<T1, TResult>(string name, Func<T1, TResult> body, FunctionOptions? options = null) =>
+        new(Define(name, body, options));
+
+    /// <summary>Defines an asynchronous function of one parameter.</summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<T1, TResult> Function<T1, TResult>(string name, Func<T1, Task<TResult>> body, FunctionOptions? options = null) =>
+        new(Define(name, body, options));
+
+    /// <summary>Defines a function of two parameters.</summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<T1, T2, TResult> Function<T1, T2, TResult>(string name, Func<T1, T2, TResult> body, FunctionOptions? options = null) =>
+        new(Define(name, body, options));
+
+    /// <summary>Defines an asynchronous function of two parameters.</summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<T1, T2, TResult> Function<T1, T2, TResult>(string name, Func<T1, T2, Task<TResult>> body, FunctionOptions? options = null) =>
+        new(Define(name, body, options));
+
+    /// <summary>Sets the code that <c>modal run</c> (or running the program) executes on the workstation.</summary>
+    /// <param name="entrypoint">The local entrypoint.</param>
+    public void LocalEntrypoint(Func<CancellationToken, Task> entrypoint)
+    {
+        ArgumentNullException.ThrowIfNull(entrypoint);
+        _localEntrypoint = entrypoint;
+    }
+
+    /// <summary>Sets the code that <c>modal run</c> (or running the program) executes on the workstation.</summary>
+    /// <param name="entrypoint">The local entrypoint.</param>
+    public void LocalEntrypoint(Func<Task> entrypoint)
+    {
+        ArgumentNullException.ThrowIfNull(entrypoint);
+        _localEntrypoint = _ => entrypoint();
+    }
+
+    /// <summary>The app as the platform registers it: its name and each function's signature and options.</summary>
+    public AppManifest Describe() => new(Name, _functions.Values.Select(FunctionManifest.From).ToList());
+
+    /// <summary>
+    /// The program's main: with <c>--modal-describe</c> prints the manifest as JSON; otherwise runs the local
+    /// entrypoint. Returns the process exit code.
+    /// </summary>
+    /// <param name="args">The program's command-line arguments.</param>
+    /// <param name="cancellationToken">Stops the entrypoint.</param>
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Contains(DescribeArgument))
+        {
+            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(Describe(), SerializerOptions)).ConfigureAwait(false);
+            return 0;
+        }
+
+        if (_localEntrypoint is null)
+        {
+            await Console.Error.WriteLineAsync(
+                $"App '{Name}' has no local entrypoint: define one with app.LocalEntrypoint(...), or deploy it with `modal deploy`.")
+                .ConfigureAwait(false);
+            return 2;
+        }
+        await _localEntrypoint(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    private FunctionDefinition Define(string name, Delegate body, FunctionOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (name is null || !NamePattern().IsMatch(name))
+        {
+            throw new ArgumentException($"Function name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'.", nameof(name));
+        }
+        if (_functions.ContainsKey(name))
+        {
+            throw new ArgumentException($"App '{Name}' already has a function named '{name}'.", nameof(name));
+        }
+
+        options ??= new FunctionOptions();
+        options.Validate();
+        var definition = new FunctionDefinition(name, body, options);
+        _functions.Add(name, definition);
+        return definition;
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,47 @@
+namespace Modal;
+
+/// <summary>A defined function without parameters, returning <typeparamref name="TResult"/>.</summary>
+/// <typeparam name="TResult">The result type.</typeparam>
+public sealed class Function<TResult>
+{
+    internal Function(FunctionDefinition definition) => Definition = definition;
+
+    /// <summary>Name, options, parameters and result type of the function.</summary>
+    public FunctionDefinition Definition { get; }
+
+    /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
+    public async Task<TResult> LocalAsync() => (TResult)(await Definition.InvokeAsync([]).ConfigureAwait(false))!;
+}
+
+/// <summary>A defined function of one parameter.</summary>
+/// <typeparam name="T1">The parameter type.</typeparam>
+/// <typeparam name="TResult">The result type.</typeparam>
+public sealed class Function<T1, TResult>
+{
+    internal Function(FunctionDefinition definition) => Definition = definition;
+
+    /// <summary>Name, options, parameters and result type of the function.</summary>
+    public FunctionDefinition Definition { get; }
+
+    /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
+    /// <param name="arg1">The argument.</param>
+    public async Task<TResult> LocalAsync(T1 arg1) => (TResult)(await Definition.InvokeAsync([arg1]).ConfigureAwait(false))!;
+}
+
+/// <summary>A defined function of two parameters.</summary>
+/// <typeparam name="T1">The first parameter type.</typeparam>
+/// <typeparam name="T2">The second parameter type.</typeparam>
+/// <typeparam name="TResult">The result type.</typeparam>
+public sealed class Function<T1, T2, TResult>
+{
+    internal Function(FunctionDefinition definition) => Definition = definition;
+
+    /// <summary>Name, options, parameters and result type of the function.</summary>
+    public FunctionDefinition Definition { get; }
+
+    /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
+    /// <param name="arg1">The first argument.</param>
+    /// <param name="arg2">The second argument.</param>
+    public async Task<TResult> LocalAsync(T1 arg1, T2 arg2) =>
+        (TResult)(await Definition.InvokeAsync([arg1, arg2]).ConfigureAwait(false))!;
+}

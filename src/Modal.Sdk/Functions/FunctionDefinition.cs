@@ -1,0 +1,101 @@
+using System.Reflection;
+using System.Text.Json;
+
+namespace Modal;
+
+/// <summary>
+/// A function as the platform sees it: its name, options, parameters and result type, and the delegate that runs it.
+/// Arguments travel as a JSON object keyed by parameter name, so any HTTP client can call a function.
+/// </summary>
+public sealed class FunctionDefinition
+{
+    internal FunctionDefinition(string name, Delegate body, FunctionOptions options)
+    {
+        Name = name;
+        Body = body;
+        Options = options;
+        Parameters = body.Method.GetParameters()
+            .Select(p => new FunctionParameter(p.Name ?? $"arg{p.Position}", p.ParameterType))
+            .ToList();
+        var returnType = body.Method.ReturnType;
+        IsAsync = returnType == typeof(Task) || (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>));
+        ResultType = IsAsync ? (returnType.IsGenericType ? returnType.GetGenericArguments()[0] : typeof(void)) : returnType;
+    }
+
+    /// <summary>The function's name, unique within its app.</summary>
+    public string Name { get; }
+
+    /// <summary>Resources, timeout, retries and scaling of the function.</summary>
+    public FunctionOptions Options { get; }
+
+    /// <summary>The parameters, in declaration order.</summary>
+    public IReadOnlyList<FunctionParameter> Parameters { get; }
+
+    /// <summary>The result type (<see cref="Task{TResult}"/> unwrapped; <see cref="void"/> for none).</summary>
+    public Type ResultType { get; }
+
+    /// <summary>Whether the delegate returns a task.</summary>
+    public bool IsAsync { get; }
+
+    internal Delegate Body { get; }
+
+    /// <summary>Runs the function in this process with already-typed arguments.</summary>
+    internal async Task<object?> InvokeAsync(object?[] arguments)
+    {
+        object? returned;
+        try
+        {
+            returned = Body.DynamicInvoke(arguments);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            // Surface the function's own exception, not reflection's wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+
+        if (returned is not Task task)
+        {
+            return returned;
+        }
+        await task.ConfigureAwait(false);
+        return ResultType == typeof(void) ? null : task.GetType().GetProperty(nameof(Task<object>.Result))!.GetValue(task);
+    }
+
+    /// <summary>
+    /// Binds a JSON object of arguments (keyed by parameter name) to the parameters.
+    /// A missing or unconvertible argument throws <see cref="ArgumentException"/> naming the parameter.
+    /// </summary>
+    internal object?[] BindArguments(JsonElement arguments, JsonSerializerOptions serializerOptions)
+    {
+        if (arguments.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            throw new ArgumentException($"Arguments of '{Name}' must be a JSON object keyed by parameter name.", nameof(arguments));
+        }
+
+        var bound = new object?[Parameters.Count];
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            var parameter = Parameters[i];
+            if (arguments.ValueKind != JsonValueKind.Object || !arguments.TryGetProperty(parameter.Name, out var value))
+            {
+                throw new ArgumentException($"Argument '{parameter.Name}' of '{Name}' is missing.", parameter.Name);
+            }
+            try
+            {
+                bound[i] = value.Deserialize(parameter.Type, serializerOptions);
+            }
+            catch (JsonException e)
+            {
+                throw new ArgumentException(
+                    $"Argument '{parameter.Name}' of '{Name}' is not a valid {parameter.Type.Name}: {e.Message}", parameter.Name, e);
+            }
+        }
+        return bound;
+    }
+}
+
+/// <summary>One parameter of a function.</summary>
+/// <param name="Name">The parameter's name: the key of its argument on the wire.</param>
+/// <param name="Type">The parameter's .NET type.</param>
+public sealed record FunctionParameter(string Name, Type Type);

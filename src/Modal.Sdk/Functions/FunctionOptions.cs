@@ -1,0 +1,97 @@
+namespace Modal;
+
+/// <summary>
+/// What a function needs and how it scales, with Modal's defaults and bounds. Checked when the function is defined
+/// (<see cref="Validate"/>): an invalid value throws <see cref="InvalidFunctionOptionsException"/> naming the option.
+/// </summary>
+public sealed record FunctionOptions
+{
+    /// <summary>Default per-attempt timeout (300 s, as Modal).</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
+
+    /// <summary>Shortest and longest allowed timeouts.</summary>
+    public static readonly TimeSpan MinTimeout = TimeSpan.FromSeconds(1), MaxTimeout = TimeSpan.FromHours(24);
+
+    /// <summary>Default and allowed idle time before a container scales down.</summary>
+    public static readonly TimeSpan DefaultScaledownWindow = TimeSpan.FromSeconds(60),
+        MinScaledownWindow = TimeSpan.FromSeconds(2), MaxScaledownWindow = TimeSpan.FromMinutes(20);
+
+    /// <summary>GPU request: <c>"T4"</c>, <c>"A100-80GB:2"</c>, <c>"any"</c>; null for none. Fallbacks: <see cref="GpuFallbacks"/>.</summary>
+    public string? Gpu { get; init; }
+
+    /// <summary>Further GPU types to try, in order, when <see cref="Gpu"/> is not free.</summary>
+    public IReadOnlyList<string> GpuFallbacks { get; init; } = [];
+
+    /// <summary>CPU cores reserved (fractional; default 0.125, at most 64).</summary>
+    public double Cpu { get; init; } = 0.125;
+
+    /// <summary>Memory reserved and enforced, in MiB (default 128; 1 MiB to 1 TiB).</summary>
+    public int MemoryMiB { get; init; } = 128;
+
+    /// <summary>Limit per attempt (1 s to 24 h; default 300 s). A retry gets a fresh window.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>Retry policy; <c>Retries = 2</c> means two retries 1 s apart. Null: no retries.</summary>
+    public Retries? Retries { get; init; }
+
+    /// <summary>Names of platform secrets whose keys become environment variables in the container.</summary>
+    public IReadOnlyList<string> Secrets { get; init; } = [];
+
+    /// <summary>Volumes by mount path (absolute) → volume name.</summary>
+    public IReadOnlyDictionary<string, string> Volumes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra environment variables of the container.</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Containers kept running even without work (default 0: scale to zero).</summary>
+    public int MinContainers { get; init; }
+
+    /// <summary>Upper bound of containers (null: the platform's limit).</summary>
+    public int? MaxContainers { get; init; }
+
+    /// <summary>Idle containers kept beyond current demand, ready for bursts.</summary>
+    public int BufferContainers { get; init; }
+
+    /// <summary>How long an idle container lives before it stops (2 s to 20 min; default 60 s).</summary>
+    public TimeSpan ScaledownWindow { get; init; } = DefaultScaledownWindow;
+
+    /// <summary>Inputs one container runs at once (1 to 1,000; default 1).</summary>
+    public int MaxConcurrentInputs { get; init; } = 1;
+
+    /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
+    public void Validate()
+    {
+        Require(Gpu is null || !string.IsNullOrWhiteSpace(Gpu), nameof(Gpu), "must not be blank; leave it null for no GPU");
+        Require(GpuFallbacks.Count == 0 || Gpu is not null, nameof(GpuFallbacks), "needs a primary Gpu");
+        Require(GpuFallbacks.All(g => !string.IsNullOrWhiteSpace(g)), nameof(GpuFallbacks), "must not contain blank entries");
+        Require(Cpu is > 0 and <= 64, nameof(Cpu), $"must be more than 0 and at most 64 cores (was {Cpu})");
+        Require(MemoryMiB is >= 1 and <= 1024 * 1024, nameof(MemoryMiB), $"must be between 1 MiB and 1 TiB (was {MemoryMiB})");
+        Require(Timeout >= MinTimeout && Timeout <= MaxTimeout, nameof(Timeout),
+            $"must be between 1 second and 24 hours (was {Timeout})");
+        Require(Secrets.All(s => !string.IsNullOrWhiteSpace(s)), nameof(Secrets), "must not contain blank names");
+        Require(Volumes.Keys.All(path => path.StartsWith('/') && !path.Contains("..", StringComparison.Ordinal)), nameof(Volumes),
+            "mount paths must be absolute and must not contain '..'");
+        Require(Volumes.Values.All(v => !string.IsNullOrWhiteSpace(v)), nameof(Volumes), "must name a volume for every path");
+        Require(Env.Keys.All(IsEnvironmentName), nameof(Env), "names must be letters, digits or '_' and not start with a digit");
+        Require(MinContainers >= 0, nameof(MinContainers), $"must not be negative (was {MinContainers})");
+        Require(MaxContainers is null or >= 1, nameof(MaxContainers), $"must be at least 1 (was {MaxContainers})");
+        Require(MaxContainers is null || MinContainers <= MaxContainers, nameof(MinContainers),
+            $"({MinContainers}) must not exceed MaxContainers ({MaxContainers})");
+        Require(BufferContainers >= 0, nameof(BufferContainers), $"must not be negative (was {BufferContainers})");
+        Require(ScaledownWindow >= MinScaledownWindow && ScaledownWindow <= MaxScaledownWindow, nameof(ScaledownWindow),
+            $"must be between 2 seconds and 20 minutes (was {ScaledownWindow})");
+        Require(MaxConcurrentInputs is >= 1 and <= 1000, nameof(MaxConcurrentInputs),
+            $"must be between 1 and 1000 (was {MaxConcurrentInputs})");
+    }
+
+    private static bool IsEnvironmentName(string name) =>
+        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private static void Require(bool valid, string option, string rule)
+    {
+        if (!valid)
+        {
+            throw new InvalidFunctionOptionsException(option, $"FunctionOptions.{option} {rule}.");
+        }
+    }
+}

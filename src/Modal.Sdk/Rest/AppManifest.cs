@@ -1,0 +1,69 @@
+namespace Modal.Rest;
+
+/// <summary>An app as the platform registers it (what <c>--modal-describe</c> prints).</summary>
+/// <param name="Name">The app's name.</param>
+/// <param name="Functions">Its functions.</param>
+public sealed record AppManifest(string Name, IReadOnlyList<FunctionManifest> Functions);
+
+/// <summary>One function's signature and options.</summary>
+/// <param name="Name">Function name.</param>
+/// <param name="Parameters">Parameters in order.</param>
+/// <param name="ResultType">.NET name of the result type (<c>System.Void</c> for none).</param>
+/// <param name="Gpu">GPU request, if any.</param>
+/// <param name="GpuFallbacks">GPU types to try next.</param>
+/// <param name="Cpu">CPU cores.</param>
+/// <param name="MemoryMiB">Memory in MiB.</param>
+/// <param name="TimeoutSeconds">Per-attempt timeout.</param>
+/// <param name="Retries">Retry policy, if any.</param>
+/// <param name="Secrets">Secret names.</param>
+/// <param name="Volumes">Mount path → volume name.</param>
+/// <param name="Env">Extra environment variables.</param>
+/// <param name="MinContainers">Containers kept warm.</param>
+/// <param name="MaxContainers">Container cap.</param>
+/// <param name="BufferContainers">Extra idle containers.</param>
+/// <param name="ScaledownWindowSeconds">Idle time before a container stops.</param>
+/// <param name="MaxConcurrentInputs">Inputs per container at once.</param>
+public sealed record FunctionManifest(
+    string Name,
+    IReadOnlyList<ParameterManifest> Parameters,
+    string ResultType,
+    string? Gpu,
+    IReadOnlyList<string> GpuFallbacks,
+    double Cpu,
+    int MemoryMiB,
+    double TimeoutSeconds,
+    RetriesManifest? Retries,
+    IReadOnlyList<string> Secrets,
+    IReadOnlyDictionary<string, string> Volumes,
+    IReadOnlyDictionary<string, string> Env,
+    int MinContainers,
+    int? MaxContainers,
+    int BufferContainers,
+    double ScaledownWindowSeconds,
+    int MaxConcurrentInputs)
+{
+    internal static FunctionManifest From(FunctionDefinition function)
+    {
+        var o = function.Options;
+        return new FunctionManifest(
+            function.Name,
+            function.Parameters.Select(p => new ParameterManifest(p.Name, p.Type.FullName ?? p.Type.Name)).ToList(),
+            function.ResultType.FullName ?? function.ResultType.Name,
+            o.Gpu, o.GpuFallbacks, o.Cpu, o.MemoryMiB, o.Timeout.TotalSeconds,
+            o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
+            o.Secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
+            o.MaxConcurrentInputs);
+    }
+}
+
+/// <summary>A parameter: its name (the argument's key on the wire) and .NET type.</summary>
+/// <param name="Name">Parameter name.</param>
+/// <param name="Type">.NET type name.</param>
+public sealed record ParameterManifest(string Name, string Type);
+
+/// <summary>A retry policy on the wire.</summary>
+/// <param name="MaxRetries">Retries after the first attempt.</param>
+/// <param name="BackoffCoefficient">Delay factor per retry.</param>
+/// <param name="InitialDelaySeconds">Delay before the first retry.</param>
+/// <param name="MaxDelaySeconds">Upper bound of a delay.</param>
+public sealed record RetriesManifest(int MaxRetries, double BackoffCoefficient, double InitialDelaySeconds, double MaxDelaySeconds);
