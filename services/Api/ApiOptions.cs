@@ -16,6 +16,13 @@ public sealed class ApiOptions
     /// readable by the owner only) besides printing it once. Empty: print only.
     /// </summary>
     public string? FirstTokenFile { get; set; }
+
+    /// <summary>How long a call's state and result stay readable after the call was made.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00", ErrorMessage = "Api:CallRetention must be between 1 minute and 30 days.")]
+    public TimeSpan CallRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Largest inline argument payload; larger ones travel as blobs through Storage.</summary>
+    public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
 }
 
 /// <summary>What a workspace name may be: lowercase letters, digits and dashes, as Modal's workspace slugs.</summary>

@@ -14,6 +14,8 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapApiV1()
     .MapWorkspaceEndpoints()
-    .MapTokenEndpoints();
+    .MapTokenEndpoints()
+    .MapAppEndpoints()
+    .MapCallEndpoints();
 
 await app.RunAsync();

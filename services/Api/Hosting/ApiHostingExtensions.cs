@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
+using MassTransit;
 using Modal.Api.Authentication;
+using Modal.Api.Calls;
 using Microsoft.Extensions.Options;
 using Modal.Api.Infrastructure;
 
@@ -21,7 +23,8 @@ public static class ApiHostingExtensions
         // and add a health check, retries and tracing for each store.
         builder.AddNpgsqlDbContext<ApiDbContext>(ApiDbContext.ConnectionName);
         builder.AddRedisClient(RedisConnectionName);
-        builder.AddModalMessageBus();
+        builder.AddModalMessageBus(bus => bus.AddConsumer<CallResultConsumer, CallResultConsumerDefinition>());
+        builder.Services.AddSingleton<CallStore>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMemoryCache();

@@ -13,6 +13,10 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
+    public DbSet<DeployedApp> Apps => Set<DeployedApp>();
+
+    public DbSet<DeployedFunction> Functions => Set<DeployedFunction>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Workspace>(workspace =>
@@ -37,6 +41,34 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             token.Property(t => t.RevokedAt).HasColumnName("revoked_at");
             token.HasOne<Workspace>().WithMany().HasForeignKey(t => t.WorkspaceId);
             token.HasIndex(t => t.WorkspaceId);
+        });
+
+        modelBuilder.Entity<DeployedApp>(app =>
+        {
+            app.ToTable("apps");
+            app.HasKey(a => a.Id);
+            app.Property(a => a.Id).HasColumnName("id");
+            app.Property(a => a.WorkspaceId).HasColumnName("workspace_id");
+            app.Property(a => a.Name).HasColumnName("name").HasMaxLength(64);
+            app.Property(a => a.State).HasColumnName("state").HasMaxLength(16);
+            app.Property(a => a.CreatedAt).HasColumnName("created_at");
+            app.Property(a => a.UpdatedAt).HasColumnName("updated_at");
+            app.HasOne<Workspace>().WithMany().HasForeignKey(a => a.WorkspaceId);
+            app.HasIndex(a => new { a.WorkspaceId, a.Name }).IsUnique();
+            app.HasMany(a => a.Functions).WithOne().HasForeignKey(f => f.AppId);
+        });
+
+        modelBuilder.Entity<DeployedFunction>(function =>
+        {
+            function.ToTable("functions");
+            function.HasKey(f => f.Id);
+            function.Property(f => f.Id).HasColumnName("id");
+            function.Property(f => f.AppId).HasColumnName("app_id");
+            function.Property(f => f.Name).HasColumnName("name").HasMaxLength(64);
+            function.Property(f => f.ManifestJson).HasColumnName("manifest").HasColumnType("jsonb");
+            function.Property(f => f.CreatedAt).HasColumnName("created_at");
+            function.Property(f => f.UpdatedAt).HasColumnName("updated_at");
+            function.HasIndex(f => new { f.AppId, f.Name }).IsUnique();
         });
     }
 }

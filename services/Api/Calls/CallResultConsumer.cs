@@ -1,0 +1,51 @@
+using MassTransit;
+using Modal.Contracts.Calls;
+
+namespace Modal.Api.Calls;
+
+/// <summary>
+/// Records what runners report about calls. Only the first terminal event of a call counts: a redelivered input
+/// that ran twice, or a timeout that races a success, cannot change a recorded result.
+/// </summary>
+public sealed class CallResultConsumer(CallStore calls) :
+    IConsumer<FunctionCallStarted>,
+    IConsumer<FunctionCallSucceeded>,
+    IConsumer<FunctionCallFailed>,
+    IConsumer<FunctionCallTimedOut>
+{
+    public Task Consume(ConsumeContext<FunctionCallStarted> context) => calls.MarkRunningAsync(context.Message.FunctionCallId);
+
+    public Task Consume(ConsumeContext<FunctionCallSucceeded> context) =>
+        calls.CompleteAsync(context.Message.FunctionCallId, CallStates.Succeeded, resultJson: context.Message.ResultJson);
+
+    public Task Consume(ConsumeContext<FunctionCallFailed> context)
+    {
+        var failed = context.Message;
+        return failed.WillRetry
+            ? Task.CompletedTask
+            : calls.CompleteAsync(failed.FunctionCallId, CallStates.Failed, exceptionType: failed.ExceptionType,
+                message: failed.Message, stackTrace: failed.StackTrace);
+    }
+
+    public Task Consume(ConsumeContext<FunctionCallTimedOut> context)
+    {
+        var timedOut = context.Message;
+        return timedOut.WillRetry
+            ? Task.CompletedTask
+            : calls.CompleteAsync(timedOut.FunctionCallId, CallStates.TimedOut, exceptionType: "Modal.FunctionTimeoutException",
+                message: $"The function ran past its timeout of {timedOut.Timeout.TotalSeconds:0.###} s (attempt {timedOut.Attempt}).");
+    }
+}
+
+public sealed class CallResultConsumerDefinition : ConsumerDefinition<CallResultConsumer>
+{
+    public CallResultConsumerDefinition() => EndpointName = "api-call-results";
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CallResultConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        // Redis hiccups are brief; a result must not be dropped, so retry before the message goes to _error.
+        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(10, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
+    }
+}

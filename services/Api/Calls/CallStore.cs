@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Modal.Api.Calls;
+
+/// <summary>A call's state as stored in Redis.</summary>
+public sealed record CallRecord(
+    string FunctionCallId, Guid WorkspaceId, Guid FunctionId, string State, DateTimeOffset CreatedAt,
+    string? ResultJson, string? ExceptionType, string? ExceptionMessage, string? ExceptionStackTrace)
+{
+    public bool IsTerminal => CallStates.IsTerminal(State);
+}
+
+/// <summary>Call states, persisted by name.</summary>
+public static class CallStates
+{
+    public const string Queued = "Queued";
+    public const string Running = "Running";
+    public const string Succeeded = "Succeeded";
+    public const string Failed = "Failed";
+    public const string TimedOut = "TimedOut";
+    public const string Cancelled = "Cancelled";
+
+    public static bool IsTerminal(string state) => state is Succeeded or Failed or TimedOut or Cancelled;
+}
+
+/// <summary>
+/// Per-call state and results in Redis (not PostgreSQL: the per-input path must not wait on it), kept for
+/// <see cref="ApiOptions.CallRetention"/>. The first terminal result wins; later ones (redeliveries, late
+/// timeouts) are ignored. Waiters on any Api replica wake through one Redis pub/sub pattern subscription.
+/// </summary>
+public sealed class CallStore : IAsyncDisposable
+{
+    private const string KeyPrefix = "modal:call:";
+    private const string DoneChannelPrefix = "modal:call-done:";
+
+    // Records a terminal state only if the call exists and is not terminal yet, then announces it.
+    private const string CompleteScript = """
+        local state = redis.call('HGET', KEYS[1], 'state')
+        if not state or state == 'Succeeded' or state == 'Failed' or state == 'TimedOut' or state == 'Cancelled' then
+          return 0
+        end
+        redis.call('HSET', KEYS[1], 'state', ARGV[1], 'result', ARGV[2], 'error_type', ARGV[3], 'error_message', ARGV[4], 'error_stack', ARGV[5])
+        redis.call('PUBLISH', ARGV[6], ARGV[1])
+        return 1
+        """;
+
+    // Moves a call to a non-terminal state (Running) unless it already finished.
+    private const string AdvanceScript = """
+        local state = redis.call('HGET', KEYS[1], 'state')
+        if not state or state == 'Succeeded' or state == 'Failed' or state == 'TimedOut' or state == 'Cancelled' then
+          return 0
+        end
+        redis.call('HSET', KEYS[1], 'state', ARGV[1])
+        return 1
+        """;
+
+    private readonly IDatabase _redis;
+    private readonly ISubscriber _subscriber;
+    private readonly TimeSpan _retention;
+    private readonly ConcurrentDictionary<string, ConcurrentBag<TaskCompletionSource>> _waiters = new();
+    private readonly Lazy<Task> _subscription;
+
+    public CallStore(IConnectionMultiplexer redis, IOptions<ApiOptions> options)
+    {
+        _redis = redis.GetDatabase();
+        _subscriber = redis.GetSubscriber();
+        _retention = options.Value.CallRetention;
+        _subscription = new Lazy<Task>(() => _subscriber.SubscribeAsync(
+            RedisChannel.Pattern(DoneChannelPrefix + "*"), (channel, _) => Wake(channel.ToString()[DoneChannelPrefix.Length..])));
+    }
+
+    public async Task CreateAsync(string callId, Guid workspaceId, Guid functionId, DateTimeOffset createdAt)
+    {
+        var key = KeyPrefix + callId;
+        var batch = _redis.CreateBatch();
+        var set = batch.HashSetAsync(key,
+        [
+            new("state", CallStates.Queued),
+            new("workspace", workspaceId.ToString()),
+            new("function", functionId.ToString()),
+            new("created", createdAt.ToUnixTimeMilliseconds()),
+        ]);
+        var expire = batch.KeyExpireAsync(key, _retention);
+        batch.Execute();
+        await Task.WhenAll(set, expire);
+    }
+
+    public async Task<CallRecord?> GetAsync(string callId)
+    {
+        var fields = await _redis.HashGetAllAsync(KeyPrefix + callId);
+        if (fields.Length == 0)
+        {
+            return null;
+        }
+        var values = fields.ToDictionary(f => f.Name.ToString(), f => f.Value);
+        string? Text(string name) => values.TryGetValue(name, out var v) && v.HasValue && !v.IsNullOrEmpty ? v.ToString() : null;
+        return new CallRecord(
+            callId,
+            Guid.Parse(Text("workspace")!),
+            Guid.Parse(Text("function")!),
+            Text("state")!,
+            DateTimeOffset.FromUnixTimeMilliseconds((long)values["created"]),
+            Text("result"),
+            Text("error_type"),
+            Text("error_message"),
+            Text("error_stack"));
+    }
+
+    /// <summary>Records a terminal state; false when the call already had one (or is unknown/expired).</summary>
+    public async Task<bool> CompleteAsync(
+        string callId, string state, string? resultJson = null, string? exceptionType = null, string? message = null, string? stackTrace = null)
+    {
+        if (!CallStates.IsTerminal(state))
+        {
+            throw new ArgumentException($"'{state}' is not a terminal call state.", nameof(state));
+        }
+        var recorded = await _redis.ScriptEvaluateAsync(CompleteScript, [KeyPrefix + callId],
+            [state, resultJson ?? "", exceptionType ?? "", message ?? "", stackTrace ?? "", DoneChannelPrefix + callId]);
+        return (long)recorded == 1;
+    }
+
+    public async Task<bool> MarkRunningAsync(string callId) =>
+        (long)await _redis.ScriptEvaluateAsync(AdvanceScript, [KeyPrefix + callId], [CallStates.Running]) == 1;
+
+    /// <summary>
+    /// The call once it is terminal, or as it stands when <paramref name="timeout"/> passes (zero: look once).
+    /// Null when the call is unknown.
+    /// </summary>
+    public async Task<CallRecord?> WaitAsync(string callId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(callId);
+        if (current is null || current.IsTerminal || timeout <= TimeSpan.Zero)
+        {
+            return current;
+        }
+
+        await _subscription.Value;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiters = _waiters.GetOrAdd(callId, _ => []);
+        waiters.Add(done);
+        try
+        {
+            // Read again after subscribing: a completion between the first read and the subscription is not missed.
+            current = await GetAsync(callId);
+            if (current is null || current.IsTerminal)
+            {
+                return current;
+            }
+            await done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Still running: answer with the current state.
+        }
+        finally
+        {
+            done.TrySetCanceled(CancellationToken.None);
+            if (waiters.IsEmpty || waiters.All(w => w.Task.IsCompleted))
+            {
+                _waiters.TryRemove(callId, out _);
+            }
+        }
+        return await GetAsync(callId);
+    }
+
+    private void Wake(string callId)
+    {
+        if (_waiters.TryRemove(callId, out var waiters))
+        {
+            foreach (var waiter in waiters)
+            {
+                waiter.TrySetResult();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_subscription.IsValueCreated)
+        {
+            await _subscriber.UnsubscribeAsync(RedisChannel.Pattern(DoneChannelPrefix + "*"));
+        }
+    }
+}

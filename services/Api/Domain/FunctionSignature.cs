@@ -1,0 +1,37 @@
+using System.Text.Json;
+
+namespace Modal.Api.Domain;
+
+/// <summary>
+/// The part of a function's manifest the Api reads (name, parameters, timeout). The manifest itself is kept whole,
+/// so options the Api does not interpret still reach the runner and the scheduler.
+/// </summary>
+public sealed record FunctionSignature(string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    public static FunctionSignature Parse(string manifestJson) =>
+        JsonSerializer.Deserialize<FunctionSignature>(manifestJson, Json)
+            ?? throw new InvalidOperationException("A stored function manifest is empty.");
+}
+
+/// <summary>A parameter: its name (the argument's key) and .NET type name.</summary>
+public sealed record ParameterSignature(string Name, string Type)
+{
+    /// <summary>
+    /// Whether <paramref name="argument"/> can bind to this parameter, for the types a JSON kind settles; other
+    /// types are checked by the function server when it binds the arguments.
+    /// </summary>
+    public bool Accepts(JsonElement argument) => Type switch
+    {
+        "System.String" => argument.ValueKind is JsonValueKind.String or JsonValueKind.Null,
+        "System.Boolean" => argument.ValueKind is JsonValueKind.True or JsonValueKind.False,
+        "System.Int32" => argument.ValueKind == JsonValueKind.Number && argument.TryGetInt32(out _),
+        "System.Int64" => argument.ValueKind == JsonValueKind.Number && argument.TryGetInt64(out _),
+        "System.Double" or "System.Single" or "System.Decimal" => argument.ValueKind == JsonValueKind.Number,
+        "System.Byte[]" => argument.ValueKind is JsonValueKind.String or JsonValueKind.Null,
+        _ => true,
+    };
+}

@@ -1,0 +1,159 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Modal.Api.Authentication;
+using Modal.Api.Domain;
+using Modal.Api.Infrastructure;
+
+namespace Modal.Api.Endpoints;
+
+/// <summary>Body of <c>PUT /v1/apps/{name}</c>: the app's functions as the SDK describes them (<c>--modal-describe</c>).</summary>
+public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, bool Ephemeral = false);
+
+public sealed record FunctionResponse(Guid Id, string App, string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType);
+
+public sealed record AppResponse(Guid Id, string Name, string State, DateTimeOffset UpdatedAt, IReadOnlyList<FunctionResponse> Functions);
+
+public static partial class AppEndpoints
+{
+    public static RouteGroupBuilder MapAppEndpoints(this RouteGroupBuilder v1)
+    {
+        var apps = v1.MapGroup("/apps").WithTags("Apps");
+        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp");
+        apps.MapGet("/{name}", GetAppAsync).WithName("GetApp");
+        apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
+        return v1;
+    }
+
+    /// <summary>
+    /// Creates or updates an app with exactly the given functions. A function keeps its id (and so its queue) across
+    /// deploys; functions no longer listed are removed.
+    /// </summary>
+    public static async Task<Results<Ok<AppResponse>, ValidationProblem>> DeployAppAsync(
+        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!NamePattern().IsMatch(name))
+        {
+            errors["name"] = [$"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'."];
+        }
+        var manifests = new List<(FunctionSignature Signature, string Json)>();
+        foreach (var (element, index) in (request.Functions ?? []).Select((f, i) => (f, i)))
+        {
+            FunctionSignature? signature = null;
+            try
+            {
+                signature = element.Deserialize<FunctionSignature>(FunctionSignature.Json);
+            }
+            catch (JsonException e)
+            {
+                errors[$"functions[{index}]"] = [$"Not a function manifest: {e.Message}"];
+                continue;
+            }
+            if (signature is null || signature.Name is null || !NamePattern().IsMatch(signature.Name))
+            {
+                errors[$"functions[{index}].name"] = [$"Function name '{signature?.Name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'."];
+                continue;
+            }
+            if (signature.Parameters is null || signature.Parameters.Any(p => string.IsNullOrWhiteSpace(p.Name)))
+            {
+                errors[$"functions[{index}].parameters"] = ["Every parameter needs a name (an empty list is fine)."];
+                continue;
+            }
+            manifests.Add((signature with { TimeoutSeconds = signature.TimeoutSeconds <= 0 ? 300 : signature.TimeoutSeconds }, element.GetRawText()));
+        }
+        foreach (var duplicate in manifests.GroupBy(m => m.Signature.Name).Where(g => g.Count() > 1))
+        {
+            errors[$"functions.{duplicate.Key}"] = [$"Function '{duplicate.Key}' is listed more than once."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: $"App '{name}' cannot be deployed");
+        }
+
+        var workspaceId = caller.WorkspaceId();
+        var now = clock.GetUtcNow();
+        var app = await db.Apps.Include(a => a.Functions)
+            .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
+        if (app is null)
+        {
+            app = new DeployedApp { Id = Guid.CreateVersion7(), WorkspaceId = workspaceId, Name = name, State = AppStates.Deployed, CreatedAt = now };
+            db.Apps.Add(app);
+        }
+        app.State = request.Ephemeral ? AppStates.Ephemeral : AppStates.Deployed;
+        app.UpdatedAt = now;
+
+        var listed = manifests.Select(m => m.Signature.Name).ToHashSet(StringComparer.Ordinal);
+        db.Functions.RemoveRange(app.Functions.Where(f => !listed.Contains(f.Name)));
+        foreach (var (signature, json) in manifests)
+        {
+            var existing = app.Functions.SingleOrDefault(f => f.Name == signature.Name);
+            if (existing is null)
+            {
+                app.Functions.Add(new DeployedFunction
+                {
+                    Id = Guid.CreateVersion7(), AppId = app.Id, Name = signature.Name, ManifestJson = json, CreatedAt = now, UpdatedAt = now,
+                });
+            }
+            else
+            {
+                existing.ManifestJson = json;
+                existing.UpdatedAt = now;
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(app, app.Functions.Where(f => listed.Contains(f.Name))));
+    }
+
+    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAppAsync(
+        string name, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
+    {
+        var workspaceId = caller.WorkspaceId();
+        var app = await db.Apps.AsNoTracking().Include(a => a.Functions)
+            .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
+        return app is null ? AppNotFound(name) : TypedResults.Ok(ToResponse(app, app.Functions));
+    }
+
+    public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(
+        string app, string function, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
+    {
+        var found = await FindFunctionAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
+        return found.Function is { } f ? TypedResults.Ok(ToResponse(app, f)) : found.Problem!;
+    }
+
+    /// <summary>The named function of the caller's workspace, or a 404 problem naming what is missing.</summary>
+    internal static async Task<(DeployedFunction? Function, ProblemHttpResult? Problem)> FindFunctionAsync(
+        ApiDbContext db, Guid workspaceId, string app, string function, CancellationToken cancellationToken)
+    {
+        var appId = await db.Apps.AsNoTracking()
+            .Where(a => a.WorkspaceId == workspaceId && a.Name == app && a.State != AppStates.Stopped)
+            .Select(a => (Guid?)a.Id).SingleOrDefaultAsync(cancellationToken);
+        if (appId is null)
+        {
+            return (null, AppNotFound(app));
+        }
+        var found = await db.Functions.AsNoTracking().SingleOrDefaultAsync(f => f.AppId == appId && f.Name == function, cancellationToken);
+        return found is null
+            ? (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Function not found",
+                detail: $"App '{app}' has no function named '{function}'. See GET /v1/apps/{app}."))
+            : (found, null);
+    }
+
+    private static ProblemHttpResult AppNotFound(string name) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "App not found",
+            detail: $"No app named '{name}' is deployed in this workspace. Deploy it with `modal deploy` (PUT /v1/apps/{name}).");
+
+    private static AppResponse ToResponse(DeployedApp app, IEnumerable<DeployedFunction> functions) =>
+        new(app.Id, app.Name, app.State, app.UpdatedAt, functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
+
+    private static FunctionResponse ToResponse(string app, DeployedFunction function)
+    {
+        var signature = FunctionSignature.Parse(function.ManifestJson);
+        return new FunctionResponse(function.Id, app, function.Name, signature.Parameters, signature.ResultType);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,179 @@
+using System.Security.Claims;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Modal.Api.Authentication;
+using Modal.Api.Calls;
+using Modal.Api.Domain;
+using Modal.Api.Infrastructure;
+using Modal.Contracts.Calls;
+
+namespace Modal.Api.Endpoints;
+
+/// <summary>Body of a call: the arguments as a JSON object keyed by parameter name.</summary>
+public sealed record CreateCallRequest(JsonElement Arguments);
+
+public sealed record CreatedCallResponse(string FunctionCallId);
+
+/// <summary>The error of a failed call: the remote exception's type, message and stack trace.</summary>
+public sealed record CallError(string Type, string Message, string? StackTrace);
+
+/// <summary>A call's state; <see cref="Result"/> (JSON) once it succeeded, <see cref="Error"/> once it failed.</summary>
+public sealed record CallResponse(string FunctionCallId, string State, JsonElement? Result, CallError? Error);
+
+public static class CallEndpoints
+{
+    /// <summary>Longest single wait of <c>GET /v1/calls/{id}?timeout=</c>; clients wait longer by asking again, as Modal's do.</summary>
+    public const int MaxWaitSeconds = 50;
+
+    public static RouteGroupBuilder MapCallEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/apps/{app}/functions/{function}/calls", CreateCallAsync).WithName("CreateCall").WithTags("Calls");
+        var calls = v1.MapGroup("/calls").WithTags("Calls");
+        calls.MapGet("/{id}", GetCallAsync).WithName("GetCall");
+        calls.MapDelete("/{id}", CancelCallAsync).WithName("CancelCall");
+        return v1;
+    }
+
+    /// <summary>Queues one input of the function and answers at once with the call id (202).</summary>
+    public static async Task<Results<Accepted<CreatedCallResponse>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
+        string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallStore calls,
+        ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var workspaceId = caller.WorkspaceId();
+        var (target, notFound) = await AppEndpoints.FindFunctionAsync(db, workspaceId, app, function, cancellationToken);
+        if (target is null)
+        {
+            return notFound!;
+        }
+
+        var argumentsJson = request.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : request.Arguments.GetRawText();
+        var size = Encoding.UTF8.GetByteCount(argumentsJson);
+        if (size > ApiOptions.MaxInlinePayloadBytes)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large",
+                detail: $"The arguments are {size:N0} bytes; inline arguments are limited to {ApiOptions.MaxInlinePayloadBytes:N0} bytes " +
+                    "and blob-backed arguments are not available yet.");
+        }
+
+        var signature = FunctionSignature.Parse(target.ManifestJson);
+        if (ArgumentErrors(signature, request.Arguments) is { Count: > 0 } errors)
+        {
+            return TypedResults.ValidationProblem(errors, title: $"Arguments do not match {app}.{function}");
+        }
+
+        var callId = $"fc-{Guid.CreateVersion7():N}";
+        var now = clock.GetUtcNow();
+        // Recorded before the input is sent: a fast runner's result must find the call to complete.
+        await calls.CreateAsync(callId, workspaceId, target.Id, now);
+        try
+        {
+            var queue = await sendEndpoints.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(target.Id)}"));
+            await queue.Send(new RunFunction
+            {
+                FunctionCallId = callId,
+                FunctionId = target.Id,
+                WorkspaceId = workspaceId,
+                AppName = app,
+                FunctionName = function,
+                ArgumentsJson = argumentsJson,
+                Attempt = 1,
+                Timeout = signature.Timeout,
+                QueuedAt = now,
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await calls.CompleteAsync(callId, CallStates.Failed, exceptionType: "Modal.QueueUnavailable",
+                message: "The input could not be queued: the message broker did not confirm it.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Input not queued",
+                detail: "The message broker did not confirm the input; nothing will run. Try again shortly.");
+        }
+
+        await events.Publish(new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.Id, WorkspaceId = workspaceId, QueuedAt = now },
+            cancellationToken);
+        return TypedResults.Accepted($"/v1/calls/{callId}", new CreatedCallResponse(callId));
+    }
+
+    /// <summary>
+    /// The call's state: 200 with the result or error once it finished, 202 while it runs. With <c>timeout</c>
+    /// (seconds, at most 50) the request waits for the end that long first; 0 looks once.
+    /// </summary>
+    public static async Task<Results<Ok<CallResponse>, Accepted<CallResponse>, ProblemHttpResult>> GetCallAsync(
+        string id, ClaimsPrincipal caller, CallStore calls, CancellationToken cancellationToken, double timeout = 0)
+    {
+        if (timeout is < 0 or > MaxWaitSeconds || double.IsNaN(timeout))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid timeout",
+                detail: $"timeout is in seconds, from 0 (look once) to {MaxWaitSeconds}; wait longer by asking again.");
+        }
+
+        var call = await calls.WaitAsync(id, TimeSpan.FromSeconds(timeout), cancellationToken);
+        if (call is null || call.WorkspaceId != caller.WorkspaceId())
+        {
+            return CallNotFound(id);
+        }
+
+        var response = ToResponse(call);
+        return call.IsTerminal ? TypedResults.Ok(response) : TypedResults.Accepted($"/v1/calls/{id}", response);
+    }
+
+    /// <summary>Cancels a call that has not finished; a finished call keeps its result.</summary>
+    public static async Task<Results<Ok<CallResponse>, ProblemHttpResult>> CancelCallAsync(
+        string id, ClaimsPrincipal caller, CallStore calls, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var call = await calls.GetAsync(id);
+        if (call is null || call.WorkspaceId != caller.WorkspaceId())
+        {
+            return CallNotFound(id);
+        }
+        if (await calls.CompleteAsync(id, CallStates.Cancelled, exceptionType: "Modal.FunctionCallCancelled", message: "The call was cancelled."))
+        {
+            await events.Publish(new FunctionCallCancelled { FunctionCallId = id, CancelledAt = clock.GetUtcNow() }, cancellationToken);
+        }
+        return TypedResults.Ok(ToResponse((await calls.GetAsync(id))!));
+    }
+
+    private static Dictionary<string, string[]> ArgumentErrors(FunctionSignature signature, JsonElement arguments)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (arguments.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))
+        {
+            errors["arguments"] = ["Arguments are a JSON object keyed by parameter name."];
+            return errors;
+        }
+        foreach (var parameter in signature.Parameters)
+        {
+            if (arguments.ValueKind != JsonValueKind.Object || !arguments.TryGetProperty(parameter.Name, out var value))
+            {
+                errors[parameter.Name] = [$"Missing argument '{parameter.Name}' ({parameter.Type})."];
+            }
+            else if (!parameter.Accepts(value))
+            {
+                errors[parameter.Name] = [$"Argument '{parameter.Name}' must be a {parameter.Type}, not a JSON {value.ValueKind}."];
+            }
+        }
+        if (arguments.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var extra in arguments.EnumerateObject().Where(a => signature.Parameters.All(p => p.Name != a.Name)))
+            {
+                errors[extra.Name] = [$"'{signature.Name}' has no parameter named '{extra.Name}'."];
+            }
+        }
+        return errors;
+    }
+
+    private static CallResponse ToResponse(CallRecord call)
+    {
+        JsonElement? result = call.State == CallStates.Succeeded && call.ResultJson is { } json
+            ? JsonDocument.Parse(json).RootElement.Clone()
+            : null;
+        var error = call.ExceptionType is { } type ? new CallError(type, call.ExceptionMessage ?? "", call.ExceptionStackTrace) : null;
+        return new CallResponse(call.FunctionCallId, call.State, result, error);
+    }
+
+    private static ProblemHttpResult CallNotFound(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found",
+            detail: $"No call '{id}' is known in this workspace (call state is kept for a limited time).");
+}
