@@ -96,6 +96,27 @@ public sealed partial class App
         _localEntrypoint = _ => entrypoint();
     }
 
+    /// <summary>
+    /// The connection remote calls use; by default made from <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and
+    /// <c>MODAL_TOKEN_SECRET</c> on first use.
+    /// </summary>
+    public ModalClient Client
+    {
+        get => _client ??= ModalClient.FromEnvironment();
+        set => _client = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    private ModalClient? _client;
+
+    /// <summary>
+    /// Registers the app and its functions with the platform (what <c>modal deploy</c> does after uploading the code).
+    /// An ephemeral app lives only while its <c>modal run</c> does.
+    /// </summary>
+    /// <param name="ephemeral">True for a <c>modal run</c> app.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<DeployedAppInfo> DeployAsync(bool ephemeral = false, CancellationToken cancellationToken = default) =>
+        Client.Apps.DeployAsync(Name, new DeployAppRequest(Describe().Functions, ephemeral), cancellationToken);
+
     /// <summary>The app as the platform registers it: its name and each function's signature and options.</summary>
     public AppManifest Describe() => new(Name, _functions.Values.Select(FunctionManifest.From).ToList());
 
@@ -139,7 +160,7 @@ public sealed partial class App
 
         options ??= new FunctionOptions();
         options.Validate();
-        var definition = new FunctionDefinition(name, body, options);
+        var definition = new FunctionDefinition(this, name, body, options);
         _functions.Add(name, definition);
         return definition;
     }

@@ -11,6 +11,19 @@ public sealed class Function<TResult>
 
     /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
     public async Task<TResult> LocalAsync() => (TResult)(await Definition.InvokeAsync([]).ConfigureAwait(false))!;
+
+    /// <summary>Runs the function on the platform and returns its result, as Modal's <c>f.remote()</c>.</summary>
+    /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
+    /// <exception cref="RemoteFunctionException">The function threw.</exception>
+    /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
+    public async Task<TResult> RemoteAsync(CancellationToken cancellationToken = default) =>
+        await (await SpawnAsync(cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<FunctionCall<TResult>> SpawnAsync(CancellationToken cancellationToken = default) =>
+        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+            RemoteInvoker.ArgumentsOf(Definition, []), cancellationToken);
 }
 
 /// <summary>A defined function of one parameter.</summary>
@@ -26,6 +39,21 @@ public sealed class Function<T1, TResult>
     /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
     /// <param name="arg1">The argument.</param>
     public async Task<TResult> LocalAsync(T1 arg1) => (TResult)(await Definition.InvokeAsync([arg1]).ConfigureAwait(false))!;
+
+    /// <summary>Runs the function on the platform and returns its result, as Modal's <c>f.remote()</c>.</summary>
+    /// <param name="arg1">The argument.</param>
+    /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
+    /// <exception cref="RemoteFunctionException">The function threw.</exception>
+    /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
+    public async Task<TResult> RemoteAsync(T1 arg1, CancellationToken cancellationToken = default) =>
+        await (await SpawnAsync(arg1, cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
+    /// <param name="arg1">The argument.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<FunctionCall<TResult>> SpawnAsync(T1 arg1, CancellationToken cancellationToken = default) =>
+        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+            RemoteInvoker.ArgumentsOf(Definition, [arg1]), cancellationToken);
 }
 
 /// <summary>A defined function of two parameters.</summary>
@@ -44,4 +72,21 @@ public sealed class Function<T1, T2, TResult>
     /// <param name="arg2">The second argument.</param>
     public async Task<TResult> LocalAsync(T1 arg1, T2 arg2) =>
         (TResult)(await Definition.InvokeAsync([arg1, arg2]).ConfigureAwait(false))!;
+
+    /// <summary>Runs the function on the platform and returns its result, as Modal's <c>f.remote()</c>.</summary>
+    /// <param name="arg1">The first argument.</param>
+    /// <param name="arg2">The second argument.</param>
+    /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
+    /// <exception cref="RemoteFunctionException">The function threw.</exception>
+    /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
+    public async Task<TResult> RemoteAsync(T1 arg1, T2 arg2, CancellationToken cancellationToken = default) =>
+        await (await SpawnAsync(arg1, arg2, cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
+    /// <param name="arg1">The first argument.</param>
+    /// <param name="arg2">The second argument.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<FunctionCall<TResult>> SpawnAsync(T1 arg1, T2 arg2, CancellationToken cancellationToken = default) =>
+        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+            RemoteInvoker.ArgumentsOf(Definition, [arg1, arg2]), cancellationToken);
 }

@@ -9,8 +9,9 @@ namespace Modal;
 /// </summary>
 public sealed class FunctionDefinition
 {
-    internal FunctionDefinition(string name, Delegate body, FunctionOptions options)
+    internal FunctionDefinition(App app, string name, Delegate body, FunctionOptions options)
     {
+        App = app;
         Name = name;
         Body = body;
         Options = options;
@@ -21,6 +22,9 @@ public sealed class FunctionDefinition
         IsAsync = returnType == typeof(Task) || (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>));
         ResultType = IsAsync ? (returnType.IsGenericType ? returnType.GetGenericArguments()[0] : typeof(void)) : returnType;
     }
+
+    /// <summary>The app the function belongs to.</summary>
+    public App App { get; }
 
     /// <summary>The function's name, unique within its app.</summary>
     public string Name { get; }

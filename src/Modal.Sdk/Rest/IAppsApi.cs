@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Refit;
+
+namespace Modal.Rest;
+
+/// <summary>Body of an app deployment: the functions as <see cref="App.Describe"/> lists them.</summary>
+/// <param name="Functions">The app's functions.</param>
+/// <param name="Ephemeral">True for an app that lives only while its <c>modal run</c> does.</param>
+public sealed record DeployAppRequest(IReadOnlyList<FunctionManifest> Functions, bool Ephemeral = false);
+
+/// <summary>A deployed function.</summary>
+/// <param name="Id">Stable id (kept across deploys).</param>
+/// <param name="App">The app's name.</param>
+/// <param name="Name">The function's name.</param>
+/// <param name="Parameters">Its parameters.</param>
+/// <param name="ResultType">.NET name of its result type.</param>
+public sealed record DeployedFunctionInfo(Guid Id, string App, string Name, IReadOnlyList<ParameterManifest> Parameters, string ResultType);
+
+/// <summary>A deployed app.</summary>
+/// <param name="Id">The app's id.</param>
+/// <param name="Name">The app's name.</param>
+/// <param name="State">Deployed, Ephemeral or Stopped.</param>
+/// <param name="UpdatedAt">Last deployment.</param>
+/// <param name="Functions">Its functions.</param>
+public sealed record DeployedAppInfo(Guid Id, string Name, string State, DateTimeOffset UpdatedAt, IReadOnlyList<DeployedFunctionInfo> Functions);
+
+/// <summary>Body of a call: arguments keyed by parameter name.</summary>
+/// <param name="Arguments">A JSON object.</param>
+public sealed record CreateCallRequest(JsonElement Arguments);
+
+/// <summary>The id of a new call.</summary>
+/// <param name="FunctionCallId">Use it with <see cref="IAppsApi.GetCallAsync"/>.</param>
+public sealed record CreatedCall(string FunctionCallId);
+
+/// <summary>The error of a failed call.</summary>
+/// <param name="Type">Full name of the remote exception type.</param>
+/// <param name="Message">The remote message.</param>
+/// <param name="StackTrace">The remote stack trace.</param>
+public sealed record CallErrorInfo(string Type, string Message, string? StackTrace);
+
+/// <summary>A call's state and, once finished, its result or error.</summary>
+/// <param name="FunctionCallId">The call id.</param>
+/// <param name="State">Queued, Running, Succeeded, Failed, TimedOut or Cancelled.</param>
+/// <param name="Result">The result as JSON, once Succeeded.</param>
+/// <param name="Error">The error, once Failed, TimedOut or Cancelled.</param>
+public sealed record CallInfo(string FunctionCallId, string State, JsonElement? Result, CallErrorInfo? Error)
+{
+    /// <summary>Whether the call has finished one way or another.</summary>
+    public bool IsFinished => State is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";
+}
+
+/// <summary>Low-level REST client for apps, functions and calls (<c>/v1/apps</c>, <c>/v1/calls</c>).</summary>
+public interface IAppsApi
+{
+    /// <summary>Creates or updates an app with exactly these functions.</summary>
+    /// <param name="name">The app's name.</param>
+    /// <param name="request">Its functions.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Put("/v1/apps/{name}")]
+    Task<DeployedAppInfo> DeployAsync(string name, [Body] DeployAppRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a deployed app.</summary>
+    /// <param name="name">The app's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/apps/{name}")]
+    Task<DeployedAppInfo> GetAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets one function of a deployed app.</summary>
+    /// <param name="app">The app's name.</param>
+    /// <param name="function">The function's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/apps/{app}/functions/{function}")]
+    Task<DeployedFunctionInfo> GetFunctionAsync(string app, string function, CancellationToken cancellationToken = default);
+
+    /// <summary>Queues one call of a function.</summary>
+    /// <param name="app">The app's name.</param>
+    /// <param name="function">The function's name.</param>
+    /// <param name="request">The arguments.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Post("/v1/apps/{app}/functions/{function}/calls")]
+    Task<CreatedCall> CreateCallAsync(string app, string function, [Body] CreateCallRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A call's state, waiting up to <paramref name="timeout"/> seconds (0-50) for it to finish.</summary>
+    /// <param name="id">The call id.</param>
+    /// <param name="timeout">Seconds to wait; 0 looks once.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/calls/{id}")]
+    Task<CallInfo> GetCallAsync(string id, [Query] double timeout = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a call that has not finished.</summary>
+    /// <param name="id">The call id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Delete("/v1/calls/{id}")]
+    Task<CallInfo> CancelCallAsync(string id, CancellationToken cancellationToken = default);
+}
