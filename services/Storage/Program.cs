@@ -1,3 +1,4 @@
+using Modal.Storage.Endpoints;
 using Modal.Storage.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,5 +12,6 @@ await app.EnsureStorageBucketsAsync();
 
 app.MapDefaultEndpoints();
 app.MapOpenApi();
+app.MapBlobEndpoints();
 
 await app.RunAsync();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Minio;
 using Minio.DataModel.Args;
+using Modal.Storage.Blobs;
 using Modal.Storage.Infrastructure;
 
 namespace Modal.Storage.Hosting;
@@ -27,6 +28,9 @@ public static class StorageHostingExtensions
             .WithRegion(s3.Region)
             .Build());
         builder.Services.AddHealthChecks().AddCheck<S3BucketsHealthCheck>("s3", tags: ["ready"]);
+        builder.Services.AddSingleton<BlobStore>();
+        // Bundles hold files of hundreds of MB (libtorch); the blob endpoint streams them to a spool file.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 4L * 1024 * 1024 * 1024);
 
         builder.Services.AddOpenApi();
         return builder;

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Modal.Platform.Tests.Infrastructure;
+using Modal.Storage;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>Content-addressed blobs of the Storage service on the real S3 endpoint.</summary>
+[Collection(InfrastructureTestGroup.Name)]
+public sealed class BlobTests
+{
+    [Fact]
+    public async Task PutThenGet_5MiB_RoundTripsByteForByte()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var client = storage.CreateClient();
+        var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
+        var hash = Hash(content);
+
+        using var put = await client.PutAsync(BlobUri(hash), new ByteArrayContent(content));
+        var fetched = await client.GetByteArrayAsync(BlobUri(hash));
+
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal(content, fetched);
+    }
+
+    [Fact]
+    public async Task Put_ContentNotMatchingItsHash_Returns400AndStoresNothing()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var client = storage.CreateClient();
+        var claimed = Hash(RandomNumberGenerator.GetBytes(16));
+
+        using var put = await client.PutAsync(BlobUri(claimed), new ByteArrayContent(RandomNumberGenerator.GetBytes(16)));
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(claimed)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+    }
+
+    [Fact]
+    public async Task Missing_MixOfStoredAndNew_ListsOnlyTheNewOnes()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var client = storage.CreateClient();
+        var stored = RandomNumberGenerator.GetBytes(100);
+        (await client.PutAsync(BlobUri(Hash(stored)), new ByteArrayContent(stored))).EnsureSuccessStatusCode();
+        var unknown = Hash(RandomNumberGenerator.GetBytes(100));
+
+        using var response = await client.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { Hash(stored), unknown });
+
+        Assert.Equal([unknown], (await response.Content.ReadFromJsonAsync<string[]>())!);
+    }
+
+    [Theory]
+    [InlineData("not-a-hash")]
+    [InlineData("ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789")]
+    public async Task Get_InvalidHash_Returns400ProblemNamingIt(string hash)
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+
+        using var response = await storage.CreateClient().GetAsync(BlobUri(hash));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(hash, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_Unknown_Returns404()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+
+        using var response = await storage.CreateClient().GetAsync(BlobUri(Hash([1, 2, 3])));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private static Uri BlobUri(string hash) => new($"/v1/blobs/{hash}", UriKind.Relative);
+
+    private static string Hash(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+}
