@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Modal.Container;
 using Modal.Rest;
 
 namespace Modal;
@@ -121,8 +122,9 @@ public sealed partial class App
     public AppManifest Describe() => new(Name, _functions.Values.Select(FunctionManifest.From).ToList());
 
     /// <summary>
-    /// The program's main: with <c>--modal-describe</c> prints the manifest as JSON; otherwise runs the local
-    /// entrypoint. Returns the process exit code.
+    /// The program's main: with <c>--modal-describe</c> prints the manifest as JSON; started by a runner (with
+    /// <c>MODAL_FUNCTION_SOCKET</c> set) serves the app's functions; otherwise runs the local entrypoint.
+    /// Returns the process exit code.
     /// </summary>
     /// <param name="args">The program's command-line arguments.</param>
     /// <param name="cancellationToken">Stops the entrypoint.</param>
@@ -133,6 +135,11 @@ public sealed partial class App
         {
             await Console.Out.WriteLineAsync(JsonSerializer.Serialize(Describe(), SerializerOptions)).ConfigureAwait(false);
             return 0;
+        }
+        if (Environment.GetEnvironmentVariable(ContainerProtocol.SocketVariable) is { Length: > 0 } socketPath)
+        {
+            // Started by a runner: this process is the container's function server.
+            return await FunctionServer.ServeAsync(this, socketPath, cancellationToken).ConfigureAwait(false);
         }
 
         if (_localEntrypoint is null)

@@ -1,0 +1,43 @@
+// Modal's "hello, world" in C#: one function, run locally, remotely, and fanned out.
+// Run it with `modal run examples/HelloWorld` (or deploy it with `modal deploy examples/HelloWorld`).
+using Modal;
+
+var app = new App("example-hello-world");
+
+var f = app.Function("f", (int i) =>
+{
+    if (i % 2 == 0)
+    {
+        Console.WriteLine($"hello {i}");
+    }
+    else
+    {
+        Console.Error.WriteLine($"world {i}");
+    }
+    return i * i;
+});
+
+// Used by the platform's own tests of how failures travel back to the caller.
+app.Function("fail", (string message) => Fail(message));
+app.Function("sleep", async (int milliseconds) =>
+{
+    await Task.Delay(milliseconds);
+    return milliseconds;
+});
+
+app.LocalEntrypoint(async () =>
+{
+    // Runs in this process.
+    Console.WriteLine(await f.LocalAsync(1000));
+
+    // Runs in a container on the platform.
+    Console.WriteLine(await f.RemoteAsync(1000));
+
+    // Runs 20 inputs in parallel.
+    var calls = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => f.SpawnAsync(i)));
+    Console.WriteLine((await FunctionCall.GatherAsync(calls)).Sum());
+});
+
+return await app.RunAsync(args);
+
+static int Fail(string message) => throw new InvalidOperationException(message);

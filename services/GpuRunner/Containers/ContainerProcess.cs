@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using Modal.Container;
+
+namespace Modal.GpuRunner.Containers;
+
+/// <summary>
+/// One container: the app's program started as a function server, and the socket the runner talks to it over.
+/// Inputs are multiplexed on the one connection (ids correlate outputs), so a container can run several at once.
+/// </summary>
+public sealed partial class ContainerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly string _runtimeDirectory;
+    private readonly SemaphoreSlim _writeLock = new(1);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ContainerOutput>> _pending = new();
+    private readonly Task _readLoop;
+    private long _nextInputId;
+
+    private ContainerProcess(string id, Process process, Socket socket, string runtimeDirectory)
+    {
+        Id = id;
+        _process = process;
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _runtimeDirectory = runtimeDirectory;
+        _readLoop = Task.Run(ReadOutputsAsync);
+    }
+
+    public string Id { get; }
+
+    /// <summary>Completes when the container's process has exited.</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
+    /// <summary>
+    /// Starts the program and connects to its function server. Fails with <see cref="ContainerCrashedException"/>
+    /// (carrying the end of its output) if it exits or does not listen within <paramref name="startupTimeout"/>.
+    /// </summary>
+    public static async Task<ContainerProcess> StartAsync(
+        ContainerSpec spec, string runtimeRoot, TimeSpan startupTimeout, Action<string, bool> onOutputLine, CancellationToken cancellationToken)
+    {
+        var runtimeDirectory = Path.Combine(runtimeRoot, spec.ContainerId);
+        Directory.CreateDirectory(runtimeDirectory);
+        var socketPath = Path.Combine(runtimeDirectory, "fn.sock");
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = spec.BundleDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(spec.BundleDirectory, spec.EntryAssembly));
+        foreach (var (name, value) in spec.Environment)
+        {
+            start.Environment[name] = value;
+        }
+        start.Environment[ContainerProtocol.SocketVariable] = socketPath;
+
+        var process = Process.Start(start) ?? throw new ContainerCrashedException($"Could not start 'dotnet {spec.EntryAssembly}'.");
+        var recentOutput = new ConcurrentQueue<string>();
+        void Capture(string? line, bool isError)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            recentOutput.Enqueue(line);
+            while (recentOutput.Count > 20 && recentOutput.TryDequeue(out _))
+            {
+            }
+            onOutputLine(line, isError);
+        }
+        process.OutputDataReceived += (_, e) => Capture(e.Data, false);
+        process.ErrorDataReceived += (_, e) => Capture(e.Data, true);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        startup.CancelAfter(startupTimeout);
+        try
+        {
+            var socket = await ConnectAsync(socketPath, process, startup.Token);
+            return new ContainerProcess(spec.ContainerId, process, socket, runtimeDirectory);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ContainerCrashedException)
+        {
+            var reason = process.HasExited ? "exited during start-up" : $"did not listen within {startupTimeout.TotalSeconds:0.#} s";
+            KillTree(process);
+            // Lets the output readers drain what the process printed last: usually the reason it failed.
+            process.WaitForExit(TimeSpan.FromSeconds(2));
+            process.Dispose();
+            throw new ContainerCrashedException(
+                $"Container {spec.ContainerId} ({spec.EntryAssembly}) {reason}. Last output:\n{string.Join('\n', recentOutput)}");
+        }
+    }
+
+    /// <summary>Runs one input; fails with <see cref="ContainerCrashedException"/> if the container dies first.</summary>
+    public async Task<ContainerOutput> InvokeAsync(string function, string argumentsJson, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextInputId);
+        var output = new TaskCompletionSource<ContainerOutput>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = output;
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken);
+            try
+            {
+                await ContainerProtocol.WriteAsync(_stream, new ContainerInput(id, function, argumentsJson), cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new ContainerCrashedException($"Container {Id} is gone: {e.Message}");
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+            return await output.Task.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Kills the container's process tree at once (a timeout, a cancel, a stop).</summary>
+    public void Kill() => KillTree(_process);
+
+    public async ValueTask DisposeAsync()
+    {
+        // Closing the socket tells the function server to finish; anything still running after a grace period is killed.
+        _socket.Shutdown(SocketShutdown.Both);
+        _socket.Dispose();
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
+        {
+            Kill();
+        }
+        await _readLoop.ConfigureAwait(false);
+        _process.Dispose();
+        _writeLock.Dispose();
+        await _stream.DisposeAsync();
+        try
+        {
+            Directory.Delete(_runtimeDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The socket file may linger a moment after the process; the folder is under the runner's runtime root.
+        }
+    }
+
+    private async Task ReadOutputsAsync()
+    {
+        string reason;
+        try
+        {
+            while (await ContainerProtocol.ReadAsync<ContainerOutput>(_stream, CancellationToken.None) is { } output)
+            {
+                if (_pending.TryGetValue(output.Id, out var waiter))
+                {
+                    waiter.TrySetResult(output);
+                }
+            }
+            reason = "closed its connection";
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException or SocketException)
+        {
+            reason = $"broke its connection ({e.Message})";
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { }, TaskScheduler.Default);
+        var exit = _process.HasExited ? $" and exited with code {_process.ExitCode}" : "";
+        foreach (var waiter in _pending.Values)
+        {
+            waiter.TrySetException(new ContainerCrashedException($"Container {Id} {reason}{exit} while an input was running."));
+        }
+    }
+
+    private static async Task<Socket> ConnectAsync(string socketPath, Process process, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (process.HasExited)
+            {
+                throw new ContainerCrashedException("exited");
+            }
+            if (File.Exists(socketPath))
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    return socket;
+                }
+                catch (SocketException)
+                {
+                    socket.Dispose();
+                }
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
+        }
+    }
+
+    private static void KillTree(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Modal.GpuRunner.Containers;
+using Modal.Platform.Tests.Infrastructure;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>A real container process (examples/HelloWorld as the app) driven over the container protocol.</summary>
+public sealed class ContainerProcessTests : IAsyncLifetime
+{
+    private static readonly string Configuration =
+        typeof(ContainerProcessTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    private static readonly string HelloWorldBundle =
+        Path.Combine(RepositoryPaths.Root, "examples", "HelloWorld", "bin", Configuration, "net10.0");
+
+    private readonly string _runtimeRoot = Path.Combine(Path.GetTempPath(), $"modal-containers-{Guid.NewGuid():N}");
+    private readonly ConcurrentQueue<(string Line, bool IsError)> _output = new();
+    private ContainerProcess? _container;
+
+    public async Task InitializeAsync() =>
+        _container = await ContainerProcess.StartAsync(Spec("HelloWorld.dll"), _runtimeRoot, TimeSpan.FromSeconds(30),
+            (line, isError) => _output.Enqueue((line, isError)), CancellationToken.None);
+
+    public async Task DisposeAsync()
+    {
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+        }
+        Directory.Delete(_runtimeRoot, recursive: true);
+    }
+
+    [Fact]
+    public async Task Invoke_Function_ReturnsResultAndCapturesItsOutput()
+    {
+        var output = await _container!.InvokeAsync("f", """{"i": 7}""", CancellationToken.None);
+
+        Assert.True(output.Succeeded);
+        Assert.Equal("49", output.ResultJson);
+        await Eventually.ReturnsAsync(() => Task.FromResult(_output.ToArray()), lines => lines.Contains(("world 7", true)),
+            "the container's stderr line is captured");
+    }
+
+    [Fact]
+    public async Task Invoke_FunctionThrows_ReturnsTypeMessageAndStack()
+    {
+        var output = await _container!.InvokeAsync("fail", """{"message": "boom"}""", CancellationToken.None);
+
+        Assert.False(output.Succeeded);
+        Assert.Equal(typeof(InvalidOperationException).FullName, output.ExceptionType);
+        Assert.Equal("boom", output.Message);
+        Assert.Contains("Fail", output.StackTrace, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invoke_UnknownFunctionOrBadArguments_ReturnsAFailureNotACrash()
+    {
+        var unknown = await _container!.InvokeAsync("nope", "{}", CancellationToken.None);
+        var badArguments = await _container.InvokeAsync("f", """{"i": "seven"}""", CancellationToken.None);
+        var stillWorks = await _container.InvokeAsync("f", """{"i": 3}""", CancellationToken.None);
+
+        Assert.Contains("no function named 'nope'", unknown.Message, StringComparison.Ordinal);
+        Assert.Equal(typeof(ArgumentException).FullName, badArguments.ExceptionType);
+        Assert.Equal("9", stillWorks.ResultJson);
+    }
+
+    [Fact]
+    public async Task Invoke_SeveralAtOnce_AllComplete()
+    {
+        var outputs = await Task.WhenAll(Enumerable.Range(1, 4).Select(i =>
+            _container!.InvokeAsync("sleep", $$"""{"milliseconds": {{i * 100}}}""", CancellationToken.None)));
+
+        Assert.Equal(["100", "200", "300", "400"], outputs.Select(o => o.ResultJson));
+    }
+
+    [Fact]
+    public async Task Kill_WhileInputRuns_InputFailsWithContainerCrashed()
+    {
+        var running = _container!.InvokeAsync("sleep", """{"milliseconds": 60000}""", CancellationToken.None);
+        await Task.Delay(200);
+
+        _container.Kill();
+
+        await Assert.ThrowsAsync<ContainerCrashedException>(() => running);
+    }
+
+    [Fact]
+    public async Task Start_ProgramThatCannotStart_FailsWithItsOutput()
+    {
+        var error = await Assert.ThrowsAsync<ContainerCrashedException>(() => ContainerProcess.StartAsync(
+            Spec("DoesNotExist.dll"), _runtimeRoot, TimeSpan.FromSeconds(30), (_, _) => { }, CancellationToken.None));
+
+        Assert.Contains("DoesNotExist.dll", error.Message, StringComparison.Ordinal);
+    }
+
+    private static ContainerSpec Spec(string entryAssembly) =>
+        new($"c-{Guid.NewGuid():N}"[..14], HelloWorldBundle, entryAssembly, new Dictionary<string, string>());
+}
