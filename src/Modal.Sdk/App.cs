@@ -114,9 +114,10 @@ public sealed partial class App
     /// An ephemeral app lives only while its <c>modal run</c> does.
     /// </summary>
     /// <param name="ephemeral">True for a <c>modal run</c> app.</param>
+    /// <param name="bundleId">The uploaded code to run (<see cref="Bundle.Id"/>); null registers the functions only.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public Task<DeployedAppInfo> DeployAsync(bool ephemeral = false, CancellationToken cancellationToken = default) =>
-        Client.Apps.DeployAsync(Name, new DeployAppRequest(Describe().Functions, ephemeral), cancellationToken);
+    public Task<DeployedAppInfo> DeployAsync(bool ephemeral = false, string? bundleId = null, CancellationToken cancellationToken = default) =>
+        Client.Apps.DeployAsync(Name, new DeployAppRequest(Describe().Functions, ephemeral, bundleId), cancellationToken);
 
     /// <summary>The app as the platform registers it: its name and each function's signature and options.</summary>
     public AppManifest Describe() => new(Name, _functions.Values.Select(FunctionManifest.From).ToList());

@@ -12,6 +12,9 @@ public sealed class DeployedApp
     /// <summary>"Deployed" (persists until stopped), "Ephemeral" (lives while its `modal run` does) or "Stopped".</summary>
     public required string State { get; set; }
 
+    /// <summary>SHA-256 of the app's bundle manifest in Storage; null for an app registered without code.</summary>
+    public string? BundleId { get; set; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; set; }

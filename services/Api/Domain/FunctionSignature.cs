@@ -6,7 +6,9 @@ namespace Modal.Api.Domain;
 /// The part of a function's manifest the Api reads (name, parameters, timeout). The manifest itself is kept whole,
 /// so options the Api does not interpret still reach the runner and the scheduler.
 /// </summary>
-public sealed record FunctionSignature(string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds)
+public sealed record FunctionSignature(
+    string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds,
+    int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -16,6 +18,9 @@ public sealed record FunctionSignature(string Name, IReadOnlyList<ParameterSigna
         JsonSerializer.Deserialize<FunctionSignature>(manifestJson, Json)
             ?? throw new InvalidOperationException("A stored function manifest is empty.");
 }
+
+/// <summary>A function's retry policy as the SDK describes it.</summary>
+public sealed record RetriesSignature(int MaxRetries, double BackoffCoefficient, double InitialDelaySeconds, double MaxDelaySeconds);
 
 /// <summary>A parameter: its name (the argument's key) and .NET type name.</summary>
 public sealed record ParameterSignature(string Name, string Type)

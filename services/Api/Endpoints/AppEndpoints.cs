@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using MassTransit;
+using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
@@ -10,11 +12,11 @@ using Modal.Api.Infrastructure;
 namespace Modal.Api.Endpoints;
 
 /// <summary>Body of <c>PUT /v1/apps/{name}</c>: the app's functions as the SDK describes them (<c>--modal-describe</c>).</summary>
-public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, bool Ephemeral = false);
+public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, bool Ephemeral = false, string? BundleId = null);
 
 public sealed record FunctionResponse(Guid Id, string App, string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType);
 
-public sealed record AppResponse(Guid Id, string Name, string State, DateTimeOffset UpdatedAt, IReadOnlyList<FunctionResponse> Functions);
+public sealed record AppResponse(Guid Id, string Name, string State, string? BundleId, DateTimeOffset UpdatedAt, IReadOnlyList<FunctionResponse> Functions);
 
 public static partial class AppEndpoints
 {
@@ -32,12 +34,17 @@ public static partial class AppEndpoints
     /// deploys; functions no longer listed are removed.
     /// </summary>
     public static async Task<Results<Ok<AppResponse>, ValidationProblem>> DeployAppAsync(
-        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, IPublishEndpoint events, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (!NamePattern().IsMatch(name))
         {
             errors["name"] = [$"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'."];
+        }
+        if (request.BundleId is { } bundle && (bundle.Length != 64 || !bundle.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')))
+        {
+            errors["bundleId"] = [$"'{bundle}' is not a bundle id (the SHA-256 of its manifest blob, lowercase hex)."];
         }
         var manifests = new List<(FunctionSignature Signature, string Json)>();
         foreach (var (element, index) in (request.Functions ?? []).Select((f, i) => (f, i)))
@@ -83,6 +90,7 @@ public static partial class AppEndpoints
             db.Apps.Add(app);
         }
         app.State = request.Ephemeral ? AppStates.Ephemeral : AppStates.Deployed;
+        app.BundleId = request.BundleId;
         app.UpdatedAt = now;
 
         var listed = manifests.Select(m => m.Signature.Name).ToHashSet(StringComparer.Ordinal);
@@ -104,7 +112,14 @@ public static partial class AppEndpoints
             }
         }
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(ToResponse(app, app.Functions.Where(f => listed.Contains(f.Name))));
+
+        var deployed = app.Functions.Where(f => listed.Contains(f.Name)).ToList();
+        if (app.BundleId is not null)
+        {
+            // Runners start consuming the functions' queues; without a bundle there is nothing they could run.
+            await events.Publish(AppDeployments.ToEvent(app, deployed, now), cancellationToken);
+        }
+        return TypedResults.Ok(ToResponse(app, deployed));
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAppAsync(
@@ -119,26 +134,26 @@ public static partial class AppEndpoints
     public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
-        var found = await FindFunctionAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
-        return found.Function is { } f ? TypedResults.Ok(ToResponse(app, f)) : found.Problem!;
+        var (found, _, problem) = await FindFunctionAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
+        return found is not null ? TypedResults.Ok(ToResponse(app, found)) : problem!;
     }
 
     /// <summary>The named function of the caller's workspace, or a 404 problem naming what is missing.</summary>
-    internal static async Task<(DeployedFunction? Function, ProblemHttpResult? Problem)> FindFunctionAsync(
+    internal static async Task<(DeployedFunction? Function, string? BundleId, ProblemHttpResult? Problem)> FindFunctionAsync(
         ApiDbContext db, Guid workspaceId, string app, string function, CancellationToken cancellationToken)
     {
-        var appId = await db.Apps.AsNoTracking()
+        var owner = await db.Apps.AsNoTracking()
             .Where(a => a.WorkspaceId == workspaceId && a.Name == app && a.State != AppStates.Stopped)
-            .Select(a => (Guid?)a.Id).SingleOrDefaultAsync(cancellationToken);
-        if (appId is null)
+            .Select(a => new { a.Id, a.BundleId }).SingleOrDefaultAsync(cancellationToken);
+        if (owner is null)
         {
-            return (null, AppNotFound(app));
+            return (null, null, AppNotFound(app));
         }
-        var found = await db.Functions.AsNoTracking().SingleOrDefaultAsync(f => f.AppId == appId && f.Name == function, cancellationToken);
+        var found = await db.Functions.AsNoTracking().SingleOrDefaultAsync(f => f.AppId == owner.Id && f.Name == function, cancellationToken);
         return found is null
-            ? (null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Function not found",
+            ? (null, null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Function not found",
                 detail: $"App '{app}' has no function named '{function}'. See GET /v1/apps/{app}."))
-            : (found, null);
+            : (found, owner.BundleId, null);
     }
 
     private static ProblemHttpResult AppNotFound(string name) =>
@@ -146,7 +161,7 @@ public static partial class AppEndpoints
             detail: $"No app named '{name}' is deployed in this workspace. Deploy it with `modal deploy` (PUT /v1/apps/{name}).");
 
     private static AppResponse ToResponse(DeployedApp app, IEnumerable<DeployedFunction> functions) =>
-        new(app.Id, app.Name, app.State, app.UpdatedAt, functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
+        new(app.Id, app.Name, app.State, app.BundleId, app.UpdatedAt, functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
 
     private static FunctionResponse ToResponse(string app, DeployedFunction function)
     {

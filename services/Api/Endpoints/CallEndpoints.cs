@@ -42,7 +42,7 @@ public static class CallEndpoints
         ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
-        var (target, notFound) = await AppEndpoints.FindFunctionAsync(db, workspaceId, app, function, cancellationToken);
+        var (target, bundleId, notFound) = await AppEndpoints.FindFunctionAsync(db, workspaceId, app, function, cancellationToken);
         if (target is null)
         {
             return notFound!;
@@ -77,6 +77,7 @@ public static class CallEndpoints
                 WorkspaceId = workspaceId,
                 AppName = app,
                 FunctionName = function,
+                BundleId = bundleId,
                 ArgumentsJson = argumentsJson,
                 Attempt = 1,
                 Timeout = signature.Timeout,

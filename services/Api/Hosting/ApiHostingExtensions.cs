@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using MassTransit;
+using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,11 @@ public static class ApiHostingExtensions
         // and add a health check, retries and tracing for each store.
         builder.AddNpgsqlDbContext<ApiDbContext>(ApiDbContext.ConnectionName);
         builder.AddRedisClient(RedisConnectionName);
-        builder.AddModalMessageBus(bus => bus.AddConsumer<CallResultConsumer, CallResultConsumerDefinition>());
+        builder.AddModalMessageBus(bus =>
+        {
+            bus.AddConsumer<CallResultConsumer, CallResultConsumerDefinition>();
+            bus.AddConsumer<ListDeployedAppsConsumer>();
+        });
         builder.Services.AddSingleton<CallStore>();
 
         builder.Services.AddSingleton(TimeProvider.System);

@@ -51,6 +51,7 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             app.Property(a => a.WorkspaceId).HasColumnName("workspace_id");
             app.Property(a => a.Name).HasColumnName("name").HasMaxLength(64);
             app.Property(a => a.State).HasColumnName("state").HasMaxLength(16);
+            app.Property(a => a.BundleId).HasColumnName("bundle_id").HasMaxLength(64);
             app.Property(a => a.CreatedAt).HasColumnName("created_at");
             app.Property(a => a.UpdatedAt).HasColumnName("updated_at");
             app.HasOne<Workspace>().WithMany().HasForeignKey(a => a.WorkspaceId);

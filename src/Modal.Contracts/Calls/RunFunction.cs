@@ -17,6 +17,9 @@ public sealed record RunFunction
 
     public required string FunctionName { get; init; }
 
+    /// <summary>The app bundle (manifest blob SHA-256) the input must run with; a redeploy changes it.</summary>
+    public string? BundleId { get; init; }
+
     /// <summary>Arguments as a JSON object keyed by parameter name (inline payloads up to 2 MiB).</summary>
     public required string ArgumentsJson { get; init; }
 

@@ -6,7 +6,8 @@ namespace Modal.Rest;
 /// <summary>Body of an app deployment: the functions as <see cref="App.Describe"/> lists them.</summary>
 /// <param name="Functions">The app's functions.</param>
 /// <param name="Ephemeral">True for an app that lives only while its <c>modal run</c> does.</param>
-public sealed record DeployAppRequest(IReadOnlyList<FunctionManifest> Functions, bool Ephemeral = false);
+/// <param name="BundleId">The uploaded code (<see cref="Bundle.Id"/>); without it the app is registered but cannot run.</param>
+public sealed record DeployAppRequest(IReadOnlyList<FunctionManifest> Functions, bool Ephemeral = false, string? BundleId = null);
 
 /// <summary>A deployed function.</summary>
 /// <param name="Id">Stable id (kept across deploys).</param>
@@ -20,9 +21,11 @@ public sealed record DeployedFunctionInfo(Guid Id, string App, string Name, IRea
 /// <param name="Id">The app's id.</param>
 /// <param name="Name">The app's name.</param>
 /// <param name="State">Deployed, Ephemeral or Stopped.</param>
+/// <param name="BundleId">The code it runs, if any.</param>
 /// <param name="UpdatedAt">Last deployment.</param>
 /// <param name="Functions">Its functions.</param>
-public sealed record DeployedAppInfo(Guid Id, string Name, string State, DateTimeOffset UpdatedAt, IReadOnlyList<DeployedFunctionInfo> Functions);
+public sealed record DeployedAppInfo(
+    Guid Id, string Name, string State, string? BundleId, DateTimeOffset UpdatedAt, IReadOnlyList<DeployedFunctionInfo> Functions);
 
 /// <summary>Body of a call: arguments keyed by parameter name.</summary>
 /// <param name="Arguments">A JSON object.</param>

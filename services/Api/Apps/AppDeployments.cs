@@ -1,0 +1,34 @@
+using Modal.Api.Domain;
+using Modal.Contracts.Apps;
+
+namespace Modal.Api.Apps;
+
+/// <summary>Turns a stored app into the event runners act on.</summary>
+public static class AppDeployments
+{
+    public static AppDeployed ToEvent(DeployedApp app, IEnumerable<DeployedFunction> functions, DateTimeOffset deployedAt) => new()
+    {
+        WorkspaceId = app.WorkspaceId,
+        AppId = app.Id,
+        AppName = app.Name,
+        BundleId = app.BundleId ?? throw new InvalidOperationException($"App '{app.Name}' has no bundle to run."),
+        DeployedAt = deployedAt,
+        Functions = functions.Select(function =>
+        {
+            var signature = FunctionSignature.Parse(function.ManifestJson);
+            var retries = signature.Retries;
+            return new DeployedFunctionSpec
+            {
+                FunctionId = function.Id,
+                Name = function.Name,
+                MaxConcurrentInputs = Math.Max(1, signature.MaxConcurrentInputs),
+                Timeout = signature.Timeout,
+                MaxRetries = retries?.MaxRetries ?? 0,
+                BackoffCoefficient = retries?.BackoffCoefficient ?? 1,
+                InitialDelay = TimeSpan.FromSeconds(retries?.InitialDelaySeconds ?? 1),
+                MaxDelay = TimeSpan.FromSeconds(retries?.MaxDelaySeconds ?? 60),
+                Env = signature.Env ?? new Dictionary<string, string>(),
+            };
+        }).ToList(),
+    };
+}

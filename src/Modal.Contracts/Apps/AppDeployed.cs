@@ -1,0 +1,47 @@
+namespace Modal.Contracts.Apps;
+
+/// <summary>
+/// An app was deployed (or redeployed) with a runnable bundle. Runners start consuming its functions' queues; the
+/// bundle is fetched from Storage by <see cref="BundleId"/> when a container first needs it.
+/// </summary>
+public sealed record AppDeployed
+{
+    public required Guid WorkspaceId { get; init; }
+    public required Guid AppId { get; init; }
+    public required string AppName { get; init; }
+
+    /// <summary>SHA-256 of the bundle manifest blob in Storage.</summary>
+    public required string BundleId { get; init; }
+
+    public required IReadOnlyList<DeployedFunctionSpec> Functions { get; init; }
+    public required DateTimeOffset DeployedAt { get; init; }
+}
+
+/// <summary>What a runner needs to run one function.</summary>
+public sealed record DeployedFunctionSpec
+{
+    public required Guid FunctionId { get; init; }
+    public required string Name { get; init; }
+    public required int MaxConcurrentInputs { get; init; }
+    public required TimeSpan Timeout { get; init; }
+
+    /// <summary>Retries after the first attempt (0: none).</summary>
+    public int MaxRetries { get; init; }
+    public double BackoffCoefficient { get; init; } = 1;
+    public TimeSpan InitialDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Request (runner → Api, at runner start): every app that is deployed now, answered with <see cref="DeployedApps"/>.</summary>
+public sealed record ListDeployedApps
+{
+    public required string RunnerId { get; init; }
+}
+
+/// <summary>Answer to <see cref="ListDeployedApps"/>.</summary>
+public sealed record DeployedApps
+{
+    public required IReadOnlyList<AppDeployed> Apps { get; init; }
+}
