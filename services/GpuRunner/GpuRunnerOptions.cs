@@ -22,6 +22,22 @@ public sealed class GpuRunnerOptions
     /// </summary>
     public List<string> SimulatedGpus { get; set; } = [];
 
+    /// <summary>Where bundles and their files are cached on this node.</summary>
+    [Required(ErrorMessage = "GpuRunner:CacheDirectory is required.")]
+    public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "modal-runner", "cache");
+
+    /// <summary>Where containers get their sockets (short: Unix socket paths are limited to ~100 bytes).</summary>
+    [Required(ErrorMessage = "GpuRunner:RuntimeDirectory is required.")]
+    public string RuntimeDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "modal-runner", "run");
+
+    /// <summary>How long a container may take from process start to listening.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:30:00", ErrorMessage = "GpuRunner:ContainerStartupTimeout must be between 1 second and 30 minutes.")]
+    public TimeSpan ContainerStartupTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Base address of the Storage service (bundles); under Aspire, service discovery resolves <c>http://storage</c>.</summary>
+    [Required(ErrorMessage = "GpuRunner:StorageUrl is required.")]
+    public Uri StorageUrl { get; set; } = new("http://storage");
+
     /// <summary>CPU cores offered to containers; defaults to every core of the machine.</summary>
     [Range(0.1, 4096, ErrorMessage = "GpuRunner:CpuCores must be between 0.1 and 4096.")]
     public double CpuCores { get; set; } = Environment.ProcessorCount;

@@ -1,3 +1,9 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Modal.Contracts.Apps;
+using Modal.GpuRunner.Bundles;
+using Modal.GpuRunner.Consumers;
+using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
 
 namespace Modal.GpuRunner.Hosting;
@@ -13,7 +19,21 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GpuInventory>();
 
-        builder.AddModalMessageBus();
+        builder.Services.AddHttpClient(BundleCache.StorageClientName, (services, http) =>
+            http.BaseAddress = services.GetRequiredService<IOptions<GpuRunnerOptions>>().Value.StorageUrl);
+        builder.Services.AddSingleton<BundleCache>();
+        builder.Services.AddSingleton<FunctionCatalog>();
+        builder.Services.AddSingleton<ContainerPool>();
+        builder.Services.AddSingleton<FunctionSubscriptions>();
+
+        builder.AddModalMessageBus(bus =>
+        {
+            // Function queues are connected at run time, one per deployed function (FunctionSubscriptions).
+            bus.AddConsumer<RunFunctionConsumer>().ExcludeFromConfigureEndpoints();
+            bus.AddConsumer<AppDeployedConsumer, AppDeployedConsumerDefinition>();
+            bus.AddRequestClient<ListDeployedApps>();
+        });
+        builder.Services.AddHostedService<DeployedAppsSync>();
         builder.Services.AddSingleton<HeartbeatStatus>();
         builder.Services.AddHostedService<CapacityHeartbeatService>();
         builder.Services.AddHealthChecks().AddCheck<HeartbeatHealthCheck>("heartbeat");

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Modal.Platform.Tests.Infrastructure;
@@ -12,8 +14,15 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     where TEntryPoint : class
 {
 
+    /// <summary>Replaces services after the service registered its own (e.g. an HTTP handler into another test server).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        if (ConfigureServices is { } configure)
+        {
+            builder.ConfigureTestServices(configure);
+        }
         builder.UseEnvironment("Testing");
         builder.UseSetting("Logging:LogLevel:Default", "Error");
         // Outage tests make the services log every reconnect attempt with a stack trace; only errors are

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using Modal.GpuRunner.Containers;
 using Modal.Platform.Tests.Infrastructure;
 
@@ -8,11 +7,7 @@ namespace Modal.Platform.Tests.Services;
 /// <summary>A real container process (examples/HelloWorld as the app) driven over the container protocol.</summary>
 public sealed class ContainerProcessTests : IAsyncLifetime
 {
-    private static readonly string Configuration =
-        typeof(ContainerProcessTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-
-    private static readonly string HelloWorldBundle =
-        Path.Combine(RepositoryPaths.Root, "examples", "HelloWorld", "bin", Configuration, "net10.0");
+    private static readonly string HelloWorldBundle = Examples.OutputDirectory("HelloWorld");
 
     private readonly string _runtimeRoot = Path.Combine(Path.GetTempPath(), $"modal-containers-{Guid.NewGuid():N}");
     private readonly ConcurrentQueue<(string Line, bool IsError)> _output = new();

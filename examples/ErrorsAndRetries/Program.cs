@@ -1,0 +1,51 @@
+// How failures reach the caller, and how retries and timeouts behave on the platform.
+// Run it with `modal run examples/ErrorsAndRetries`.
+using Modal;
+
+var app = new App("example-errors-and-retries");
+
+// Throws: the caller gets a RemoteFunctionException carrying the remote type, message and stack trace.
+var divide = app.Function("divide", (int a, int b) => Divide(a, b));
+
+// Fails on its first two attempts, then succeeds: Retries = 2 makes the call succeed after two retries.
+// (The counter lives in the container, which survives a failed attempt.)
+var attempts = 0;
+var flaky = app.Function("flaky", (string caller) =>
+{
+    var attempt = Interlocked.Increment(ref attempts);
+    return attempt <= 2 ? throw new TimeoutException($"flaky failure {attempt} for {caller}") : $"succeeded on attempt {attempt}";
+}, new FunctionOptions { Retries = new Retries(2, initialDelay: TimeSpan.Zero) });
+
+// Runs past its 2-second timeout: the container is killed and the caller gets a FunctionTimeoutException.
+var slow = app.Function("slow", async (int seconds) =>
+{
+    await Task.Delay(TimeSpan.FromSeconds(seconds));
+    return seconds;
+}, new FunctionOptions { Timeout = TimeSpan.FromSeconds(2) });
+
+app.LocalEntrypoint(async () =>
+{
+    try
+    {
+        await divide.RemoteAsync(1, 0);
+    }
+    catch (RemoteFunctionException e)
+    {
+        Console.WriteLine($"divide failed remotely with {e.RemoteType}: {e.RemoteMessage}");
+    }
+
+    Console.WriteLine(await flaky.RemoteAsync("entrypoint"));
+
+    try
+    {
+        await slow.RemoteAsync(10);
+    }
+    catch (FunctionTimeoutException e)
+    {
+        Console.WriteLine($"slow timed out: {e.Message}");
+    }
+});
+
+return await app.RunAsync(args);
+
+static int Divide(int a, int b) => a / b;

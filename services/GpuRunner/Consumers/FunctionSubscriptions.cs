@@ -1,0 +1,94 @@
+using MassTransit;
+using Modal.Contracts.Apps;
+using Modal.Contracts.Calls;
+using Modal.GpuRunner.Domain;
+
+namespace Modal.GpuRunner.Consumers;
+
+/// <summary>
+/// Consumes the queue of every function this runner knows, with as many inputs in flight as the function's
+/// containers run at once. Inputs of a crashed container are redelivered a few times, then fail the call.
+/// </summary>
+public sealed partial class FunctionSubscriptions(IReceiveEndpointConnector connector, FunctionCatalog catalog, ILogger<FunctionSubscriptions> logger)
+{
+    public async Task AddAsync(AppDeployed app, CancellationToken cancellationToken)
+    {
+        foreach (var entry in catalog.Update(app))
+        {
+            var function = entry.Function;
+            var queue = FunctionQueues.NameFor(function.FunctionId);
+            var handle = connector.ConnectReceiveEndpoint(queue, (context, endpoint) =>
+            {
+                endpoint.PrefetchCount = (ushort)Math.Clamp(function.MaxConcurrentInputs, 1, ushort.MaxValue);
+                endpoint.ConcurrentMessageLimit = function.MaxConcurrentInputs;
+                endpoint.UseMessageRetry(retry => retry.Interval(RunFunctionConsumer.CrashRedeliveries, TimeSpan.FromMilliseconds(200)));
+                endpoint.ConfigureConsumer<RunFunctionConsumer>(context);
+            });
+            await handle.Ready.WaitAsync(cancellationToken);
+            LogSubscribed(logger, app.AppName, function.Name, queue);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {App}.{Function} from {Queue}")]
+    private static partial void LogSubscribed(ILogger logger, string app, string function, string queue);
+}
+
+/// <summary>A new deployment: consume its functions' queues (and run its new bundle from now on).</summary>
+public sealed class AppDeployedConsumer(FunctionSubscriptions subscriptions) : IConsumer<AppDeployed>
+{
+    public Task Consume(ConsumeContext<AppDeployed> context) => subscriptions.AddAsync(context.Message, context.CancellationToken);
+}
+
+public sealed class AppDeployedConsumerDefinition : ConsumerDefinition<AppDeployedConsumer>
+{
+    public AppDeployedConsumerDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options) =>
+        // Every runner needs every deployment: a queue of its own, gone with the runner (it resyncs at start).
+        EndpointName = $"runner-{options.Value.RunnerId}-deployments";
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<AppDeployedConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.AutoDelete = true;
+            rabbit.Durable = false;
+        }
+    }
+}
+
+/// <summary>At start, asks the Api for every deployed app, so a runner that was down consumes their queues too.</summary>
+public sealed partial class DeployedAppsSync(
+    IRequestClient<ListDeployedApps> requests, FunctionSubscriptions subscriptions, Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options,
+    ILogger<DeployedAppsSync> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var response = await requests.GetResponse<DeployedApps>(
+                    new ListDeployedApps { RunnerId = options.Value.RunnerId }, stoppingToken, RequestTimeout.After(s: 10));
+                foreach (var app in response.Message.Apps)
+                {
+                    await subscriptions.AddAsync(app, stoppingToken);
+                }
+                LogSynced(logger, response.Message.Apps.Count);
+                return;
+            }
+            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException or MassTransitException && !stoppingToken.IsCancellationRequested)
+            {
+                // The Api may not be up yet; deployments arriving meanwhile are still picked up by AppDeployedConsumer.
+                LogSyncRetry(logger, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming the functions of {AppCount} deployed apps")]
+    private static partial void LogSynced(ILogger logger, int appCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list deployed apps yet ({Reason}); retrying")]
+    private static partial void LogSyncRetry(ILogger logger, string reason);
+}

@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Modal.GpuRunner.Bundles;
+using Modal.GpuRunner.Domain;
+
+namespace Modal.GpuRunner.Containers;
+
+/// <summary>
+/// The containers of this node: one per function, started when its first input arrives and replaced when it dies
+/// or when the function is redeployed with another bundle. (Scaling to several, and to zero, is the autoscaler's.)
+/// </summary>
+public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunnerOptions> options, ILogger<ContainerPool> logger)
+    : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<Guid, Lazy<Task<RunningContainer>>> _containers = new();
+
+    /// <summary>A live container of <paramref name="entry"/>'s function running <paramref name="bundleId"/>.</summary>
+    public async Task<ContainerProcess> GetAsync(CatalogEntry entry, string bundleId, CancellationToken cancellationToken)
+    {
+        var functionId = entry.Function.FunctionId;
+        while (true)
+        {
+            var starting = _containers.GetOrAdd(functionId, _ => new Lazy<Task<RunningContainer>>(() => StartAsync(entry, bundleId)));
+            RunningContainer running;
+            try
+            {
+                running = await starting.Value.WaitAsync(cancellationToken);
+            }
+            catch (ContainerCrashedException)
+            {
+                _containers.TryRemove(new KeyValuePair<Guid, Lazy<Task<RunningContainer>>>(functionId, starting));
+                throw;
+            }
+            if (running.BundleId == bundleId && !running.Process.Exited.IsCompleted)
+            {
+                return running.Process;
+            }
+            // Dead, or running an older deployment: replace it.
+            if (_containers.TryRemove(new KeyValuePair<Guid, Lazy<Task<RunningContainer>>>(functionId, starting)))
+            {
+                await running.Process.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Drops (and kills) the function's container, e.g. after a timeout killed its input.</summary>
+    public async Task RemoveAsync(Guid functionId, ContainerProcess container)
+    {
+        container.Kill();
+        if (_containers.TryGetValue(functionId, out var current) && current.IsValueCreated && current.Value.IsCompletedSuccessfully
+            && current.Value.Result.Process == container)
+        {
+            _containers.TryRemove(new KeyValuePair<Guid, Lazy<Task<RunningContainer>>>(functionId, current));
+        }
+        await container.DisposeAsync();
+    }
+
+    private async Task<RunningContainer> StartAsync(CatalogEntry entry, string bundleId)
+    {
+        var bundle = await bundles.GetAsync(bundleId, CancellationToken.None);
+        var settings = options.Value;
+        var containerId = $"{entry.Function.Name}-{Guid.NewGuid():N}"[..Math.Min(entry.Function.Name.Length + 13, 48)];
+        var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, entry.Function.Env);
+        var process = await ContainerProcess.StartAsync(spec, settings.RuntimeDirectory, settings.ContainerStartupTimeout,
+            (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
+        LogContainerStarted(logger, containerId, entry.AppName, entry.Function.Name, bundleId);
+        return new RunningContainer(process, bundleId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var starting in _containers.Values.Where(c => c.IsValueCreated))
+        {
+            try
+            {
+                await (await starting.Value).Process.DisposeAsync();
+            }
+            catch (ContainerCrashedException)
+            {
+                // Never started: nothing to stop.
+            }
+        }
+    }
+
+    private sealed record RunningContainer(ContainerProcess Process, string BundleId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} started for {App}.{Function} (bundle {BundleId})")]
+    private static partial void LogContainerStarted(ILogger logger, string containerId, string app, string function, string bundleId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
+    private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);
+}

@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Modal.Api;
+using Modal.Deployment;
+using Modal.GpuRunner;
+using Modal.Platform.Tests.Infrastructure;
+using Modal.Rest;
+using Modal.Storage;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>
+/// Storage, Api and a GpuRunner on the real infrastructure, with the example apps uploaded as bundles and run in real
+/// container processes: SDK → Api → RabbitMQ → runner → container → result, as a user's call travels.
+/// </summary>
+public sealed class SpineFixture : IAsyncLifetime
+{
+    public ServiceFactory<StorageOptions> Storage { get; } = new();
+    public ServiceFactory<ApiOptions> Api { get; } = new();
+    public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
+    public ModalClient Client { get; private set; } = null!;
+    public string HelloWorld { get; private set; } = "";
+    public string ErrorsAndRetries { get; private set; } = "";
+
+    private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
+
+    public async Task InitializeAsync()
+    {
+        var storageHttp = Storage.CreateClient();
+        Runner = new ServiceFactory<GpuRunnerOptions>(
+            ("GpuRunner:RunnerId", $"spine-{Guid.NewGuid():N}"[..16]),
+            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
+            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
+            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")))
+        {
+            // The runner reaches the in-process Storage service through its test server.
+            ConfigureServices = services => services.AddHttpClient("storage")
+                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
+        };
+
+        var apiHttp = Api.CreateClient();
+        var tokenFile = Environment.GetEnvironmentVariable("Api__FirstTokenFile")!;
+        var values = File.ReadAllLines(tokenFile).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{values["MODAL_TOKEN_ID"]}:{values["MODAL_TOKEN_SECRET"]}");
+        Client = new ModalClient(apiHttp);
+
+        HelloWorld = await DeployExampleAsync("HelloWorld", storageHttp);
+        ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries", storageHttp);
+        _ = Runner.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Runner is not null)
+        {
+            await Runner.DisposeAsync();
+        }
+        await Api.DisposeAsync();
+        await Storage.DisposeAsync();
+        Directory.Delete(_runnerRoot, recursive: true);
+    }
+
+    /// <summary>What `modal deploy` does: bundle the build output, upload what Storage lacks, register the app.</summary>
+    private async Task<string> DeployExampleAsync(string example, HttpClient storage)
+    {
+        var directory = Examples.OutputDirectory(example);
+        var bundle = await Bundle.FromDirectoryAsync(directory, $"{example}.dll");
+        await BundleUploader.UploadAsync(bundle, storage);
+        var manifest = await AppDescriber.DescribeAsync(Path.Combine(directory, $"{example}.dll"));
+        await Client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, BundleId: bundle.Id));
+        return manifest.Name;
+    }
+}
+
+[Collection(InfrastructureTestGroup.Name)]
+public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
+{
+    [Fact]
+    public async Task RemoteAsync_HelloWorld_RunsInAContainerAndReturns()
+    {
+        var f = Function.FromName(spine.Client, spine.HelloWorld, "f");
+
+        Assert.Equal(49, await f.RemoteAsync<int>(new { i = 7 }));
+    }
+
+    [Fact]
+    public async Task SpawnAndGather_TwentyInputs_AllComplete()
+    {
+        var f = Function.FromName(spine.Client, spine.HelloWorld, "f");
+
+        var calls = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => f.SpawnAsync<int>(new { i })));
+        var results = await FunctionCall.GatherAsync(calls);
+
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => i * i), results);
+    }
+
+    [Fact]
+    public async Task RemoteAsync_FunctionThrows_CallerGetsRemoteTypeAndStack()
+    {
+        var divide = Function.FromName(spine.Client, spine.ErrorsAndRetries, "divide");
+
+        var error = await Assert.ThrowsAsync<RemoteFunctionException>(() => divide.RemoteAsync<int>(new { a = 1, b = 0 }));
+
+        Assert.Equal(typeof(DivideByZeroException).FullName, error.RemoteType);
+        Assert.Contains("Divide", error.RemoteStackTrace, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RemoteAsync_FailsTwiceWithRetries2_SucceedsOnTheThirdAttempt()
+    {
+        var flaky = Function.FromName(spine.Client, spine.ErrorsAndRetries, "flaky");
+
+        Assert.Equal("succeeded on attempt 3", await flaky.RemoteAsync<string>(new { caller = "test" }));
+    }
+
+    [Fact]
+    public async Task RemoteAsync_PastItsTimeout_ThrowsFunctionTimeoutExceptionAndTheNextCallWorks()
+    {
+        var slow = Function.FromName(spine.Client, spine.ErrorsAndRetries, "slow");
+
+        await Assert.ThrowsAsync<FunctionTimeoutException>(() => slow.RemoteAsync<int>(new { seconds = 30 }));
+
+        Assert.Equal(0, await slow.RemoteAsync<int>(new { seconds = 0 }));
+    }
+}
