@@ -21,6 +21,10 @@ public sealed class ApiOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00", ErrorMessage = "Api:CallRetention must be between 1 minute and 30 days.")]
     public TimeSpan CallRetention { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>Base address of the Storage service; <c>/v1/blobs</c> is forwarded there. Under Aspire, service discovery resolves it.</summary>
+    [Required(ErrorMessage = "Api:StorageUrl is required.")]
+    public Uri StorageUrl { get; set; } = new("http://storage");
+
     /// <summary>Largest inline argument payload; larger ones travel as blobs through Storage.</summary>
     public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Modal.Api;
 using Modal.Api.Endpoints;
 using Modal.Api.Hosting;
 
@@ -16,6 +18,7 @@ app.MapApiV1()
     .MapWorkspaceEndpoints()
     .MapTokenEndpoints()
     .MapAppEndpoints()
-    .MapCallEndpoints();
+    .MapCallEndpoints()
+    .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl);
 
 await app.RunAsync();

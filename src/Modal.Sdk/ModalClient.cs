@@ -34,6 +34,9 @@ public sealed class ModalClient : IDisposable
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
     public static ModalClient FromEnvironment() => new(ModalRestClient.ServerFromEnvironment(), ModalCredentials.FromEnvironment());
 
+    /// <summary>The authenticated HTTP client the REST clients share (base address: the Api).</summary>
+    public HttpClient Http => _http;
+
     /// <summary>Apps, functions and calls.</summary>
     public IAppsApi Apps { get; }
 

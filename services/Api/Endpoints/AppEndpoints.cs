@@ -26,6 +26,7 @@ public static partial class AppEndpoints
         apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp");
         apps.MapGet("/{name}", GetAppAsync).WithName("GetApp");
         apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
+        apps.MapDelete("/{name}", StopAppAsync).WithName("StopApp");
         return v1;
     }
 
@@ -129,6 +130,23 @@ public static partial class AppEndpoints
         var app = await db.Apps.AsNoTracking().Include(a => a.Functions)
             .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
         return app is null ? AppNotFound(name) : TypedResults.Ok(ToResponse(app, app.Functions));
+    }
+
+    /// <summary>Stops an app: its functions cannot be called any more (a later deploy starts it again).</summary>
+    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> StopAppAsync(
+        string name, ClaimsPrincipal caller, ApiDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var workspaceId = caller.WorkspaceId();
+        var app = await db.Apps.Include(a => a.Functions)
+            .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
+        if (app is null)
+        {
+            return AppNotFound(name);
+        }
+        app.State = AppStates.Stopped;
+        app.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(app, app.Functions));
     }
 
     public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(

@@ -37,6 +37,9 @@ public static class ApiHostingExtensions
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
 
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddServiceDiscoveryForwarderFactory();
+
         builder.Services.AddOpenApi();
         return builder;
     }

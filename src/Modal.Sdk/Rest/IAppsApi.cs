@@ -68,6 +68,12 @@ public interface IAppsApi
     [Get("/v1/apps/{name}")]
     Task<DeployedAppInfo> GetAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>Stops an app: its functions cannot be called until it is deployed again.</summary>
+    /// <param name="name">The app's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Delete("/v1/apps/{name}")]
+    Task<DeployedAppInfo> StopAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>Gets one function of a deployed app.</summary>
     /// <param name="app">The app's name.</param>
     /// <param name="function">The function's name.</param>

@@ -7,6 +7,7 @@ using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
 using Modal.Storage;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -17,7 +18,7 @@ namespace Modal.Platform.Tests.Services;
 public sealed class SpineFixture : IAsyncLifetime
 {
     public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions> Api { get; } = new();
+    public ServiceFactory<ApiOptions>? Api { get; private set; }
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
     public ModalClient Client { get; private set; } = null!;
     public string HelloWorld { get; private set; } = "";
@@ -39,14 +40,19 @@ public sealed class SpineFixture : IAsyncLifetime
                 .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
         };
 
+        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
+        {
+            // The Api's blob proxy (YARP) forwards to the in-process Storage service through its test server.
+            ConfigureServices = services => services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server)),
+        };
         var apiHttp = Api.CreateClient();
         var tokenFile = Environment.GetEnvironmentVariable("Api__FirstTokenFile")!;
         var values = File.ReadAllLines(tokenFile).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{values["MODAL_TOKEN_ID"]}:{values["MODAL_TOKEN_SECRET"]}");
         Client = new ModalClient(apiHttp);
 
-        HelloWorld = await DeployExampleAsync("HelloWorld", storageHttp);
-        ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries", storageHttp);
+        HelloWorld = await DeployExampleAsync("HelloWorld");
+        ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
         _ = Runner.CreateClient();
     }
 
@@ -56,26 +62,39 @@ public sealed class SpineFixture : IAsyncLifetime
         {
             await Runner.DisposeAsync();
         }
-        await Api.DisposeAsync();
+        if (Api is not null)
+        {
+            await Api.DisposeAsync();
+        }
         await Storage.DisposeAsync();
         Directory.Delete(_runnerRoot, recursive: true);
     }
 
-    /// <summary>What `modal deploy` does: bundle the build output, upload what Storage lacks, register the app.</summary>
-    private async Task<string> DeployExampleAsync(string example, HttpClient storage)
+    /// <summary>What `modal deploy` does with a built app: bundle, upload through the Api's blob proxy, register.</summary>
+    private async Task<string> DeployExampleAsync(string example)
     {
-        var directory = Examples.OutputDirectory(example);
-        var bundle = await Bundle.FromDirectoryAsync(directory, $"{example}.dll");
-        await BundleUploader.UploadAsync(bundle, storage);
-        var manifest = await AppDescriber.DescribeAsync(Path.Combine(directory, $"{example}.dll"));
-        await Client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, BundleId: bundle.Id));
-        return manifest.Name;
+        var deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory(example), $"{example}.dll");
+        return deployment.App.Name;
+    }
+
+    private sealed class TestServerForwarderFactory(TestServer storage) : IForwarderHttpClientFactory
+    {
+        public HttpMessageInvoker CreateClient(ForwarderHttpClientContext context) => new(storage.CreateHandler());
     }
 }
 
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
 {
+    [Fact]
+    public async Task Deploy_Again_UploadsNothingAndKeepsTheBundle()
+    {
+        var again = await AppDeployer.DeployAsync(spine.Client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll");
+
+        Assert.Equal(0, again.UploadedBlobs);
+        Assert.Equal(again.Bundle.Id, again.App.BundleId);
+    }
+
     [Fact]
     public async Task RemoteAsync_HelloWorld_RunsInAContainerAndReturns()
     {

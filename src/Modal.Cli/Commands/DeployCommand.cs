@@ -1,0 +1,36 @@
+using Modal.Deployment;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Modal.Cli.Commands;
+
+/// <summary><c>modal deploy PROJECT</c>: build, upload what changed, register; the app persists until stopped.</summary>
+public sealed class DeployCommand : AsyncCommand<ProjectSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, ProjectSettings settings, CancellationToken cancellationToken)
+    {
+        using var client = settings.Connect();
+        var (_, result) = await DeployProjectAsync(client, settings.Project, ephemeral: false, cancellationToken);
+
+        var table = new Table().AddColumns("Function", "Parameters", "Id");
+        foreach (var function in result.App.Functions)
+        {
+            table.AddRow(Markup.Escape(function.Name), Markup.Escape(string.Join(", ", function.Parameters.Select(p => $"{p.Type} {p.Name}"))),
+                function.Id.ToString());
+        }
+        AnsiConsole.MarkupLine($"[green]Deployed[/] app [bold]{Markup.Escape(result.App.Name)}[/] " +
+            $"(bundle {result.Bundle.Id[..12]}, {result.Bundle.Manifest.Files.Count} files, {result.UploadedBlobs} uploaded).");
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary>Publishes and deploys; returns the publish folder (where the entrypoint runs from) and the deployment.</summary>
+    internal static async Task<(string Output, DeploymentResult Result)> DeployProjectAsync(
+        ModalClient client, string project, bool ephemeral, CancellationToken cancellationToken) =>
+        await AnsiConsole.Status().StartAsync("Building…", async status =>
+        {
+            var output = await ProjectPublisher.PublishAsync(project, cancellationToken);
+            status.Status("Uploading and registering…");
+            return (output, await AppDeployer.DeployAsync(client, output, AppDeployer.FindEntryAssembly(output), ephemeral, cancellationToken));
+        });
+}
