@@ -59,11 +59,13 @@ public sealed class AppDeployedConsumerDefinition : ConsumerDefinition<AppDeploy
 
 /// <summary>At start, asks the Api for every deployed app, so a runner that was down consumes their queues too.</summary>
 public sealed partial class DeployedAppsSync(
-    IRequestClient<ListDeployedApps> requests, FunctionSubscriptions subscriptions, Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options,
+    IBus bus, FunctionSubscriptions subscriptions, Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options,
     ILogger<DeployedAppsSync> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Request clients are scoped; this service lives as long as the host, so it makes its own.
+        var requests = bus.CreateRequestClient<ListDeployedApps>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try

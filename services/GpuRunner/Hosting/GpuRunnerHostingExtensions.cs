@@ -1,6 +1,5 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Modal.Contracts.Apps;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Consumers;
 using Modal.GpuRunner.Containers;
@@ -31,7 +30,6 @@ public static class GpuRunnerHostingExtensions
             // Function queues are connected at run time, one per deployed function (FunctionSubscriptions).
             bus.AddConsumer<RunFunctionConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<AppDeployedConsumer, AppDeployedConsumerDefinition>();
-            bus.AddRequestClient<ListDeployedApps>();
         });
         builder.Services.AddHostedService<DeployedAppsSync>();
         builder.Services.AddSingleton<HeartbeatStatus>();

@@ -24,6 +24,12 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
             builder.ConfigureTestServices(configure);
         }
         builder.UseEnvironment("Testing");
+        // As strict as Development (where Aspire runs the services): a scoped service captured by a singleton fails here too.
+        builder.UseDefaultServiceProvider(provider =>
+        {
+            provider.ValidateScopes = true;
+            provider.ValidateOnBuild = true;
+        });
         builder.UseSetting("Logging:LogLevel:Default", "Error");
         // Outage tests make the services log every reconnect attempt with a stack trace; only errors are
         // worth a reader's time in test output (the assertions carry the health reports).
