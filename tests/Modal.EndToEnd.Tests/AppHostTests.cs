@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using System.Reflection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Modal;
+using Modal.Deployment;
 
 namespace Modal.EndToEnd.Tests;
 
@@ -14,7 +17,7 @@ public sealed class AppHostTests
     private static readonly string[] ServiceResources = ["api", "scheduler", "gpu-runner", "storage", "secrets"];
 
     [Fact]
-    public async Task Start_FreshMachine_EveryResourceBecomesHealthyAndApiServesRequests()
+    public async Task Start_FreshMachine_EveryResourceHealthyAndADeployedFunctionRuns()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"modal-e2e-{Guid.NewGuid():N}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
@@ -52,6 +55,12 @@ public sealed class AppHostTests
                 Assert.Equal(HealthStatus.Healthy, state!.Snapshot.HealthStatus);
             }
 
+            // The whole spine as a user meets it: deploy an app through the Api, then call it in a container.
+            var modal = new ModalClient(api);
+            var deployment = await AppDeployer.DeployAsync(modal, HelloWorldOutput(), "HelloWorld.dll", cancellationToken: timeout.Token);
+            var f = Function.FromName(modal, deployment.App.Name, "f");
+            Assert.Equal(49, await f.RemoteAsync<int>(new { i = 7 }, timeout.Token));
+
             await app.StopAsync(timeout.Token);
         }
         finally
@@ -68,6 +77,19 @@ public sealed class AppHostTests
     }
 
     private sealed record WorkspaceName(string Name);
+
+    private static string HelloWorldOutput()
+    {
+        var configuration = typeof(AppHostTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Modal.Platform.sln")))
+            {
+                return Path.Combine(folder.FullName, "examples", "HelloWorld", "bin", configuration, "net10.0");
+            }
+        }
+        throw new InvalidOperationException("No Modal.Platform.sln above the test binaries.");
+    }
 
     /// <summary>The token the Api wrote on its first start, as <c>id:secret</c>.</summary>
     private static string ReadFirstToken(string path)
