@@ -59,6 +59,15 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public string FirstTokenFile => Path.Combine(_stateDirectory, "first-token.env");
 
+    /// <summary>A client of <paramref name="api"/> (started now if it was not) signed in with the install's first token.</summary>
+    public HttpClient AuthenticatedClient(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Modal.Api.ApiOptions> api)
+    {
+        var client = api.CreateClient();
+        var (id, secret) = ReadFirstToken();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        return client;
+    }
+
     /// <summary>The first token of this run's install, once an Api has started.</summary>
     public (string Id, string Secret) ReadFirstToken()
     {

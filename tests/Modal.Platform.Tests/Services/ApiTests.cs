@@ -32,7 +32,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
     public async Task ListWorkspaces_FirstToken_SeesDefaultWorkspace()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
 
         var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(Workspaces);
 
@@ -57,7 +57,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
     public async Task ListWorkspaces_WrongSecret_Returns401()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var (id, _) = infrastructure.ReadFirstToken();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:as-0000000000000000");
 
@@ -85,7 +85,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
     public async Task CreateToken_ThenRevoke_WorksUntilRevokedAndIsNeverListedWithItsSecret()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var admin = AuthenticatedClient(api);
+        var admin = infrastructure.AuthenticatedClient(api);
 
         using var created = await admin.PostAsJsonAsync(Tokens, new CreateTokenRequest("ci"));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -106,7 +106,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
     public async Task CreateToken_EmptyName_Returns400NamingTheField()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
 
         using var response = await client.PostAsJsonAsync(Tokens, new CreateTokenRequest(" "));
 
@@ -118,7 +118,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
     public async Task GetWorkspace_UnknownName_ReturnsProblemDetails404()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
 
         using var response = await client.GetAsync(new Uri("/v1/workspaces/no-such-workspace", UriKind.Relative));
 
@@ -134,7 +134,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
         _ = first.CreateClient();
         var firstToken = infrastructure.ReadFirstToken();
         await using var second = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(second);
+        var client = infrastructure.AuthenticatedClient(second);
 
         var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(Workspaces);
         var tokens = await client.GetFromJsonAsync<List<TokenResponse>>(Tokens);
@@ -144,12 +144,4 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
         Assert.Equal(firstToken, infrastructure.ReadFirstToken());
     }
 
-    /// <summary>Starts the Api (which creates the install's first token on its first start) and signs in with that token.</summary>
-    private HttpClient AuthenticatedClient(ServiceFactory<ApiOptions> api)
-    {
-        var client = api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        return client;
-    }
 }

@@ -36,7 +36,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Deploy_Twice_KeepsFunctionIdsAndDropsUnlistedFunctions()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
 
         var first = await DeployAsync(client, app, SquareManifest, GreetManifest);
@@ -52,7 +52,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Deploy_InvalidFunctionName_Returns400NamingTheField()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
 
         using var response = await client.PutAsJsonAsync(new Uri($"/v1/apps/{UniqueAppName()}", UriKind.Relative),
             new { functions = new[] { new { name = "Bad Name", parameters = Array.Empty<object>(), resultType = "System.Int32" } } });
@@ -65,7 +65,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Call_RunnerSucceeds_LongPollReturnsResult()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         var function = (await DeployAsync(client, app, SquareManifest)).Functions.Single();
         var received = Channel.CreateUnbounded<RunFunction>();
@@ -95,7 +95,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Call_RunnerFailsWithRetryThenFailsFinally_ReturnsTheRemoteError()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         var function = (await DeployAsync(client, app, GreetManifest)).Functions.Single();
         await using var runner = await TestRunnerBus.StartAsync(infrastructure.RabbitMqConnectionString, function.Id, async input =>
@@ -123,7 +123,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task GetCall_NoRunnerAndTimeoutZero_Returns202Queued()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         await DeployAsync(client, app, SquareManifest);
 
@@ -138,7 +138,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Cancel_QueuedCall_IsCancelledAndALaterResultIsIgnored()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         await DeployAsync(client, app, SquareManifest);
         var callId = await CallAsync(client, app, "square", new { x = 3 });
@@ -178,7 +178,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Call_ArgumentsDoNotBind_Returns400NamingTheParameter(string arguments, string parameter)
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         await DeployAsync(client, app, SquareManifest);
 
@@ -194,7 +194,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Call_UnknownAppOrFunction_Returns404NamingIt()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         await DeployAsync(client, app, SquareManifest);
 
@@ -211,7 +211,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     public async Task Call_ArgumentsOver2MiB_Returns413()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var client = AuthenticatedClient(api);
+        var client = infrastructure.AuthenticatedClient(api);
         var app = UniqueAppName();
         await DeployAsync(client, app, GreetManifest);
 
@@ -244,11 +244,4 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
         return (await response.Content.ReadFromJsonAsync<CallResponse>())!;
     }
 
-    private HttpClient AuthenticatedClient(ServiceFactory<ApiOptions> api)
-    {
-        var client = api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        return client;
-    }
 }

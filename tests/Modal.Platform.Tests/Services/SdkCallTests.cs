@@ -104,10 +104,7 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
 
     private App NewApp(ServiceFactory<ApiOptions> api, out ModalClient client)
     {
-        var http = api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        client = new ModalClient(http);
+        client = new ModalClient(infrastructure.AuthenticatedClient(api));
         return new App($"sdk-{Guid.NewGuid():N}"[..20]) { Client = client };
     }
 

@@ -15,7 +15,7 @@ public sealed class SdkRestClientTests(InfrastructureFixture infrastructure)
     public async Task Workspaces_FirstToken_ListsDefaultWorkspace()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var workspaces = ModalRestClient.For<IWorkspacesApi>(AuthenticatedClient(api));
+        var workspaces = ModalRestClient.For<IWorkspacesApi>(infrastructure.AuthenticatedClient(api));
 
         var all = await workspaces.ListAsync();
         var main = await workspaces.GetAsync("main");
@@ -27,7 +27,7 @@ public sealed class SdkRestClientTests(InfrastructureFixture infrastructure)
     public async Task Workspaces_UnknownName_ThrowsValidationApiExceptionWithProblemDetails()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var workspaces = ModalRestClient.For<IWorkspacesApi>(AuthenticatedClient(api));
+        var workspaces = ModalRestClient.For<IWorkspacesApi>(infrastructure.AuthenticatedClient(api));
 
         var error = await Assert.ThrowsAsync<ValidationApiException>(() => workspaces.GetAsync("nope"));
 
@@ -39,7 +39,7 @@ public sealed class SdkRestClientTests(InfrastructureFixture infrastructure)
     public async Task Tokens_CreateListRevoke_RoundTrip()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var tokens = ModalRestClient.For<ITokensApi>(AuthenticatedClient(api));
+        var tokens = ModalRestClient.For<ITokensApi>(infrastructure.AuthenticatedClient(api));
 
         var created = await tokens.CreateAsync(new Modal.Rest.CreateTokenRequest("sdk-test"));
         Assert.Contains(await tokens.ListAsync(), t => t.Id == created.Id && t.RevokedAt is null);
@@ -48,11 +48,4 @@ public sealed class SdkRestClientTests(InfrastructureFixture infrastructure)
         Assert.Contains(await tokens.ListAsync(), t => t.Id == created.Id && t.RevokedAt is not null);
     }
 
-    private HttpClient AuthenticatedClient(ServiceFactory<ApiOptions> api)
-    {
-        var client = api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        return client;
-    }
 }
