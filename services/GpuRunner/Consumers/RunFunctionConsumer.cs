@@ -81,12 +81,12 @@ public sealed partial class RunFunctionConsumer(
         {
             // The attempt's time is up: the container may be stuck in user code, so it goes (and its input with it).
             LogTimedOut(logger, input.FunctionCallId, input.Attempt, input.Timeout.TotalSeconds);
-            await pool.RemoveAsync(entry.Function.FunctionId, container);
+            await pool.RemoveAsync(entry.Function.FunctionId, container, StopReasons.TimedOut);
             throw;
         }
         catch (ContainerCrashedException)
         {
-            await pool.RemoveAsync(entry.Function.FunctionId, container);
+            await pool.RemoveAsync(entry.Function.FunctionId, container, StopReasons.Crashed);
             throw;
         }
     }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using MassTransit;
 using Microsoft.Extensions.Options;
+using Modal.Contracts.Containers;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
 
@@ -9,7 +11,8 @@ namespace Modal.GpuRunner.Containers;
 /// The containers of this node: one per function, started when its first input arrives and replaced when it dies
 /// or when the function is redeployed with another bundle. (Scaling to several, and to zero, is the autoscaler's.)
 /// </summary>
-public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunnerOptions> options, ILogger<ContainerPool> logger)
+public sealed partial class ContainerPool(
+    BundleCache bundles, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, Lazy<Task<RunningContainer>>> _containers = new();
@@ -39,12 +42,13 @@ public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunne
             if (_containers.TryRemove(new KeyValuePair<Guid, Lazy<Task<RunningContainer>>>(functionId, starting)))
             {
                 await running.Process.DisposeAsync();
+                await PublishStoppedAsync(running.Process, functionId, running.Process.Exited.IsCompleted ? StopReasons.Crashed : StopReasons.Replaced);
             }
         }
     }
 
     /// <summary>Drops (and kills) the function's container, e.g. after a timeout killed its input.</summary>
-    public async Task RemoveAsync(Guid functionId, ContainerProcess container)
+    public async Task RemoveAsync(Guid functionId, ContainerProcess container, string reason)
     {
         container.Kill();
         if (_containers.TryGetValue(functionId, out var current) && current.IsValueCreated && current.Value.IsCompletedSuccessfully
@@ -53,6 +57,7 @@ public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunne
             _containers.TryRemove(new KeyValuePair<Guid, Lazy<Task<RunningContainer>>>(functionId, current));
         }
         await container.DisposeAsync();
+        await PublishStoppedAsync(container, functionId, reason);
     }
 
     private async Task<RunningContainer> StartAsync(CatalogEntry entry, string bundleId)
@@ -64,7 +69,12 @@ public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunne
         var process = await ContainerProcess.StartAsync(spec, settings.RuntimeDirectory, settings.ContainerStartupTimeout,
             (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
         LogContainerStarted(logger, containerId, entry.AppName, entry.Function.Name, bundleId);
-        return new RunningContainer(process, bundleId);
+        await bus.Publish(new ContainerStarted
+        {
+            ContainerId = containerId, RunnerId = settings.RunnerId, FunctionId = entry.Function.FunctionId, AppName = entry.AppName,
+            FunctionName = entry.Function.Name, BundleId = bundleId, StartedAt = clock.GetUtcNow(),
+        });
+        return new RunningContainer(process, bundleId, entry.Function.FunctionId);
     }
 
     public async ValueTask DisposeAsync()
@@ -73,7 +83,9 @@ public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunne
         {
             try
             {
-                await (await starting.Value).Process.DisposeAsync();
+                var running = await starting.Value;
+                await running.Process.DisposeAsync();
+                await PublishStoppedAsync(running.Process, running.FunctionId, StopReasons.RunnerStopping);
             }
             catch (ContainerCrashedException)
             {
@@ -82,11 +94,26 @@ public sealed partial class ContainerPool(BundleCache bundles, IOptions<GpuRunne
         }
     }
 
-    private sealed record RunningContainer(ContainerProcess Process, string BundleId);
+    private Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason) =>
+        bus.Publish(new ContainerStopped
+        {
+            ContainerId = container.Id, RunnerId = options.Value.RunnerId, FunctionId = functionId, Reason = reason, StoppedAt = clock.GetUtcNow(),
+        });
+
+    private sealed record RunningContainer(ContainerProcess Process, string BundleId, Guid FunctionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} started for {App}.{Function} (bundle {BundleId})")]
     private static partial void LogContainerStarted(ILogger logger, string containerId, string app, string function, string bundleId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
     private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);
+}
+
+/// <summary>Why a container stopped, as <see cref="ContainerStopped.Reason"/> names it.</summary>
+public static class StopReasons
+{
+    public const string TimedOut = "TimedOut";
+    public const string Crashed = "Crashed";
+    public const string Replaced = "Replaced";
+    public const string RunnerStopping = "RunnerStopping";
 }

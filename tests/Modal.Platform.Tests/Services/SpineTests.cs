@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
+using Modal.Contracts.Containers;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
@@ -134,12 +135,20 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
     }
 
     [Fact]
-    public async Task RemoteAsync_PastItsTimeout_ThrowsFunctionTimeoutExceptionAndTheNextCallWorks()
+    public async Task RemoteAsync_PastItsTimeout_ThrowsFunctionTimeoutExceptionKillsTheContainerAndTheNextCallWorks()
     {
+        await using var events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped>(
+            Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
         var slow = Function.FromName(spine.Client, spine.ErrorsAndRetries, "slow");
 
         await Assert.ThrowsAsync<FunctionTimeoutException>(() => slow.RemoteAsync<int>(new { seconds = 30 }));
-
         Assert.Equal(0, await slow.RemoteAsync<int>(new { seconds = 0 }));
+
+        var recorded = await Eventually.ReturnsAsync(() => Task.FromResult(events.Events.ToArray()),
+            all => all.OfType<ContainerStopped>().Any(e => e.Reason == "TimedOut")
+                && all.OfType<ContainerStarted>().Any(e => e.FunctionName == "slow"),
+            "the timed-out container's stop and its replacement's start are published");
+        var stopped = recorded.OfType<ContainerStopped>().First(e => e.Reason == "TimedOut");
+        Assert.Contains(recorded.OfType<ContainerStarted>(), started => started.FunctionName == "slow" && started.ContainerId != stopped.ContainerId);
     }
 }
