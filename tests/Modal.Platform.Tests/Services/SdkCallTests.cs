@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using MassTransit;
 using Modal.Api;
 using Modal.Contracts.Calls;
@@ -18,7 +17,7 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
     public async Task RemoteAsync_TypedFunction_ReturnsTheRemoteResult()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var app = NewApp(api, out var client);
+        var app = NewApp(api);
         var add = app.Function("add", (int a, int b) => a + b);
         await using var runner = await ExecutingRunnerAsync(app, "add");
 
@@ -29,7 +28,7 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
     public async Task SpawnAsync_ThenGatherAsync_ReturnsResultsInOrder()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var app = NewApp(api, out var client);
+        var app = NewApp(api);
         var square = app.Function("square", async (int x) => { await Task.Delay(10 * (5 - x)); return x * x; });
         await using var runner = await ExecutingRunnerAsync(app, "square");
 
@@ -37,14 +36,14 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
         var results = await FunctionCall.GatherAsync(calls);
 
         Assert.Equal([1, 4, 9, 16], results);
-        Assert.Equal(9, await FunctionCall.FromId<int>(client, calls[2].Id).GetAsync());
+        Assert.Equal(9, await FunctionCall.FromId<int>(app.Client, calls[2].Id).GetAsync());
     }
 
     [Fact]
     public async Task RemoteAsync_FunctionThrows_RemoteFunctionExceptionCarriesTypeMessageAndStack()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var app = NewApp(api, out var client);
+        var app = NewApp(api);
         var divide = app.Function("divide", (int a, int b) => Divide(a, b));
         await using var runner = await ExecutingRunnerAsync(app, "divide");
 
@@ -59,7 +58,7 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
     public async Task GetAsync_ZeroTimeoutWhileQueued_ThrowsTimeoutException_ThenCancelMakesItCancelled()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var app = NewApp(api, out var client);
+        var app = NewApp(api);
         var idle = app.Function("idle", () => 1);
         await app.DeployAsync();
 
@@ -74,7 +73,7 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
     public async Task RemoteAsync_RunnerReportsTimeout_ThrowsFunctionTimeoutException()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var app = NewApp(api, out var client);
+        var app = NewApp(api);
         var slow = app.Function("slow", () => 1, new FunctionOptions { Timeout = TimeSpan.FromSeconds(1) });
         var deployed = await app.DeployAsync();
         await using var runner = await TestRunnerBus.StartAsync(infrastructure.RabbitMqConnectionString, deployed.Functions.Single().Id,
@@ -93,20 +92,17 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
     public async Task FromName_DeployedFunction_CallsItWithNamedArguments()
     {
         await using var api = new ServiceFactory<ApiOptions>();
-        var app = NewApp(api, out var client);
+        var app = NewApp(api);
         app.Function("greet", (string name, int times) => string.Concat(Enumerable.Repeat($"hi {name} ", times)).Trim());
         await using var runner = await ExecutingRunnerAsync(app, "greet");
 
-        var greet = Function.FromName(client, app.Name, "greet");
+        var greet = Function.FromName(app.Client, app.Name, "greet");
 
         Assert.Equal("hi Ada hi Ada", await greet.RemoteAsync<string>(new { name = "Ada", times = 2 }));
     }
 
-    private App NewApp(ServiceFactory<ApiOptions> api, out ModalClient client)
-    {
-        client = new ModalClient(infrastructure.AuthenticatedClient(api));
-        return new App($"sdk-{Guid.NewGuid():N}"[..20]) { Client = client };
-    }
+    private App NewApp(ServiceFactory<ApiOptions> api) =>
+        new($"sdk-{Guid.NewGuid():N}"[..20]) { Client = new ModalClient(infrastructure.AuthenticatedClient(api)) };
 
     /// <summary>Deploys the app and runs <paramref name="function"/>'s inputs with the SDK's executor, reporting real outcomes.</summary>
     private async Task<TestRunnerBus> ExecutingRunnerAsync(App app, string function)

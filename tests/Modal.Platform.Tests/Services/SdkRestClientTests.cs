@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Modal.Api;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
