@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using MassTransit;
 using Modal.Api.Apps;
 using Modal.Api.Authentication;
+using Modal.Api.Calls;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 
@@ -35,8 +36,8 @@ public static partial class AppEndpoints
     /// deploys; functions no longer listed are removed.
     /// </summary>
     public static async Task<Results<Ok<AppResponse>, ValidationProblem>> DeployAppAsync(
-        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, IPublishEndpoint events, TimeProvider clock,
-        CancellationToken cancellationToken)
+        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (!NamePattern().IsMatch(name))
@@ -113,6 +114,7 @@ public static partial class AppEndpoints
             }
         }
         await db.SaveChangesAsync(cancellationToken);
+        targets.Forget(workspaceId, name);
 
         var deployed = app.Functions.Where(f => listed.Contains(f.Name)).ToList();
         if (app.BundleId is not null)
@@ -129,54 +131,35 @@ public static partial class AppEndpoints
         var workspaceId = caller.WorkspaceId();
         var app = await db.Apps.AsNoTracking().Include(a => a.Functions)
             .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
-        return app is null ? AppNotFound(name) : TypedResults.Ok(ToResponse(app, app.Functions));
+        return app is null ? CallTargets.AppNotFound(name) : TypedResults.Ok(ToResponse(app, app.Functions));
     }
 
     /// <summary>Stops an app: its functions cannot be called any more (a later deploy starts it again).</summary>
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> StopAppAsync(
-        string name, ClaimsPrincipal caller, ApiDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string name, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, TimeProvider clock, CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
         var app = await db.Apps.Include(a => a.Functions)
             .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
         if (app is null)
         {
-            return AppNotFound(name);
+            return CallTargets.AppNotFound(name);
         }
         app.State = AppStates.Stopped;
         app.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
+        targets.Forget(workspaceId, name);
         return TypedResults.Ok(ToResponse(app, app.Functions));
     }
 
     public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(
-        string app, string function, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
+        string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CancellationToken cancellationToken)
     {
-        var (found, _, problem) = await FindFunctionAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
-        return found is not null ? TypedResults.Ok(ToResponse(app, found)) : problem!;
+        var (target, problem) = await targets.ResolveAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
+        return target is null
+            ? problem!
+            : TypedResults.Ok(new FunctionResponse(target.FunctionId, app, function, target.Signature.Parameters, target.Signature.ResultType));
     }
-
-    /// <summary>The named function of the caller's workspace, or a 404 problem naming what is missing.</summary>
-    internal static async Task<(DeployedFunction? Function, string? BundleId, ProblemHttpResult? Problem)> FindFunctionAsync(
-        ApiDbContext db, Guid workspaceId, string app, string function, CancellationToken cancellationToken)
-    {
-        var owner = await db.Apps.AsNoTracking()
-            .Where(a => a.WorkspaceId == workspaceId && a.Name == app && a.State != AppStates.Stopped)
-            .Select(a => new { a.Id, a.BundleId }).SingleOrDefaultAsync(cancellationToken);
-        if (owner is null)
-        {
-            return (null, null, AppNotFound(app));
-        }
-        var found = await db.Functions.AsNoTracking().SingleOrDefaultAsync(f => f.AppId == owner.Id && f.Name == function, cancellationToken);
-        return found is null
-            ? (null, null, TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Function not found",
-                detail: $"App '{app}' has no function named '{function}'. See GET /v1/apps/{app}."))
-            : (found, owner.BundleId, null);
-    }
-
-    private static ProblemHttpResult AppNotFound(string name) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "App not found",
-            detail: $"No app named '{name}' is deployed in this workspace. Deploy it with `modal deploy` (PUT /v1/apps/{name}).");
 
     private static AppResponse ToResponse(DeployedApp app, IEnumerable<DeployedFunction> functions) =>
         new(app.Id, app.Name, app.State, app.BundleId, app.UpdatedAt, functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());

@@ -38,11 +38,11 @@ public static class CallEndpoints
 
     /// <summary>Queues one input of the function and answers at once with the call id (202).</summary>
     public static async Task<Results<Accepted<CreatedCallResponse>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
-        string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallStore calls,
+        string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CallStore calls,
         ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
-        var (target, bundleId, notFound) = await AppEndpoints.FindFunctionAsync(db, workspaceId, app, function, cancellationToken);
+        var (target, notFound) = await targets.ResolveAsync(db, workspaceId, app, function, cancellationToken);
         if (target is null)
         {
             return notFound!;
@@ -57,7 +57,7 @@ public static class CallEndpoints
                     "and blob-backed arguments are not available yet.");
         }
 
-        var signature = FunctionSignature.Parse(target.ManifestJson);
+        var signature = target.Signature;
         if (ArgumentErrors(signature, request.Arguments) is { Count: > 0 } errors)
         {
             return TypedResults.ValidationProblem(errors, title: $"Arguments do not match {app}.{function}");
@@ -66,18 +66,18 @@ public static class CallEndpoints
         var callId = $"fc-{Guid.CreateVersion7():N}";
         var now = clock.GetUtcNow();
         // Recorded before the input is sent: a fast runner's result must find the call to complete.
-        await calls.CreateAsync(callId, workspaceId, target.Id, now);
+        await calls.CreateAsync(callId, workspaceId, target.FunctionId, now);
         try
         {
-            var queue = await sendEndpoints.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(target.Id)}"));
+            var queue = await sendEndpoints.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(target.FunctionId)}"));
             await queue.Send(new RunFunction
             {
                 FunctionCallId = callId,
-                FunctionId = target.Id,
+                FunctionId = target.FunctionId,
                 WorkspaceId = workspaceId,
                 AppName = app,
                 FunctionName = function,
-                BundleId = bundleId,
+                BundleId = target.BundleId,
                 ArgumentsJson = argumentsJson,
                 Attempt = 1,
                 Timeout = signature.Timeout,
@@ -92,7 +92,7 @@ public static class CallEndpoints
                 detail: "The message broker did not confirm the input; nothing will run. Try again shortly.");
         }
 
-        await events.Publish(new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.Id, WorkspaceId = workspaceId, QueuedAt = now },
+        await events.Publish(new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.FunctionId, WorkspaceId = workspaceId, QueuedAt = now },
             cancellationToken);
         return TypedResults.Accepted($"/v1/calls/{callId}", new CreatedCallResponse(callId));
     }

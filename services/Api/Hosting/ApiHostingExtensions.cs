@@ -30,6 +30,7 @@ public static class ApiHostingExtensions
             bus.AddConsumer<ListDeployedAppsConsumer>();
         });
         builder.Services.AddSingleton<CallStore>();
+        builder.Services.AddSingleton<CallTargets>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMemoryCache();
