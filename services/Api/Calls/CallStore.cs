@@ -130,10 +130,9 @@ public sealed class CallStore : IAsyncDisposable
     /// </summary>
     public async Task<CallRecord?> WaitAsync(string callId, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var current = await GetAsync(callId);
-        if (current is null || current.IsTerminal || timeout <= TimeSpan.Zero)
+        if (timeout <= TimeSpan.Zero)
         {
-            return current;
+            return await GetAsync(callId);
         }
 
         await _subscription.Value;
@@ -142,8 +141,8 @@ public sealed class CallStore : IAsyncDisposable
         waiters.Add(done);
         try
         {
-            // Read again after subscribing: a completion between the first read and the subscription is not missed.
-            current = await GetAsync(callId);
+            // Read only once the waiter is registered: a completion in between is not missed.
+            var current = await GetAsync(callId);
             if (current is null || current.IsTerminal)
             {
                 return current;

@@ -69,9 +69,12 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     }
 
     /// <summary>The first token of this run's install, once an Api has started.</summary>
-    public (string Id, string Secret) ReadFirstToken()
+    public (string Id, string Secret) ReadFirstToken() => ReadTokenFile(FirstTokenFile);
+
+    /// <summary>Reads a token file as the Api writes it (<c>MODAL_TOKEN_ID=…</c> / <c>MODAL_TOKEN_SECRET=…</c>).</summary>
+    public static (string Id, string Secret) ReadTokenFile(string path)
     {
-        var values = File.ReadAllLines(FirstTokenFile)
+        var values = File.ReadAllLines(path)
             .Select(line => line.Split('=', 2))
             .Where(pair => pair.Length == 2)
             .ToDictionary(pair => pair[0], pair => pair[1]);

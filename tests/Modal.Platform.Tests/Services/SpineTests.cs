@@ -47,9 +47,9 @@ public sealed class SpineFixture : IAsyncLifetime
             ConfigureServices = services => services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server)),
         };
         var apiHttp = Api.CreateClient();
-        var tokenFile = Environment.GetEnvironmentVariable("Api__FirstTokenFile")!;
-        var values = File.ReadAllLines(tokenFile).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{values["MODAL_TOKEN_ID"]}:{values["MODAL_TOKEN_SECRET"]}");
+        // The collection's InfrastructureFixture set this path; a class fixture cannot take that fixture in xunit 2.
+        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
+        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         Client = new ModalClient(apiHttp);
 
         HelloWorld = await DeployExampleAsync("HelloWorld");
