@@ -11,15 +11,19 @@ namespace Modal.Platform.Tests.Infrastructure;
 public sealed class InfrastructureFixture : IAsyncLifetime
 {
     // Ports distinct from the platform's defaults (scripts/infra.sh, AppHost) and from the end-to-end test's.
+    // MODAL_TEST_PORT_OFFSET shifts them all, so two checkouts on one machine can run their suites at once.
+    private static readonly int PortOffset =
+        int.TryParse(Environment.GetEnvironmentVariable("MODAL_TEST_PORT_OFFSET"), CultureInfo.InvariantCulture, out var offset) ? offset : 0;
+
     private readonly Dictionary<string, int> _ports = new()
     {
-        ["MODAL_RABBITMQ_PORT"] = 5782,
-        ["MODAL_RABBITMQ_MANAGEMENT_PORT"] = 15782,
-        ["MODAL_RABBITMQ_DIST_PORT"] = 25782,
-        ["MODAL_EPMD_PORT"] = 4479,
-        ["MODAL_REDIS_PORT"] = 6489,
-        ["MODAL_POSTGRES_PORT"] = 5542,
-        ["MODAL_S3_PORT"] = 8189,
+        ["MODAL_RABBITMQ_PORT"] = 5782 + PortOffset,
+        ["MODAL_RABBITMQ_MANAGEMENT_PORT"] = 15782 + PortOffset,
+        ["MODAL_RABBITMQ_DIST_PORT"] = 25782 + PortOffset,
+        ["MODAL_EPMD_PORT"] = 4479 + PortOffset,
+        ["MODAL_REDIS_PORT"] = 6489 + PortOffset,
+        ["MODAL_POSTGRES_PORT"] = 5542 + PortOffset,
+        ["MODAL_S3_PORT"] = 8189 + PortOffset,
     };
 
     public const string S3AccessKey = "modal:admin";
