@@ -23,6 +23,25 @@ var slow = app.Function("slow", async (int seconds) =>
     return seconds;
 }, new FunctionOptions { Timeout = TimeSpan.FromSeconds(2) });
 
+// Waits until it is cancelled: FunctionCall.CancelAsync() fires FunctionContext.Current.CancellationToken.
+var cancellable = app.Function("cancellable", async (int seconds) =>
+{
+    try
+    {
+        await Task.Delay(TimeSpan.FromSeconds(seconds), FunctionContext.Current!.CancellationToken);
+        return "finished";
+    }
+    catch (OperationCanceledException)
+    {
+        // Lets the platform's tests see that the cancel reached the function: they name a folder for the marker.
+        if (Environment.GetEnvironmentVariable("MODAL_EXAMPLE_MARKERS") is { Length: > 0 } markers)
+        {
+            File.WriteAllText(Path.Combine(markers, $"cancelled-{FunctionContext.Current!.FunctionCallId}"), "cancelled");
+        }
+        throw;
+    }
+});
+
 app.LocalEntrypoint(async () =>
 {
     try
@@ -44,8 +63,21 @@ app.LocalEntrypoint(async () =>
     {
         Console.WriteLine($"slow timed out: {e.Message}");
     }
+
+    var waiting = await cancellable.SpawnAsync(600);
+    await Task.Delay(TimeSpan.FromSeconds(1));
+    await waiting.CancelAsync();
+    try
+    {
+        await waiting.GetAsync();
+    }
+    catch (FunctionCallCancelledException)
+    {
+        Console.WriteLine("cancellable was cancelled");
+    }
 });
 
 return await app.RunAsync(args);
 
 static int Divide(int a, int b) => a / b;
+

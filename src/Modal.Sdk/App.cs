@@ -13,6 +13,7 @@ namespace Modal;
 public sealed partial class App
 {
     private readonly Dictionary<string, FunctionDefinition> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ClassDefinition> _classes = new(StringComparer.Ordinal);
     private Func<CancellationToken, Task>? _localEntrypoint;
 
     /// <summary>Argument that makes <see cref="RunAsync"/> print the app's manifest as JSON and exit.</summary>
@@ -80,6 +81,34 @@ public sealed partial class App
     /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
     public Function<T1, T2, TResult> Function<T1, T2, TResult>(string name, Func<T1, T2, Task<TResult>> body, FunctionOptions? options = null) =>
         new(Define(name, body, options));
+
+    /// <summary>
+    /// Registers a class whose <see cref="MethodAttribute"/> methods run remotely on one shared instance per container,
+    /// with <see cref="EnterAttribute"/> and <see cref="ExitAttribute"/> hooks, as Modal's <c>@app.cls</c>. Each method
+    /// becomes the function <c>ClassName.MethodName</c>; the options apply to the class's containers.
+    /// </summary>
+    /// <typeparam name="T">The class: non-generic, with a public parameterless constructor.</typeparam>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    /// <exception cref="ArgumentException">The class cannot run remotely (the message says why).</exception>
+    public Cls<T> Cls<T>(FunctionOptions? options = null) where T : class
+    {
+        options ??= new FunctionOptions();
+        options.Validate();
+        var definition = new ClassDefinition(typeof(T), options);
+        if (!FunctionNamePattern().IsMatch(definition.Name) || !_classes.TryAdd(definition.Name, definition))
+        {
+            throw new ArgumentException($"App '{Name}' cannot register class '{definition.Name}': the name is taken or invalid.", nameof(T));
+        }
+        foreach (var method in definition.RemoteMethods)
+        {
+            var name = ClassDefinition.FunctionName(typeof(T), method.Name);
+            Register(new FunctionDefinition(this, name, method, arguments => definition.Call(method, arguments), options, definition));
+        }
+        return new Cls<T>(Name, () => Client);
+    }
+
+    /// <summary>A registered class by name (a class container's <c>MODAL_CLASS</c>).</summary>
+    internal ClassDefinition? FindClass(string name) => _classes.GetValueOrDefault(name);
 
     /// <summary>Sets the code that <c>modal run</c> (or running the program) executes on the workstation.</summary>
     /// <param name="entrypoint">The local entrypoint.</param>
@@ -157,22 +186,28 @@ public sealed partial class App
     private FunctionDefinition Define(string name, Delegate body, FunctionOptions? options)
     {
         ArgumentNullException.ThrowIfNull(body);
-        if (name is null || !NamePattern().IsMatch(name))
+        if (name is null || !FunctionNamePattern().IsMatch(name))
         {
-            throw new ArgumentException($"Function name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'.", nameof(name));
+            throw new ArgumentException($"Function name '{name}' is invalid: use 1-64 letters, digits, '-', '_' or '.'.", nameof(name));
         }
-        if (_functions.ContainsKey(name))
-        {
-            throw new ArgumentException($"App '{Name}' already has a function named '{name}'.", nameof(name));
-        }
-
         options ??= new FunctionOptions();
         options.Validate();
-        var definition = new FunctionDefinition(this, name, body, options);
-        _functions.Add(name, definition);
+        return Register(new FunctionDefinition(this, name, body, options));
+    }
+
+    private FunctionDefinition Register(FunctionDefinition definition)
+    {
+        if (!_functions.TryAdd(definition.Name, definition))
+        {
+            throw new ArgumentException($"App '{Name}' already has a function named '{definition.Name}'.", nameof(definition));
+        }
         return definition;
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
+
+    // Function names may carry capitals: a class's methods are named after it (Model.Generate), as in Modal.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex FunctionNamePattern();
 }

@@ -28,6 +28,7 @@ public static class AppDeployments
                 InitialDelay = TimeSpan.FromSeconds(retries?.InitialDelaySeconds ?? 1),
                 MaxDelay = TimeSpan.FromSeconds(retries?.MaxDelaySeconds ?? 60),
                 Env = signature.Env ?? new Dictionary<string, string>(),
+                ClassName = signature.ClassName,
             };
         }).ToList(),
     };

@@ -49,3 +49,26 @@ public sealed class CallResultConsumerDefinition : ConsumerDefinition<CallResult
         endpointConfigurator.UseMessageRetry(retry => retry.Exponential(10, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
     }
 }
+
+/// <summary>Appends the lines runners ship for a call to its log.</summary>
+public sealed class CallLogConsumer(CallStore calls) : IConsumer<FunctionCallLogged>
+{
+    public Task Consume(ConsumeContext<FunctionCallLogged> context) =>
+        calls.AppendLogsAsync(context.Message.FunctionCallId,
+            context.Message.Lines.Select(line => new CallLogEntry(context.Message.Attempt, line.Stream, line.Text, line.At)));
+}
+
+public sealed class CallLogConsumerDefinition : ConsumerDefinition<CallLogConsumer>
+{
+    // Apart from results, so a chatty function's logs never delay another call's result. One at a time keeps batches in order.
+    public CallLogConsumerDefinition()
+    {
+        EndpointName = "api-call-logs";
+        ConcurrentMessageLimit = 1;
+    }
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CallLogConsumer> consumerConfigurator,
+        IRegistrationContext context) =>
+        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+}

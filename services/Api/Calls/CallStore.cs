@@ -12,6 +12,9 @@ public sealed record CallRecord(
     public bool IsTerminal => CallStates.IsTerminal(State);
 }
 
+/// <summary>One line a call printed: which attempt, which stream, when.</summary>
+public sealed record CallLogEntry(int Attempt, string Stream, string Text, DateTimeOffset At);
+
 /// <summary>Call states, persisted by name.</summary>
 public static class CallStates
 {
@@ -120,6 +123,35 @@ public sealed class CallStore : IAsyncDisposable
             [state, resultJson ?? "", exceptionType ?? "", message ?? "", stackTrace ?? "", DoneChannelPrefix + callId]);
         return (long)recorded == 1;
     }
+
+    /// <summary>Most lines kept per call (the latest ones).</summary>
+    public const int MaxLogLines = 10_000;
+
+    /// <summary>Appends printed lines to the call's log (kept as long as the call, at most <see cref="MaxLogLines"/>).</summary>
+    public async Task AppendLogsAsync(string callId, IEnumerable<CallLogEntry> lines)
+    {
+        var key = KeyPrefix + callId + ":logs";
+        var values = lines.Select(line => (RedisValue)System.Text.Json.JsonSerializer.Serialize(line, LogJson)).ToArray();
+        if (values.Length == 0)
+        {
+            return;
+        }
+        var batch = _redis.CreateBatch();
+        var push = batch.ListRightPushAsync(key, values);
+        var trim = batch.ListTrimAsync(key, -MaxLogLines, -1);
+        var expire = batch.KeyExpireAsync(key, _retention);
+        batch.Execute();
+        await Task.WhenAll(push, trim, expire);
+    }
+
+    /// <summary>The call's log lines from position <paramref name="from"/> on (at most <paramref name="limit"/>).</summary>
+    public async Task<IReadOnlyList<CallLogEntry>> GetLogsAsync(string callId, long from, int limit)
+    {
+        var values = await _redis.ListRangeAsync(KeyPrefix + callId + ":logs", from, from + limit - 1);
+        return values.Select(value => System.Text.Json.JsonSerializer.Deserialize<CallLogEntry>(value.ToString(), LogJson)!).ToList();
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions LogJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     public async Task<bool> MarkRunningAsync(string callId) =>
         (long)await _redis.ScriptEvaluateAsync(AdvanceScript, [KeyPrefix + callId], [CallStates.Running]) == 1;

@@ -8,7 +8,7 @@ namespace Modal.Api.Domain;
 /// </summary>
 public sealed record FunctionSignature(
     string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds,
-    int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null)
+    int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null, string? ClassName = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -9,6 +9,7 @@ using Modal.Api.Authentication;
 using Modal.Api.Calls;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
+using Modal.Contracts.Apps;
 
 namespace Modal.Api.Endpoints;
 
@@ -61,9 +62,9 @@ public static partial class AppEndpoints
                 errors[$"functions[{index}]"] = [$"Not a function manifest: {e.Message}"];
                 continue;
             }
-            if (signature is null || signature.Name is null || !NamePattern().IsMatch(signature.Name))
+            if (signature is null || signature.Name is null || !FunctionNamePattern().IsMatch(signature.Name))
             {
-                errors[$"functions[{index}].name"] = [$"Function name '{signature?.Name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'."];
+                errors[$"functions[{index}].name"] = [$"Function name '{signature?.Name}' is invalid: use 1-64 letters, digits, '-', '_' or '.'."];
                 continue;
             }
             if (signature.Parameters is null || signature.Parameters.Any(p => string.IsNullOrWhiteSpace(p.Name)))
@@ -134,9 +135,13 @@ public static partial class AppEndpoints
         return app is null ? CallTargets.AppNotFound(name) : TypedResults.Ok(ToResponse(app, app.Functions));
     }
 
-    /// <summary>Stops an app: its functions cannot be called any more (a later deploy starts it again).</summary>
+    /// <summary>
+    /// Stops an app: its functions cannot be called any more, its containers stop (running their exit hooks) and
+    /// inputs still queued fail. A later deploy starts it again.
+    /// </summary>
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> StopAppAsync(
-        string name, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, TimeProvider clock, CancellationToken cancellationToken)
+        string name, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
         var app = await db.Apps.Include(a => a.Functions)
@@ -149,6 +154,11 @@ public static partial class AppEndpoints
         app.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         targets.Forget(workspaceId, name);
+        await events.Publish(new AppStopped
+        {
+            WorkspaceId = workspaceId, AppId = app.Id, AppName = app.Name, FunctionIds = app.Functions.Select(f => f.Id).ToList(),
+            StoppedAt = app.UpdatedAt,
+        }, cancellationToken);
         return TypedResults.Ok(ToResponse(app, app.Functions));
     }
 
@@ -172,4 +182,8 @@ public static partial class AppEndpoints
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
+
+    // A class's methods are functions named after it (Model.Generate), so function names may carry capitals.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex FunctionNamePattern();
 }

@@ -16,6 +16,9 @@ public sealed record CreateCallRequest(JsonElement Arguments);
 
 public sealed record CreatedCallResponse(string FunctionCallId);
 
+/// <summary>A page of a call's log: the lines from the asked position, and where the next page starts.</summary>
+public sealed record CallLogsResponse(string FunctionCallId, IReadOnlyList<CallLogEntry> Lines, long Next);
+
 /// <summary>The error of a failed call: the remote exception's type, message and stack trace.</summary>
 public sealed record CallError(string Type, string Message, string? StackTrace);
 
@@ -33,6 +36,7 @@ public static class CallEndpoints
         var calls = v1.MapGroup("/calls").WithTags("Calls");
         calls.MapGet("/{id}", GetCallAsync).WithName("GetCall");
         calls.MapDelete("/{id}", CancelCallAsync).WithName("CancelCall");
+        calls.MapGet("/{id}/logs", GetCallLogsAsync).WithName("GetCallLogs");
         return v1;
     }
 
@@ -120,9 +124,13 @@ public static class CallEndpoints
         return call.IsTerminal ? TypedResults.Ok(response) : TypedResults.Accepted($"/v1/calls/{id}", response);
     }
 
-    /// <summary>Cancels a call that has not finished; a finished call keeps its result.</summary>
+    /// <summary>
+    /// Cancels a call that has not finished (a finished call keeps its result): an input still queued never runs; a
+    /// running one is told through its cancellation token, and with <c>terminateContainers</c> its container is stopped.
+    /// </summary>
     public static async Task<Results<Ok<CallResponse>, ProblemHttpResult>> CancelCallAsync(
-        string id, ClaimsPrincipal caller, CallStore calls, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal caller, CallStore calls, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken,
+        bool terminateContainers = false)
     {
         var call = await calls.GetAsync(id);
         if (call is null || call.WorkspaceId != caller.WorkspaceId())
@@ -131,9 +139,34 @@ public static class CallEndpoints
         }
         if (await calls.CompleteAsync(id, CallStates.Cancelled, exceptionType: "Modal.FunctionCallCancelled", message: "The call was cancelled."))
         {
-            await events.Publish(new FunctionCallCancelled { FunctionCallId = id, CancelledAt = clock.GetUtcNow() }, cancellationToken);
+            await events.Publish(new FunctionCallCancelled { FunctionCallId = id, CancelledAt = clock.GetUtcNow(), TerminateContainers = terminateContainers },
+                cancellationToken);
         }
         return TypedResults.Ok(ToResponse((await calls.GetAsync(id))!));
+    }
+
+    /// <summary>Most log lines one request returns; ask again from <c>next</c> for more.</summary>
+    public const int MaxLogLinesPerRequest = 1_000;
+
+    /// <summary>
+    /// The lines the call printed (every attempt, stdout and stderr, in order) from position <c>from</c>; <c>next</c>
+    /// is where the following request starts, so a client can follow a running call's logs.
+    /// </summary>
+    public static async Task<Results<Ok<CallLogsResponse>, ProblemHttpResult>> GetCallLogsAsync(
+        string id, ClaimsPrincipal caller, CallStore calls, CancellationToken cancellationToken, long from = 0)
+    {
+        if (from < 0)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid position",
+                detail: "from is the index of the first line wanted, 0 or more.");
+        }
+        var call = await calls.GetAsync(id);
+        if (call is null || call.WorkspaceId != caller.WorkspaceId())
+        {
+            return CallNotFound(id);
+        }
+        var lines = await calls.GetLogsAsync(id, from, MaxLogLinesPerRequest);
+        return TypedResults.Ok(new CallLogsResponse(id, lines, from + lines.Count));
     }
 
     private static Dictionary<string, string[]> ArgumentErrors(FunctionSignature signature, JsonElement arguments)

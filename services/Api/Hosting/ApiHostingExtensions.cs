@@ -27,6 +27,7 @@ public static class ApiHostingExtensions
         builder.AddModalMessageBus(bus =>
         {
             bus.AddConsumer<CallResultConsumer, CallResultConsumerDefinition>();
+            bus.AddConsumer<CallLogConsumer, CallLogConsumerDefinition>();
             bus.AddConsumer<ListDeployedAppsConsumer>();
         });
         builder.Services.AddSingleton<CallStore>();

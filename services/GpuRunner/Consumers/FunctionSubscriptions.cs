@@ -1,6 +1,7 @@
 using MassTransit;
 using Modal.Contracts.Apps;
 using Modal.Contracts.Calls;
+using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
 
 namespace Modal.GpuRunner.Consumers;
@@ -9,13 +10,21 @@ namespace Modal.GpuRunner.Consumers;
 /// Consumes the queue of every function this runner knows, with as many inputs in flight as the function's
 /// containers run at once. Inputs of a crashed container are redelivered a few times, then fail the call.
 /// </summary>
-public sealed partial class FunctionSubscriptions(IReceiveEndpointConnector connector, FunctionCatalog catalog, ILogger<FunctionSubscriptions> logger)
+public sealed partial class FunctionSubscriptions(
+    IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, ILogger<FunctionSubscriptions> logger)
 {
+    // A function's queue stays connected after its app stops (a later deploy reuses it; inputs still queued then fail).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> _connected = new();
+
     public async Task AddAsync(AppDeployed app, CancellationToken cancellationToken)
     {
         foreach (var entry in catalog.Update(app))
         {
             var function = entry.Function;
+            if (!_connected.TryAdd(function.FunctionId, true))
+            {
+                continue;
+            }
             var queue = FunctionQueues.NameFor(function.FunctionId);
             var handle = connector.ConnectReceiveEndpoint(queue, (context, endpoint) =>
             {
@@ -29,6 +38,17 @@ public sealed partial class FunctionSubscriptions(IReceiveEndpointConnector conn
         }
     }
 
+    /// <summary>An app stopped: forget its functions and stop its containers (their [Exit] hooks run).</summary>
+    public async Task RemoveAsync(AppStopped app)
+    {
+        catalog.Remove(app.FunctionIds);
+        await pool.StopAppAsync(app.AppId);
+        LogStopped(logger, app.AppName);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "App {App} stopped; its containers are stopped")]
+    private static partial void LogStopped(ILogger logger, string app);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {App}.{Function} from {Queue}")]
     private static partial void LogSubscribed(ILogger logger, string app, string function, string queue);
 }
@@ -39,21 +59,35 @@ public sealed class AppDeployedConsumer(FunctionSubscriptions subscriptions) : I
     public Task Consume(ConsumeContext<AppDeployed> context) => subscriptions.AddAsync(context.Message, context.CancellationToken);
 }
 
-public sealed class AppDeployedConsumerDefinition : ConsumerDefinition<AppDeployedConsumer>
+/// <summary>An app stopped: its containers stop here too.</summary>
+public sealed class AppStoppedConsumer(FunctionSubscriptions subscriptions) : IConsumer<AppStopped>
 {
-    public AppDeployedConsumerDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options) =>
-        // Every runner needs every deployment: a queue of its own, gone with the runner (it resyncs at start).
-        EndpointName = $"runner-{options.Value.RunnerId}-deployments";
+    public Task Consume(ConsumeContext<AppStopped> context) => subscriptions.RemoveAsync(context.Message);
+}
 
-    protected override void ConfigureConsumer(
-        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<AppDeployedConsumer> consumerConfigurator,
-        IRegistrationContext context)
+public sealed class AppDeployedConsumerDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options)
+    : RunnerControlDefinition<AppDeployedConsumer>(options, "apps");
+
+public sealed class AppStoppedConsumerDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options)
+    : RunnerControlDefinition<AppStoppedConsumer>(options, "apps");
+
+/// <summary>
+/// Every runner needs every app and call-control event: queues of its own for them (<c>runner-{id}-{topic}</c>), gone
+/// with the runner (it resyncs deployments at start). One message at a time keeps a deploy and a stop of an app in order.
+/// </summary>
+public abstract class RunnerControlDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
+{
+    protected RunnerControlDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options, string topic)
     {
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        ArgumentNullException.ThrowIfNull(options);
+        // Temporary: auto-deleted and not durable. Set on the endpoint definition, which consumers sharing the
+        // endpoint share, rather than on the endpoint by each consumer.
+        Endpoint(endpoint =>
         {
-            rabbit.AutoDelete = true;
-            rabbit.Durable = false;
-        }
+            endpoint.Name = $"runner-{options.Value.RunnerId}-{topic}";
+            endpoint.Temporary = true;
+            endpoint.ConcurrentMessageLimit = 1;
+        });
     }
 }
 

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Modal.Container;
 using Modal.Contracts.Calls;
+using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
 
@@ -13,7 +14,8 @@ namespace Modal.GpuRunner.Consumers;
 /// backoff delay); a container that dies mid-input makes the input be delivered again.
 /// </summary>
 public sealed partial class RunFunctionConsumer(
-    FunctionCatalog catalog, ContainerPool pool, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<RunFunctionConsumer> logger)
+    FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, IOptions<GpuRunnerOptions> options,
+    TimeProvider clock, ILogger<RunFunctionConsumer> logger)
     : IConsumer<RunFunction>
 {
     /// <summary>Deliveries of an input whose container crashes before the call is failed (a crash caused by the input itself).</summary>
@@ -22,30 +24,60 @@ public sealed partial class RunFunctionConsumer(
     public async Task Consume(ConsumeContext<RunFunction> context)
     {
         var input = context.Message;
-        var entry = catalog.Find(input.FunctionId)
-            ?? throw new InvalidOperationException($"Function {input.FunctionId} ({input.AppName}.{input.FunctionName}) is not deployed on this runner yet.");
-        var bundleId = input.BundleId ?? entry.BundleId;
+        if (catalog.Find(input.FunctionId) is not { } entry)
+        {
+            // Queues are consumed only once their app is known, so an unknown function is one whose app was stopped.
+            await context.Publish(new FunctionCallFailed
+            {
+                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ExceptionType = "Modal.AppStopped",
+                Message = $"App '{input.AppName}' was stopped before this input of '{input.FunctionName}' ran.", StackTrace = "",
+                WillRetry = false, FailedAt = clock.GetUtcNow(),
+            });
+            return;
+        }
+        if (runningCalls.Start(input.FunctionCallId) is not { } call)
+        {
+            return; // Cancelled while queued: the Api has recorded it; nothing runs.
+        }
+        try
+        {
+            await RunAsync(context, entry, call);
+        }
+        finally
+        {
+            runningCalls.Finish(input.FunctionCallId, call);
+            await logs.CloseAsync(input.FunctionCallId, input.Attempt);
+        }
+    }
 
+    private async Task RunAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, RunningCall call)
+    {
+        var input = context.Message;
+        var bundleId = input.BundleId ?? entry.BundleId;
         await context.Publish(new FunctionCallStarted
         {
             FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, RunnerId = options.Value.RunnerId, StartedAt = clock.GetUtcNow(),
         });
 
-        ContainerProcess container;
-        ContainerOutput output;
+        ContainerFrame output;
         try
         {
-            container = await pool.GetAsync(entry, bundleId, context.CancellationToken);
-            output = await InvokeWithTimeoutAsync(container, entry, input, context);
+            var container = await pool.GetAsync(entry, bundleId, context.CancellationToken);
+            output = await InvokeWithTimeoutAsync(container, entry, input, call, context);
         }
         catch (ContainerCrashedException crash) when (context.GetRetryAttempt() >= CrashRedeliveries)
         {
             await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
             return;
         }
+        catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested)
+        {
+            return; // The caller cancelled: the Api recorded it; the function was told through its cancellation token.
+        }
         catch (TimeoutException)
         {
             var willRetry = input.Attempt <= entry.Function.MaxRetries;
+            await logs.CloseAsync(input.FunctionCallId, input.Attempt);
             await context.Publish(new FunctionCallTimedOut
             {
                 FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, Timeout = input.Timeout, WillRetry = willRetry,
@@ -58,6 +90,8 @@ public sealed partial class RunFunctionConsumer(
             return;
         }
 
+        // The attempt's lines go out before its outcome, so whoever reads the result can read all its logs.
+        await logs.CloseAsync(input.FunctionCallId, input.Attempt);
         if (output.Succeeded)
         {
             await context.Publish(new FunctionCallSucceeded
@@ -70,23 +104,31 @@ public sealed partial class RunFunctionConsumer(
         await FailAsync(context, entry, output.ExceptionType ?? "Unknown", output.Message ?? "", output.StackTrace ?? "");
     }
 
-    private async Task<ContainerOutput> InvokeWithTimeoutAsync(ContainerProcess container, CatalogEntry entry, RunFunction input, ConsumeContext context)
+    private async Task<ContainerFrame> InvokeWithTimeoutAsync(
+        ContainerProcess container, CatalogEntry entry, RunFunction input, RunningCall call, ConsumeContext context)
     {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, call.Cancelled);
         try
         {
-            return await container.InvokeAsync(entry.Function.Name, input.ArgumentsJson, context.CancellationToken)
-                .WaitAsync(input.Timeout, clock, context.CancellationToken);
+            return await container.InvokeAsync(entry.Function.Name, input.ArgumentsJson, input.FunctionCallId,
+                    logs.Open(input.FunctionCallId, input.Attempt), cancellation.Token)
+                .WaitAsync(input.Timeout, clock, cancellation.Token);
         }
         catch (TimeoutException)
         {
             // The attempt's time is up: the container may be stuck in user code, so it goes (and its input with it).
             LogTimedOut(logger, input.FunctionCallId, input.Attempt, input.Timeout.TotalSeconds);
-            await pool.RemoveAsync(entry.Function.FunctionId, container, StopReasons.TimedOut);
+            await pool.RemoveAsync(entry, container, StopReasons.TimedOut);
+            throw;
+        }
+        catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested && call.TerminateContainer)
+        {
+            await pool.RemoveAsync(entry, container, StopReasons.Cancelled);
             throw;
         }
         catch (ContainerCrashedException)
         {
-            await pool.RemoveAsync(entry.Function.FunctionId, container, StopReasons.Crashed);
+            await pool.RemoveAsync(entry, container, StopReasons.Crashed);
             throw;
         }
     }

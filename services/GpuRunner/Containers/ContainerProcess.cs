@@ -16,7 +16,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly string _runtimeDirectory;
     private readonly SemaphoreSlim _writeLock = new(1);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<ContainerOutput>> _pending = new();
+    private readonly ConcurrentDictionary<long, PendingInput> _pending = new();
     private readonly Task _readLoop;
     private long _nextInputId;
 
@@ -98,32 +98,50 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one input; fails with <see cref="ContainerCrashedException"/> if the container dies first.</summary>
-    public async Task<ContainerOutput> InvokeAsync(string function, string argumentsJson, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one input; <paramref name="onLog"/> gets each line it prints. Cancelling <paramref name="cancellationToken"/>
+    /// tells the function (its <see cref="Modal.FunctionContext.CancellationToken"/>) and stops waiting. Fails with
+    /// <see cref="ContainerCrashedException"/> if the container dies first.
+    /// </summary>
+    public async Task<ContainerFrame> InvokeAsync(
+        string function, string argumentsJson, string functionCallId, Action<string, string> onLog, CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _nextInputId);
-        var output = new TaskCompletionSource<ContainerOutput>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = output;
+        var pending = new PendingInput(new TaskCompletionSource<ContainerFrame>(TaskCreationOptions.RunContinuationsAsynchronously), onLog);
+        _pending[id] = pending;
         try
         {
-            await _writeLock.WaitAsync(cancellationToken);
+            await SendAsync(RunnerFrame.Input(id, function, argumentsJson, functionCallId), cancellationToken);
             try
             {
-                await ContainerProtocol.WriteAsync(_stream, new ContainerInput(id, function, argumentsJson), cancellationToken);
+                return await pending.Output.Task.WaitAsync(cancellationToken);
             }
-            catch (IOException e)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                throw new ContainerCrashedException($"Container {Id} is gone: {e.Message}");
+                await SendAsync(RunnerFrame.Cancel(id), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+                throw;
             }
-            finally
-            {
-                _writeLock.Release();
-            }
-            return await output.Task.WaitAsync(cancellationToken);
         }
         finally
         {
             _pending.TryRemove(id, out _);
+        }
+    }
+
+    private async Task SendAsync(RunnerFrame frame, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await ContainerProtocol.WriteAsync(_stream, frame, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw new ContainerCrashedException($"Container {Id} is gone: {e.Message}");
+        }
+        finally
+        {
+            _writeLock.Release();
         }
     }
 
@@ -158,11 +176,19 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         string reason;
         try
         {
-            while (await ContainerProtocol.ReadAsync<ContainerOutput>(_stream, CancellationToken.None) is { } output)
+            while (await ContainerProtocol.ReadAsync<ContainerFrame>(_stream, CancellationToken.None) is { } frame)
             {
-                if (_pending.TryGetValue(output.Id, out var waiter))
+                if (!_pending.TryGetValue(frame.Id, out var input))
                 {
-                    waiter.TrySetResult(output);
+                    continue; // A cancelled input's late output or lines: nobody waits for them.
+                }
+                if (frame.Type == FrameTypes.Log)
+                {
+                    input.OnLog(frame.Stream ?? "stdout", frame.Text ?? "");
+                }
+                else
+                {
+                    input.Output.TrySetResult(frame);
                 }
             }
             reason = "closed its connection";
@@ -174,7 +200,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
 
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { }, TaskScheduler.Default);
         var exit = _process.HasExited ? $" and exited with code {_process.ExitCode}" : "";
-        foreach (var waiter in _pending.Values)
+        foreach (var waiter in _pending.Values.Select(input => input.Output))
         {
             waiter.TrySetException(new ContainerCrashedException($"Container {Id} {reason}{exit} while an input was running."));
         }
@@ -205,6 +231,8 @@ public sealed partial class ContainerProcess : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
         }
     }
+
+    private sealed record PendingInput(TaskCompletionSource<ContainerFrame> Output, Action<string, string> OnLog);
 
     private static void KillTree(Process process)
     {

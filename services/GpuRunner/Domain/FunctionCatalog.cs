@@ -8,27 +8,35 @@ public sealed class FunctionCatalog
 {
     private readonly ConcurrentDictionary<Guid, CatalogEntry> _functions = new();
 
-    /// <summary>Records an app's functions; returns those this runner did not know yet (their queues need consuming).</summary>
+    /// <summary>Records (or replaces) an app's functions with its latest deployment.</summary>
     public IReadOnlyList<CatalogEntry> Update(AppDeployed app)
     {
-        var added = new List<CatalogEntry>();
-        foreach (var function in app.Functions)
+        var entries = app.Functions.Select(function => new CatalogEntry(function, app.AppId, app.AppName, app.BundleId)).ToList();
+        foreach (var entry in entries)
         {
-            var entry = new CatalogEntry(function, app.AppName, app.BundleId);
-            if (_functions.TryAdd(function.FunctionId, entry))
-            {
-                added.Add(entry);
-            }
-            else
-            {
-                _functions[function.FunctionId] = entry;
-            }
+            _functions[entry.Function.FunctionId] = entry;
         }
-        return added;
+        return entries;
+    }
+
+    /// <summary>Forgets a stopped app's functions: inputs still queued for them fail instead of running.</summary>
+    public void Remove(IEnumerable<Guid> functionIds)
+    {
+        foreach (var functionId in functionIds)
+        {
+            _functions.TryRemove(functionId, out _);
+        }
     }
 
     public CatalogEntry? Find(Guid functionId) => _functions.GetValueOrDefault(functionId);
 }
 
 /// <summary>A function and the bundle of its latest deployment.</summary>
-public sealed record CatalogEntry(DeployedFunctionSpec Function, string AppName, string BundleId);
+public sealed record CatalogEntry(DeployedFunctionSpec Function, Guid AppId, string AppName, string BundleId)
+{
+    /// <summary>
+    /// Which container runs this function's inputs: a plain function has containers of its own; the methods of a class
+    /// share the class's containers (one instance, entered once).
+    /// </summary>
+    public string ContainerGroup => Function.ClassName is { } className ? $"{AppId:N}/{className}" : Function.FunctionId.ToString("N");
+}

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Modal.GpuRunner.Bundles;
+using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Consumers;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
@@ -24,12 +25,17 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<ContainerPool>();
         builder.Services.AddSingleton<FunctionSubscriptions>();
+        builder.Services.AddSingleton<RunningCalls>();
+        builder.Services.AddSingleton<CallLogShipper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CallLogShipper>());
 
         builder.AddModalMessageBus(bus =>
         {
             // Function queues are connected at run time, one per deployed function (FunctionSubscriptions).
             bus.AddConsumer<RunFunctionConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<AppDeployedConsumer, AppDeployedConsumerDefinition>();
+            bus.AddConsumer<AppStoppedConsumer, AppStoppedConsumerDefinition>();
+            bus.AddConsumer<FunctionCallCancelledConsumer, FunctionCallCancelledConsumerDefinition>();
         });
         builder.Services.AddHostedService<DeployedAppsSync>();
         builder.Services.AddSingleton<HeartbeatStatus>();

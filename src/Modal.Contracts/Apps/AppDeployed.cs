@@ -32,6 +32,19 @@ public sealed record DeployedFunctionSpec
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
 
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The class this function is a method of; a class's methods share its containers (and instance). Null for a plain function.</summary>
+    public string? ClassName { get; init; }
+}
+
+/// <summary>An app was stopped: its containers stop (running their exit hooks) and inputs still queued fail.</summary>
+public sealed record AppStopped
+{
+    public required Guid WorkspaceId { get; init; }
+    public required Guid AppId { get; init; }
+    public required string AppName { get; init; }
+    public required IReadOnlyList<Guid> FunctionIds { get; init; }
+    public required DateTimeOffset StoppedAt { get; init; }
 }
 
 /// <summary>Request (runner → Api, at runner start): every app that is deployed now, answered with <see cref="DeployedApps"/>.</summary>

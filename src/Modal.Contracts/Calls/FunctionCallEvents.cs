@@ -62,9 +62,29 @@ public sealed record FunctionCallTimedOut
     public required DateTimeOffset TimedOutAt { get; init; }
 }
 
-/// <summary>The caller cancelled the call.</summary>
+/// <summary>The caller cancelled the call. A runner running it tells the function (and kills its container if asked).</summary>
 public sealed record FunctionCallCancelled
 {
     public required string FunctionCallId { get; init; }
     public required DateTimeOffset CancelledAt { get; init; }
+
+    /// <summary>Also stop the container running the input, as Modal's <c>cancel(terminate_containers=True)</c>.</summary>
+    public bool TerminateContainers { get; init; }
+}
+
+/// <summary>Lines an attempt of the call printed (stdout and stderr), in order, sent in batches while it runs.</summary>
+public sealed record FunctionCallLogged
+{
+    public required string FunctionCallId { get; init; }
+    public required int Attempt { get; init; }
+    public required IReadOnlyList<LogLine> Lines { get; init; }
+}
+
+/// <summary>One printed line.</summary>
+public sealed record LogLine
+{
+    /// <summary><c>stdout</c> or <c>stderr</c>.</summary>
+    public required string Stream { get; init; }
+    public required string Text { get; init; }
+    public required DateTimeOffset At { get; init; }
 }

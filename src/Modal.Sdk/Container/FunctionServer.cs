@@ -1,15 +1,28 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace Modal.Container;
 
 /// <summary>
-/// The program's role inside a container: listen on the runner's socket, run each input with the app's functions
-/// (several at once when the runner sends several), answer each with its output, and exit when the runner hangs up.
+/// The program's role inside a container: create the class instance and run its <c>[Enter]</c> hooks (class
+/// containers), listen on the runner's socket, run each input (several at once when the runner sends several) with
+/// its printed lines sent as that input's log, answer each with its output, honour cancels, and when the runner
+/// hangs up finish what runs, run the <c>[Exit]</c> hooks and exit.
 /// </summary>
 internal static class FunctionServer
 {
     public static async Task<int> ServeAsync(App app, string socketPath, CancellationToken cancellationToken)
     {
+        // [Enter] runs before the socket exists, so the runner's start-up wait covers it and no input races it.
+        var instance = Environment.GetEnvironmentVariable(ContainerProtocol.ClassVariable) is { Length: > 0 } className
+            ? app.FindClass(className) ?? throw new InvalidOperationException($"App '{app.Name}' has no class named '{className}'.")
+            : null;
+        if (instance is not null)
+        {
+            await instance.EnterAsync().ConfigureAwait(false);
+        }
+
         File.Delete(socketPath);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(socketPath));
@@ -18,38 +31,94 @@ internal static class FunctionServer
         // One runner connection per container.
         using var connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
         await using var stream = new NetworkStream(connection, ownsSocket: false);
-        using var writeLock = new SemaphoreSlim(1);
-        var running = new List<Task>();
+        var outgoing = Channel.CreateUnbounded<ContainerFrame>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = WriteFramesAsync(stream, outgoing.Reader);
+        Console.SetOut(new InputLogWriter(Console.Out, "stdout"));
+        Console.SetError(new InputLogWriter(Console.Error, "stderr"));
 
-        while (await ContainerProtocol.ReadAsync<ContainerInput>(stream, cancellationToken).ConfigureAwait(false) is { } input)
+        var running = new ConcurrentDictionary<long, CancellationTokenSource>();
+        var tasks = new List<Task>();
+        try
         {
-            running.RemoveAll(task => task.IsCompleted);
-            running.Add(Task.Run(() => RunAsync(app, input, stream, writeLock, cancellationToken), cancellationToken));
+            while (await ContainerProtocol.ReadAsync<RunnerFrame>(stream, cancellationToken).ConfigureAwait(false) is { } frame)
+            {
+                if (frame.Type == FrameTypes.Cancel)
+                {
+                    if (running.TryGetValue(frame.Id, out var cancel))
+                    {
+                        await cancel.CancelAsync().ConfigureAwait(false);
+                    }
+                    continue;
+                }
+                tasks.RemoveAll(task => task.IsCompleted);
+                var inputCancellation = new CancellationTokenSource();
+                running[frame.Id] = inputCancellation;
+                tasks.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await outgoing.Writer.WriteAsync(await RunAsync(app, frame, outgoing.Writer, inputCancellation.Token).ConfigureAwait(false),
+                            CancellationToken.None).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        running.TryRemove(frame.Id, out _);
+                        inputCancellation.Dispose();
+                    }
+                }, CancellationToken.None));
+            }
         }
-        await Task.WhenAll(running).ConfigureAwait(false);
+        catch (IOException)
+        {
+            // The runner is gone (killed, or stopped us hard): finish as if it had hung up.
+        }
+
+        // The runner hung up: the container is stopping. Inputs still running are told so and finished.
+        foreach (var cancel in running.Values)
+        {
+            await cancel.CancelAsync().ConfigureAwait(false);
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        outgoing.Writer.Complete();
+        await writer.ConfigureAwait(false);
+        if (instance is not null)
+        {
+            await instance.ExitAsync().ConfigureAwait(false);
+        }
         return 0;
     }
 
-    private static async Task RunAsync(App app, ContainerInput input, Stream stream, SemaphoreSlim writeLock, CancellationToken cancellationToken)
+    private static async Task<ContainerFrame> RunAsync(App app, RunnerFrame input, ChannelWriter<ContainerFrame> outgoing, CancellationToken cancellation)
     {
         var function = app.Functions.FirstOrDefault(f => f.Name == input.Function);
-        var output = function is null
-            ? new ContainerOutput(input.Id, false, null, typeof(MissingMethodException).FullName,
-                $"App '{app.Name}' in this container has no function named '{input.Function}'.", null)
-            : ToOutput(input.Id, await FunctionExecutor.ExecuteAsync(function, input.ArgumentsJson).ConfigureAwait(false));
+        if (function is null)
+        {
+            return ContainerFrame.Threw(input.Id, typeof(MissingMethodException).FullName,
+                $"App '{app.Name}' in this container has no function named '{input.Function}'.", null);
+        }
 
-        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await ContainerProtocol.WriteAsync(stream, output, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            writeLock.Release();
-        }
+        var context = new FunctionContext(input.FunctionCallId ?? "", function.Name,
+            (stream, line) => outgoing.TryWrite(ContainerFrame.Log(input.Id, stream, line)), cancellation);
+        FunctionContext.Enter(context);
+        var outcome = await FunctionExecutor.ExecuteAsync(function, input.ArgumentsJson ?? "{}").ConfigureAwait(false);
+        context.FlushLog();
+        return outcome.Exception is { } e
+            ? ContainerFrame.Threw(input.Id, e.GetType().FullName, e.Message, e.StackTrace)
+            : ContainerFrame.Returned(input.Id, outcome.ResultJson);
     }
 
-    private static ContainerOutput ToOutput(long id, FunctionOutcome outcome) => outcome.Exception is { } e
-        ? new ContainerOutput(id, false, null, e.GetType().FullName, e.Message, e.StackTrace)
-        : new ContainerOutput(id, true, outcome.ResultJson, null, null, null);
+    private static async Task WriteFramesAsync(Stream stream, ChannelReader<ContainerFrame> frames)
+    {
+        try
+        {
+            await foreach (var frame in frames.ReadAllAsync().ConfigureAwait(false))
+            {
+                await ContainerProtocol.WriteAsync(stream, frame, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The runner hung up; outputs of inputs finished after that have nowhere to go (it redelivers them).
+        }
+    }
 }

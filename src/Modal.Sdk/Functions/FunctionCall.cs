@@ -53,9 +53,32 @@ public sealed class FunctionCall<TResult>
         }
     }
 
-    /// <summary>Cancels the call if it has not finished; a finished call keeps its result.</summary>
+    /// <summary>
+    /// Cancels the call if it has not finished (a finished call keeps its result), as Modal's <c>cancel()</c>: an input
+    /// still queued never runs; a running one sees <see cref="FunctionContext.CancellationToken"/> fire.
+    /// </summary>
+    /// <param name="terminateContainers">Also stop the container running it, for functions that ignore the token.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public Task CancelAsync(CancellationToken cancellationToken = default) => _client.Apps.CancelCallAsync(Id, cancellationToken);
+    public Task CancelAsync(bool terminateContainers = false, CancellationToken cancellationToken = default) =>
+        _client.Apps.CancelCallAsync(Id, terminateContainers, cancellationToken);
+
+    /// <summary>Everything the call has printed so far (stdout and stderr of every attempt, in order).</summary>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    public async Task<IReadOnlyList<CallLogLine>> GetLogsAsync(CancellationToken cancellationToken = default)
+    {
+        var lines = new List<CallLogLine>();
+        var from = 0L;
+        while (true)
+        {
+            var page = await _client.Apps.GetCallLogsAsync(Id, from, cancellationToken).ConfigureAwait(false);
+            if (page.Lines.Count == 0)
+            {
+                return lines;
+            }
+            lines.AddRange(page.Lines);
+            from = page.Next;
+        }
+    }
 
     private static readonly TimeSpan MaxServerWait = TimeSpan.FromSeconds(50);
 

@@ -10,18 +10,26 @@ namespace Modal;
 public sealed class FunctionDefinition
 {
     internal FunctionDefinition(App app, string name, Delegate body, FunctionOptions options)
+        : this(app, name, body.Method, body.DynamicInvoke, options, owner: null)
+    {
+    }
+
+    internal FunctionDefinition(App app, string name, MethodInfo method, Func<object?[], object?> call, FunctionOptions options, ClassDefinition? owner)
     {
         App = app;
         Name = name;
-        Body = body;
+        _call = call;
         Options = options;
-        Parameters = body.Method.GetParameters()
+        Class = owner;
+        Parameters = method.GetParameters()
             .Select(p => new FunctionParameter(p.Name ?? $"arg{p.Position}", p.ParameterType))
             .ToList();
-        var returnType = body.Method.ReturnType;
+        var returnType = method.ReturnType;
         IsAsync = returnType == typeof(Task) || (returnType.IsGenericType && returnType.GetGenericTypeDefinition() == typeof(Task<>));
         ResultType = IsAsync ? (returnType.IsGenericType ? returnType.GetGenericArguments()[0] : typeof(void)) : returnType;
     }
+
+    private readonly Func<object?[], object?> _call;
 
     /// <summary>The app the function belongs to.</summary>
     public App App { get; }
@@ -41,15 +49,20 @@ public sealed class FunctionDefinition
     /// <summary>Whether the delegate returns a task.</summary>
     public bool IsAsync { get; }
 
-    internal Delegate Body { get; }
+    /// <summary>The class whose method this is (<see cref="App.Cls{T}"/>), or null for a plain function.</summary>
+    internal ClassDefinition? Class { get; }
 
-    /// <summary>Runs the function in this process with already-typed arguments.</summary>
+    /// <summary>Runs the function in this process with already-typed arguments (a class's instance is created, and entered, first).</summary>
     internal async Task<object?> InvokeAsync(object?[] arguments)
     {
+        if (Class is { } owner)
+        {
+            await owner.EnterAsync().ConfigureAwait(false);
+        }
         object? returned;
         try
         {
-            returned = Body.DynamicInvoke(arguments);
+            returned = _call(arguments);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {

@@ -16,12 +16,15 @@ internal static class RemoteInvoker
     }
 
     /// <summary>The arguments as the wire carries them: a JSON object keyed by parameter name.</summary>
-    public static JsonElement ArgumentsOf(FunctionDefinition definition, object?[] values)
+    public static JsonElement ArgumentsOf(FunctionDefinition definition, object?[] values) => ArgumentsOf(definition.Parameters, values);
+
+    /// <summary>The arguments as the wire carries them: a JSON object keyed by parameter name.</summary>
+    public static JsonElement ArgumentsOf(IReadOnlyList<FunctionParameter> parameters, object?[] values)
     {
         var arguments = new JsonObject();
-        for (var i = 0; i < definition.Parameters.Count; i++)
+        for (var i = 0; i < parameters.Count; i++)
         {
-            var parameter = definition.Parameters[i];
+            var parameter = parameters[i];
             arguments[parameter.Name] = JsonSerializer.SerializeToNode(values[i], parameter.Type, App.SerializerOptions);
         }
         return JsonSerializer.SerializeToElement(arguments, App.SerializerOptions);

@@ -23,6 +23,7 @@ public sealed record AppManifest(string Name, IReadOnlyList<FunctionManifest> Fu
 /// <param name="BufferContainers">Extra idle containers.</param>
 /// <param name="ScaledownWindowSeconds">Idle time before a container stops.</param>
 /// <param name="MaxConcurrentInputs">Inputs per container at once.</param>
+/// <param name="ClassName">The class a method belongs to (its functions share containers); null for a plain function.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -40,7 +41,8 @@ public sealed record FunctionManifest(
     int? MaxContainers,
     int BufferContainers,
     double ScaledownWindowSeconds,
-    int MaxConcurrentInputs)
+    int MaxConcurrentInputs,
+    string? ClassName = null)
 {
     internal static FunctionManifest From(FunctionDefinition function)
     {
@@ -52,7 +54,7 @@ public sealed record FunctionManifest(
             o.Gpu, o.GpuFallbacks, o.Cpu, o.MemoryMiB, o.Timeout.TotalSeconds,
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
             o.Secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
-            o.MaxConcurrentInputs);
+            o.MaxConcurrentInputs, function.Class?.Name);
     }
 }
 

@@ -98,7 +98,28 @@ public interface IAppsApi
 
     /// <summary>Cancels a call that has not finished.</summary>
     /// <param name="id">The call id.</param>
+    /// <param name="terminateContainers">Also stop the container running it (not only signal the function).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     [Delete("/v1/calls/{id}")]
-    Task<CallInfo> CancelCallAsync(string id, CancellationToken cancellationToken = default);
+    Task<CallInfo> CancelCallAsync(string id, [Query] bool terminateContainers = false, CancellationToken cancellationToken = default);
+
+    /// <summary>A page of the lines a call printed (every attempt, stdout and stderr, in order).</summary>
+    /// <param name="id">The call id.</param>
+    /// <param name="from">Index of the first line wanted (the previous page's <see cref="CallLogs.Next"/>).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/calls/{id}/logs")]
+    Task<CallLogs> GetCallLogsAsync(string id, [Query] long from = 0, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A page of a call's log.</summary>
+/// <param name="FunctionCallId">The call id.</param>
+/// <param name="Lines">The lines from the asked position on.</param>
+/// <param name="Next">Where the next page starts.</param>
+public sealed record CallLogs(string FunctionCallId, IReadOnlyList<CallLogLine> Lines, long Next);
+
+/// <summary>One line a call printed.</summary>
+/// <param name="Attempt">The attempt that printed it (1 for the first).</param>
+/// <param name="Stream"><c>stdout</c> or <c>stderr</c>.</param>
+/// <param name="Text">The line, without its line break.</param>
+/// <param name="At">When the runner received it.</param>
+public sealed record CallLogLine(int Attempt, string Stream, string Text, DateTimeOffset At);

@@ -29,18 +29,19 @@ public sealed class ContainerProcessTests : IAsyncLifetime
     [Fact]
     public async Task Invoke_Function_ReturnsResultAndCapturesItsOutput()
     {
-        var output = await _container!.InvokeAsync("f", """{"i": 7}""", CancellationToken.None);
+        var lines = new List<(string Stream, string Text)>();
+        var output = await _container!.InvokeAsync("f", """{"i": 7}""", "fc-test", (stream, text) => lines.Add((stream, text)), CancellationToken.None);
 
         Assert.True(output.Succeeded);
         Assert.Equal("49", output.ResultJson);
-        await Eventually.ReturnsAsync(() => Task.FromResult(_output.ToArray()), lines => lines.Contains(("world 7", true)),
-            "the container's stderr line is captured");
+        // What the function printed arrives as its input's log, before its output.
+        Assert.Equal([("stderr", "world 7")], lines);
     }
 
     [Fact]
     public async Task Invoke_FunctionThrows_ReturnsTypeMessageAndStack()
     {
-        var output = await _container!.InvokeAsync("fail", """{"message": "boom"}""", CancellationToken.None);
+        var output = await _container!.InvokeAsync("fail", """{"message": "boom"}""", "fc-test", (_, _) => { }, CancellationToken.None);
 
         Assert.False(output.Succeeded);
         Assert.Equal(typeof(InvalidOperationException).FullName, output.ExceptionType);
@@ -51,9 +52,9 @@ public sealed class ContainerProcessTests : IAsyncLifetime
     [Fact]
     public async Task Invoke_UnknownFunctionOrBadArguments_ReturnsAFailureNotACrash()
     {
-        var unknown = await _container!.InvokeAsync("nope", "{}", CancellationToken.None);
-        var badArguments = await _container.InvokeAsync("f", """{"i": "seven"}""", CancellationToken.None);
-        var stillWorks = await _container.InvokeAsync("f", """{"i": 3}""", CancellationToken.None);
+        var unknown = await _container!.InvokeAsync("nope", "{}", "fc-test", (_, _) => { }, CancellationToken.None);
+        var badArguments = await _container.InvokeAsync("f", """{"i": "seven"}""", "fc-test", (_, _) => { }, CancellationToken.None);
+        var stillWorks = await _container.InvokeAsync("f", """{"i": 3}""", "fc-test", (_, _) => { }, CancellationToken.None);
 
         Assert.Contains("no function named 'nope'", unknown.Message, StringComparison.Ordinal);
         Assert.Equal(typeof(ArgumentException).FullName, badArguments.ExceptionType);
@@ -64,7 +65,7 @@ public sealed class ContainerProcessTests : IAsyncLifetime
     public async Task Invoke_SeveralAtOnce_AllComplete()
     {
         var outputs = await Task.WhenAll(Enumerable.Range(1, 4).Select(i =>
-            _container!.InvokeAsync("sleep", $$"""{"milliseconds": {{i * 100}}}""", CancellationToken.None)));
+            _container!.InvokeAsync("sleep", $$"""{"milliseconds": {{i * 100}}}""", "fc-test", (_, _) => { }, CancellationToken.None)));
 
         Assert.Equal(["100", "200", "300", "400"], outputs.Select(o => o.ResultJson));
     }
@@ -72,7 +73,7 @@ public sealed class ContainerProcessTests : IAsyncLifetime
     [Fact]
     public async Task Kill_WhileInputRuns_InputFailsWithContainerCrashed()
     {
-        var running = _container!.InvokeAsync("sleep", """{"milliseconds": 60000}""", CancellationToken.None);
+        var running = _container!.InvokeAsync("sleep", """{"milliseconds": 60000}""", "fc-test", (_, _) => { }, CancellationToken.None);
         await Task.Delay(200);
 
         _container.Kill();

@@ -7,6 +7,7 @@ using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
+using ClassesExample;
 using Modal.Storage;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -24,11 +25,17 @@ public sealed class SpineFixture : IAsyncLifetime
     public ModalClient Client { get; private set; } = null!;
     public string HelloWorld { get; private set; } = "";
     public string ErrorsAndRetries { get; private set; } = "";
+    public string Classes { get; private set; } = "";
+
+    /// <summary>Where the examples leave markers of what ran inside containers ([Exit] hooks, cancels).</summary>
+    public string Markers { get; } = Directory.CreateTempSubdirectory("modal-markers-").FullName;
 
     private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
 
     public async Task InitializeAsync()
     {
+        // Containers are child processes of the in-process runner and inherit its environment.
+        Environment.SetEnvironmentVariable("MODAL_EXAMPLE_MARKERS", Markers);
         var storageHttp = Storage.CreateClient();
         Runner = new ServiceFactory<GpuRunnerOptions>(
             ("GpuRunner:RunnerId", $"spine-{Guid.NewGuid():N}"[..16]),
@@ -54,6 +61,7 @@ public sealed class SpineFixture : IAsyncLifetime
 
         HelloWorld = await DeployExampleAsync("HelloWorld");
         ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
+        Classes = await DeployExampleAsync("Classes");
         _ = Runner.CreateClient();
     }
 
@@ -69,10 +77,11 @@ public sealed class SpineFixture : IAsyncLifetime
         }
         await Storage.DisposeAsync();
         Directory.Delete(_runnerRoot, recursive: true);
+        Directory.Delete(Markers, recursive: true);
     }
 
     /// <summary>What `modal deploy` does with a built app: bundle, upload through the Api's blob proxy, register.</summary>
-    private async Task<string> DeployExampleAsync(string example)
+    public async Task<string> DeployExampleAsync(string example)
     {
         var deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory(example), $"{example}.dll");
         return deployment.App.Name;
@@ -150,5 +159,94 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
             "the timed-out container's stop and its replacement's start are published");
         var stopped = recorded.OfType<ContainerStopped>().First(e => e.Reason == "TimedOut");
         Assert.Contains(recorded.OfType<ContainerStarted>(), started => started.FunctionName == "slow" && started.ContainerId != stopped.ContainerId);
+    }
+
+    [Fact]
+    public async Task Cls_MethodsRunOnOneInstanceEnteredOnce()
+    {
+        var model = Cls.FromName<Model>(spine.Client, spine.Classes);
+
+        var generated = await model.RemoteAsync(m => m.Generate("hello"));
+        var tokens = await model.RemoteAsync(m => m.CountTokensAsync("the quick brown fox"));
+        var first = await model.RemoteAsync(m => m.Describe());
+        var second = await model.RemoteAsync(m => m.Describe());
+
+        Assert.Equal("hello → generated with weights-v1", generated); // [Enter] ran before the first input.
+        Assert.Equal(4, tokens);
+        Assert.Equal(first, second); // Same instance…
+        Assert.EndsWith(":1", first, StringComparison.Ordinal); // …entered once.
+    }
+
+    [Fact]
+    public async Task GetLogsAsync_FunctionPrints_EachCallHasItsOwnLinesWithTheirStreams()
+    {
+        var f = Function.FromName(spine.Client, spine.HelloWorld, "f");
+
+        var even = await f.SpawnAsync<int>(new { i = 4 });
+        var odd = await f.SpawnAsync<int>(new { i = 3 });
+        await FunctionCall.GatherAsync(even, odd);
+
+        var evenLines = await Eventually.ReturnsAsync(() => even.GetLogsAsync(), lines => lines.Count > 0, "the even call's log arrives");
+        var oddLines = await Eventually.ReturnsAsync(() => odd.GetLogsAsync(), lines => lines.Count > 0, "the odd call's log arrives");
+        var evenLine = Assert.Single(evenLines);
+        Assert.Equal(("stdout", "hello 4", 1), (evenLine.Stream, evenLine.Text, evenLine.Attempt));
+        var oddLine = Assert.Single(oddLines);
+        Assert.Equal(("stderr", "world 3"), (oddLine.Stream, oddLine.Text));
+    }
+
+    [Fact]
+    public async Task CancelAsync_RunningCall_ReachesTheFunctionsCancellationToken()
+    {
+        var cancellable = Function.FromName(spine.Client, spine.ErrorsAndRetries, "cancellable");
+        var call = await cancellable.SpawnAsync<string>(new { seconds = 600 });
+        await Eventually.ReturnsAsync(() => spine.Client.Apps.GetCallAsync(call.Id), info => info.State == "Running", "the call starts running");
+
+        await call.CancelAsync();
+
+        await Assert.ThrowsAsync<FunctionCallCancelledException>(() => call.GetAsync());
+        await Eventually.ReturnsAsync(() => Task.FromResult(File.Exists(Path.Combine(spine.Markers, $"cancelled-{call.Id}"))), seen => seen,
+            "the function sees its cancellation token fire");
+    }
+
+    [Fact]
+    public async Task CancelAsync_TerminateContainers_StopsTheContainer()
+    {
+        await using var events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped>(
+            Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
+        var cancellable = Function.FromName(spine.Client, spine.ErrorsAndRetries, "cancellable");
+        var call = await cancellable.SpawnAsync<string>(new { seconds = 600 });
+        await Eventually.ReturnsAsync(() => spine.Client.Apps.GetCallAsync(call.Id), info => info.State == "Running", "the call starts running");
+
+        await call.CancelAsync(terminateContainers: true);
+
+        await Eventually.ReturnsAsync(() => Task.FromResult(events.Events.OfType<ContainerStopped>().ToArray()),
+            stopped => stopped.Any(e => e.Reason == "Cancelled"), "the cancelled call's container is stopped");
+        Assert.Equal("finished", await cancellable.RemoteAsync<string>(new { seconds = 0 })); // A new container serves the next call.
+    }
+
+    [Fact]
+    public async Task StopApp_RunsExitHooksStopsContainers_AndARedeployServesAgain()
+    {
+        await using var events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped>(
+            Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
+        var model = Cls.FromName<Model>(spine.Client, spine.Classes);
+        var instance = (await model.RemoteAsync(m => m.Describe())).Split(':')[0];
+
+        await spine.Client.Apps.StopAsync(spine.Classes);
+        try
+        {
+            await Eventually.ReturnsAsync(() => Task.FromResult(File.Exists(Path.Combine(spine.Markers, $"exit-{instance}"))), seen => seen,
+                "the stopped app's container runs its [Exit] hook");
+            Assert.Contains(events.Events.OfType<ContainerStopped>(), e => e.Reason == "AppStopped");
+            var refused = await Assert.ThrowsAnyAsync<Refit.ApiException>(() => model.RemoteAsync(m => m.Describe()));
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, refused.StatusCode);
+        }
+        finally
+        {
+            // Other tests of this class use the app.
+            await spine.DeployExampleAsync("Classes");
+        }
+        var again = (await model.RemoteAsync(m => m.Describe())).Split(':')[0];
+        Assert.NotEqual(instance, again);
     }
 }

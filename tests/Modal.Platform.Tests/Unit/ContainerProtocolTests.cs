@@ -9,16 +9,16 @@ public sealed class ContainerProtocolTests
     public async Task WriteThenRead_Frames_RoundTripInOrder()
     {
         using var stream = new MemoryStream();
-        await ContainerProtocol.WriteAsync(stream, new ContainerInput(1, "f", """{"i":1}"""), CancellationToken.None);
-        await ContainerProtocol.WriteAsync(stream, new ContainerInput(2, "g", "{}"), CancellationToken.None);
+        await ContainerProtocol.WriteAsync(stream, RunnerFrame.Input(1, "f", """{"i":1}""", "fc-1"), CancellationToken.None);
+        await ContainerProtocol.WriteAsync(stream, RunnerFrame.Cancel(2), CancellationToken.None);
         stream.Position = 0;
 
-        var first = await ContainerProtocol.ReadAsync<ContainerInput>(stream, CancellationToken.None);
-        var second = await ContainerProtocol.ReadAsync<ContainerInput>(stream, CancellationToken.None);
-        var end = await ContainerProtocol.ReadAsync<ContainerInput>(stream, CancellationToken.None);
+        var first = await ContainerProtocol.ReadAsync<RunnerFrame>(stream, CancellationToken.None);
+        var second = await ContainerProtocol.ReadAsync<RunnerFrame>(stream, CancellationToken.None);
+        var end = await ContainerProtocol.ReadAsync<RunnerFrame>(stream, CancellationToken.None);
 
-        Assert.Equal(new ContainerInput(1, "f", """{"i":1}"""), first);
-        Assert.Equal(new ContainerInput(2, "g", "{}"), second);
+        Assert.Equal(RunnerFrame.Input(1, "f", """{"i":1}""", "fc-1"), first);
+        Assert.Equal(RunnerFrame.Cancel(2), second);
         Assert.Null(end);
     }
 
@@ -29,16 +29,16 @@ public sealed class ContainerProtocolTests
         BinaryPrimitives.WriteInt32BigEndian(header, ContainerProtocol.MaxFrameBytes + 1);
         using var stream = new MemoryStream(header);
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => ContainerProtocol.ReadAsync<ContainerInput>(stream, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidDataException>(() => ContainerProtocol.ReadAsync<RunnerFrame>(stream, CancellationToken.None));
     }
 
     [Fact]
     public async Task Read_TruncatedFrame_ThrowsInvalidData()
     {
         using var whole = new MemoryStream();
-        await ContainerProtocol.WriteAsync(whole, new ContainerInput(1, "f", "{}"), CancellationToken.None);
+        await ContainerProtocol.WriteAsync(whole, RunnerFrame.Input(1, "f", "{}", "fc-1"), CancellationToken.None);
         using var truncated = new MemoryStream(whole.ToArray()[..^3]);
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => ContainerProtocol.ReadAsync<ContainerInput>(truncated, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidDataException>(() => ContainerProtocol.ReadAsync<RunnerFrame>(truncated, CancellationToken.None));
     }
 }
