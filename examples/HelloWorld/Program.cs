@@ -19,6 +19,8 @@ var f = app.Function("f", (int i) =>
 
 // Used by the platform's own tests of how failures travel back to the caller.
 app.Function("fail", (string message) => Fail(message));
+// Payloads over 2 MiB travel through Storage as blobs, both ways.
+app.Function("reverse", (byte[] data) => data.Reverse().ToArray());
 app.Function("sleep", async (int milliseconds) =>
 {
     await Task.Delay(milliseconds);

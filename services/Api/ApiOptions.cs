@@ -27,6 +27,9 @@ public sealed class ApiOptions
 
     /// <summary>Largest inline argument payload; larger ones travel as blobs through Storage.</summary>
     public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
+
+    /// <summary>Largest argument payload a call may carry as a blob.</summary>
+    public const long MaxBlobPayloadBytes = 256L * 1024 * 1024;
 }
 
 /// <summary>What a workspace name may be: lowercase letters, digits and dashes, as Modal's workspace slugs.</summary>

@@ -29,6 +29,7 @@ public sealed class ModalClient : IDisposable
         Apps = ModalRestClient.For<IAppsApi>(http);
         Workspaces = ModalRestClient.For<IWorkspacesApi>(http);
         Tokens = ModalRestClient.For<ITokensApi>(http);
+        Blobs = ModalRestClient.For<IBlobsApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -45,6 +46,9 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Tokens of the workspace.</summary>
     public ITokensApi Tokens { get; }
+
+    /// <summary>Content-addressed blobs (bundle files, large call payloads).</summary>
+    public IBlobsApi Blobs { get; }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -16,7 +16,8 @@ public sealed class CallResultConsumer(CallStore calls) :
     public Task Consume(ConsumeContext<FunctionCallStarted> context) => calls.MarkRunningAsync(context.Message.FunctionCallId);
 
     public Task Consume(ConsumeContext<FunctionCallSucceeded> context) =>
-        calls.CompleteAsync(context.Message.FunctionCallId, CallStates.Succeeded, resultJson: context.Message.ResultJson);
+        calls.CompleteAsync(context.Message.FunctionCallId, CallStates.Succeeded, resultJson: context.Message.ResultJson,
+            resultBlob: context.Message.ResultBlob);
 
     public Task Consume(ConsumeContext<FunctionCallFailed> context)
     {

@@ -7,7 +7,7 @@ namespace Modal.Api.Calls;
 /// <summary>A call's state as stored in Redis.</summary>
 public sealed record CallRecord(
     string FunctionCallId, Guid WorkspaceId, Guid FunctionId, string State, DateTimeOffset CreatedAt,
-    string? ResultJson, string? ExceptionType, string? ExceptionMessage, string? ExceptionStackTrace)
+    string? ResultJson, string? ExceptionType, string? ExceptionMessage, string? ExceptionStackTrace, string? ResultBlob = null)
 {
     public bool IsTerminal => CallStates.IsTerminal(State);
 }
@@ -44,7 +44,7 @@ public sealed class CallStore : IAsyncDisposable
         if not state or state == 'Succeeded' or state == 'Failed' or state == 'TimedOut' or state == 'Cancelled' then
           return 0
         end
-        redis.call('HSET', KEYS[1], 'state', ARGV[1], 'result', ARGV[2], 'error_type', ARGV[3], 'error_message', ARGV[4], 'error_stack', ARGV[5])
+        redis.call('HSET', KEYS[1], 'state', ARGV[1], 'result', ARGV[2], 'error_type', ARGV[3], 'error_message', ARGV[4], 'error_stack', ARGV[5], 'result_blob', ARGV[7])
         redis.call('PUBLISH', ARGV[6], ARGV[1])
         return 1
         """;
@@ -108,19 +108,21 @@ public sealed class CallStore : IAsyncDisposable
             Text("result"),
             Text("error_type"),
             Text("error_message"),
-            Text("error_stack"));
+            Text("error_stack"),
+            Text("result_blob"));
     }
 
     /// <summary>Records a terminal state; false when the call already had one (or is unknown/expired).</summary>
     public async Task<bool> CompleteAsync(
-        string callId, string state, string? resultJson = null, string? exceptionType = null, string? message = null, string? stackTrace = null)
+        string callId, string state, string? resultJson = null, string? exceptionType = null, string? message = null, string? stackTrace = null,
+        string? resultBlob = null)
     {
         if (!CallStates.IsTerminal(state))
         {
             throw new ArgumentException($"'{state}' is not a terminal call state.", nameof(state));
         }
         var recorded = await _redis.ScriptEvaluateAsync(CompleteScript, [KeyPrefix + callId],
-            [state, resultJson ?? "", exceptionType ?? "", message ?? "", stackTrace ?? "", DoneChannelPrefix + callId]);
+            [state, resultJson ?? "", exceptionType ?? "", message ?? "", stackTrace ?? "", DoneChannelPrefix + callId, resultBlob ?? ""]);
         return (long)recorded == 1;
     }
 

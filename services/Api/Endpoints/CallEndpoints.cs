@@ -11,8 +11,11 @@ using Modal.Contracts.Calls;
 
 namespace Modal.Api.Endpoints;
 
-/// <summary>Body of a call: the arguments as a JSON object keyed by parameter name.</summary>
-public sealed record CreateCallRequest(JsonElement Arguments);
+/// <summary>
+/// Body of a call: the arguments as a JSON object keyed by parameter name, inline (up to 2 MiB), or, for larger
+/// payloads, the SHA-256 of a blob holding that JSON, uploaded first through <c>PUT /v1/blobs/{sha256}</c>.
+/// </summary>
+public sealed record CreateCallRequest(JsonElement Arguments, string? ArgumentsBlob = null);
 
 public sealed record CreatedCallResponse(string FunctionCallId);
 
@@ -22,8 +25,11 @@ public sealed record CallLogsResponse(string FunctionCallId, IReadOnlyList<CallL
 /// <summary>The error of a failed call: the remote exception's type, message and stack trace.</summary>
 public sealed record CallError(string Type, string Message, string? StackTrace);
 
-/// <summary>A call's state; <see cref="Result"/> (JSON) once it succeeded, <see cref="Error"/> once it failed.</summary>
-public sealed record CallResponse(string FunctionCallId, string State, JsonElement? Result, CallError? Error);
+/// <summary>
+/// A call's state; <see cref="Result"/> (JSON) once it succeeded, or <see cref="ResultBlob"/> (read it from
+/// <c>/v1/blobs/{sha256}</c>) when the result is over 2 MiB; <see cref="Error"/> once it failed.
+/// </summary>
+public sealed record CallResponse(string FunctionCallId, string State, JsonElement? Result, CallError? Error, string? ResultBlob = null);
 
 public static class CallEndpoints
 {
@@ -43,7 +49,7 @@ public static class CallEndpoints
     /// <summary>Queues one input of the function and answers at once with the call id (202).</summary>
     public static async Task<Results<Accepted<CreatedCallResponse>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
         string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CallStore calls,
-        ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
+        PayloadBlobs blobs, ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
         var (target, notFound) = await targets.ResolveAsync(db, workspaceId, app, function, cancellationToken);
@@ -52,19 +58,31 @@ public static class CallEndpoints
             return notFound!;
         }
 
-        var argumentsJson = request.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : request.Arguments.GetRawText();
-        var size = Encoding.UTF8.GetByteCount(argumentsJson);
-        if (size > ApiOptions.MaxInlinePayloadBytes)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large",
-                detail: $"The arguments are {size:N0} bytes; inline arguments are limited to {ApiOptions.MaxInlinePayloadBytes:N0} bytes " +
-                    "and blob-backed arguments are not available yet.");
-        }
-
         var signature = target.Signature;
-        if (ArgumentErrors(signature, request.Arguments) is { Count: > 0 } errors)
+        var argumentsJson = "";
+        if (request.ArgumentsBlob is { } blob)
         {
-            return TypedResults.ValidationProblem(errors, title: $"Arguments do not match {app}.{function}");
+            // Blob-backed arguments are bound (and any mismatch reported) by the container, as for types JSON kinds cannot settle.
+            if (await BlobArgumentsProblemAsync(blob, blobs, cancellationToken) is { } problem)
+            {
+                return problem;
+            }
+        }
+        else
+        {
+            argumentsJson = request.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : request.Arguments.GetRawText();
+            var size = Encoding.UTF8.GetByteCount(argumentsJson);
+            if (size > ApiOptions.MaxInlinePayloadBytes)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large to inline",
+                    detail: $"The arguments are {size:N0} bytes; inline arguments are limited to {ApiOptions.MaxInlinePayloadBytes:N0} bytes. " +
+                        "Upload larger arguments as a blob (PUT /v1/blobs/{sha256} of the JSON) and send {\"argumentsBlob\": \"<sha256>\"}; " +
+                        "the SDK does this by itself.");
+            }
+            if (ArgumentErrors(signature, request.Arguments) is { Count: > 0 } errors)
+            {
+                return TypedResults.ValidationProblem(errors, title: $"Arguments do not match {app}.{function}");
+            }
         }
 
         var callId = $"fc-{Guid.CreateVersion7():N}";
@@ -83,6 +101,7 @@ public static class CallEndpoints
                 FunctionName = function,
                 BundleId = target.BundleId,
                 ArgumentsJson = argumentsJson,
+                ArgumentsBlob = request.ArgumentsBlob,
                 Attempt = 1,
                 Timeout = signature.Timeout,
                 QueuedAt = now,
@@ -169,6 +188,26 @@ public static class CallEndpoints
         return TypedResults.Ok(new CallLogsResponse(id, lines, from + lines.Count));
     }
 
+    private static async Task<ProblemHttpResult?> BlobArgumentsProblemAsync(string blob, PayloadBlobs blobs, CancellationToken cancellationToken)
+    {
+        if (!PayloadBlobs.IsBlobId(blob))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid argumentsBlob",
+                detail: $"'{blob}' is not a blob id: argumentsBlob is the SHA-256 (lowercase hex) of the uploaded arguments JSON.");
+        }
+        var size = await blobs.SizeAsync(blob, cancellationToken);
+        if (size is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Arguments blob not found",
+                detail: $"No blob '{blob}' is stored: upload the arguments JSON with PUT /v1/blobs/{blob} first.");
+        }
+        return size > ApiOptions.MaxBlobPayloadBytes
+            ? TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large",
+                detail: $"The arguments are {size:N0} bytes; a call's arguments are limited to {ApiOptions.MaxBlobPayloadBytes:N0} bytes. " +
+                    "Pass large data through a Volume instead.")
+            : null;
+    }
+
     private static Dictionary<string, string[]> ArgumentErrors(FunctionSignature signature, JsonElement arguments)
     {
         var errors = new Dictionary<string, string[]>();
@@ -200,11 +239,11 @@ public static class CallEndpoints
 
     private static CallResponse ToResponse(CallRecord call)
     {
-        JsonElement? result = call.State == CallStates.Succeeded && call.ResultJson is { } json
+        JsonElement? result = call.State == CallStates.Succeeded && call.ResultBlob is null && call.ResultJson is { } json
             ? JsonDocument.Parse(json).RootElement.Clone()
             : null;
         var error = call.ExceptionType is { } type ? new CallError(type, call.ExceptionMessage ?? "", call.ExceptionStackTrace) : null;
-        return new CallResponse(call.FunctionCallId, call.State, result, error);
+        return new CallResponse(call.FunctionCallId, call.State, result, error, call.ResultBlob);
     }
 
     private static ProblemHttpResult CallNotFound(string id) =>

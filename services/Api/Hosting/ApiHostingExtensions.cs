@@ -32,6 +32,9 @@ public static class ApiHostingExtensions
         });
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<CallTargets>();
+        builder.Services.AddHttpClient(PayloadBlobs.StorageClientName, (services, http) =>
+            http.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.StorageUrl);
+        builder.Services.AddSingleton<PayloadBlobs>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMemoryCache();

@@ -14,7 +14,7 @@ namespace Modal.GpuRunner.Consumers;
 /// backoff delay); a container that dies mid-input makes the input be delivered again.
 /// </summary>
 public sealed partial class RunFunctionConsumer(
-    FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, IOptions<GpuRunnerOptions> options,
+    FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, PayloadBlobs payloads, IOptions<GpuRunnerOptions> options,
     TimeProvider clock, ILogger<RunFunctionConsumer> logger)
     : IConsumer<RunFunction>
 {
@@ -94,10 +94,12 @@ public sealed partial class RunFunctionConsumer(
         await logs.CloseAsync(input.FunctionCallId, input.Attempt);
         if (output.Succeeded)
         {
+            var result = output.ResultJson ?? "null";
+            var resultBlob = PayloadBlobs.FitsInline(result) ? null : await payloads.WriteAsync(result, context.CancellationToken);
             await context.Publish(new FunctionCallSucceeded
             {
-                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ResultJson = output.ResultJson ?? "null",
-                CompletedAt = clock.GetUtcNow(),
+                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ResultJson = resultBlob is null ? result : "",
+                ResultBlob = resultBlob, CompletedAt = clock.GetUtcNow(),
             });
             return;
         }
@@ -108,9 +110,10 @@ public sealed partial class RunFunctionConsumer(
         ContainerProcess container, CatalogEntry entry, RunFunction input, RunningCall call, ConsumeContext context)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, call.Cancelled);
+        var arguments = input.ArgumentsBlob is { } blob ? await payloads.ReadAsync(blob, cancellation.Token) : input.ArgumentsJson;
         try
         {
-            return await container.InvokeAsync(entry.Function.Name, input.ArgumentsJson, input.FunctionCallId,
+            return await container.InvokeAsync(entry.Function.Name, arguments, input.FunctionCallId,
                     logs.Open(input.FunctionCallId, input.Attempt), cancellation.Token)
                 .WaitAsync(input.Timeout, clock, cancellation.Token);
         }

@@ -26,6 +26,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<ContainerPool>();
         builder.Services.AddSingleton<FunctionSubscriptions>();
         builder.Services.AddSingleton<RunningCalls>();
+        builder.Services.AddSingleton<PayloadBlobs>();
         builder.Services.AddSingleton<CallLogShipper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CallLogShipper>());
 

@@ -48,14 +48,20 @@ public static class BlobEndpoints
         return TypedResults.Empty;
     }
 
+    /// <summary>Whether a blob is stored, with its size as Content-Length (the Api checks call payload sizes this way).</summary>
     public static async Task<Results<Ok, NotFound, ProblemHttpResult>> HeadBlobAsync(
-        string hash, BlobStore blobs, CancellationToken cancellationToken)
+        string hash, BlobStore blobs, HttpResponse response, CancellationToken cancellationToken)
     {
         if (!BlobStore.IsValidHash(hash))
         {
             return InvalidHash(hash);
         }
-        return await blobs.ExistsAsync(hash, cancellationToken) ? TypedResults.Ok() : TypedResults.NotFound();
+        if (await blobs.SizeAsync(hash, cancellationToken) is not { } size)
+        {
+            return TypedResults.NotFound();
+        }
+        response.ContentLength = size;
+        return TypedResults.Ok();
     }
 
     /// <summary>Which of the given hashes are not stored yet: what an upload still has to send.</summary>

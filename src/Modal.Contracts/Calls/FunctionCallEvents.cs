@@ -27,8 +27,11 @@ public sealed record FunctionCallSucceeded
     public required string FunctionCallId { get; init; }
     public required int Attempt { get; init; }
 
-    /// <summary>The result as JSON (<c>null</c> for functions without a result).</summary>
+    /// <summary>The result as JSON (<c>null</c> for functions without a result); empty when <see cref="ResultBlob"/> is set.</summary>
     public required string ResultJson { get; init; }
+
+    /// <summary>SHA-256 of a Storage blob holding the result's JSON, for results over 2 MiB; null when inline.</summary>
+    public string? ResultBlob { get; init; }
 
     public required DateTimeOffset CompletedAt { get; init; }
 }

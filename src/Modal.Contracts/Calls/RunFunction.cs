@@ -20,8 +20,11 @@ public sealed record RunFunction
     /// <summary>The app bundle (manifest blob SHA-256) the input must run with; a redeploy changes it.</summary>
     public string? BundleId { get; init; }
 
-    /// <summary>Arguments as a JSON object keyed by parameter name (inline payloads up to 2 MiB).</summary>
+    /// <summary>Arguments as a JSON object keyed by parameter name (inline payloads up to 2 MiB; empty when <see cref="ArgumentsBlob"/> is set).</summary>
     public required string ArgumentsJson { get; init; }
+
+    /// <summary>SHA-256 of a Storage blob holding the arguments' JSON, for payloads over 2 MiB; null when inline.</summary>
+    public string? ArgumentsBlob { get; init; }
 
     /// <summary>1 for the first attempt; a retry sends the command again with the next number.</summary>
     public required int Attempt { get; init; }

@@ -44,7 +44,7 @@ public sealed class FunctionCall<TResult>
             var call = await _client.Apps.GetCallAsync(Id, wait, cancellationToken).ConfigureAwait(false);
             if (call.IsFinished)
             {
-                return Unwrap(call);
+                return await UnwrapAsync(call, cancellationToken).ConfigureAwait(false);
             }
             if (DateTimeOffset.UtcNow >= deadline)
             {
@@ -81,6 +81,17 @@ public sealed class FunctionCall<TResult>
     }
 
     private static readonly TimeSpan MaxServerWait = TimeSpan.FromSeconds(50);
+
+    private async Task<TResult> UnwrapAsync(CallInfo call, CancellationToken cancellationToken)
+    {
+        if (call.State == "Succeeded" && call.ResultBlob is { } blob)
+        {
+            // Results over 2 MiB are stored as a blob rather than inlined in the call's state.
+            await using var json = await _client.Blobs.GetAsync(blob, cancellationToken).ConfigureAwait(false);
+            return (await JsonSerializer.DeserializeAsync<TResult>(json, App.SerializerOptions, cancellationToken).ConfigureAwait(false))!;
+        }
+        return Unwrap(call);
+    }
 
     private TResult Unwrap(CallInfo call) => call.State switch
     {

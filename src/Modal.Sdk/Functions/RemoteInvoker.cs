@@ -7,12 +7,30 @@ namespace Modal;
 /// <summary>Turns typed arguments into a call on the platform.</summary>
 internal static class RemoteInvoker
 {
+    /// <summary>Largest payload sent inline; larger arguments are uploaded as a blob first, as Modal's client does.</summary>
+    public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
+
     public static async Task<FunctionCall<TResult>> SpawnAsync<TResult>(
         ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
     {
-        var created = await client.Apps.CreateCallAsync(app, function, new CreateCallRequest(arguments), cancellationToken)
-            .ConfigureAwait(false);
+        var json = System.Text.Encoding.UTF8.GetBytes(arguments.GetRawText());
+        var request = json.Length <= MaxInlinePayloadBytes
+            ? new CreateCallRequest(arguments)
+            : new CreateCallRequest(null, await UploadAsync(client, json, cancellationToken).ConfigureAwait(false));
+        var created = await client.Apps.CreateCallAsync(app, function, request, cancellationToken).ConfigureAwait(false);
         return new FunctionCall<TResult>(client, created.FunctionCallId);
+    }
+
+    /// <summary>Stores a payload as a content-addressed blob (skipped when already stored) and returns its id.</summary>
+    private static async Task<string> UploadAsync(ModalClient client, byte[] payload, CancellationToken cancellationToken)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payload));
+        if ((await client.Blobs.FindMissingAsync([hash], cancellationToken).ConfigureAwait(false)).Length > 0)
+        {
+            using var content = new ByteArrayContent(payload);
+            await client.Blobs.PutAsync(hash, content, cancellationToken).ConfigureAwait(false);
+        }
+        return hash;
     }
 
     /// <summary>The arguments as the wire carries them: a JSON object keyed by parameter name.</summary>

@@ -27,9 +27,10 @@ public sealed record DeployedFunctionInfo(Guid Id, string App, string Name, IRea
 public sealed record DeployedAppInfo(
     Guid Id, string Name, string State, string? BundleId, DateTimeOffset UpdatedAt, IReadOnlyList<DeployedFunctionInfo> Functions);
 
-/// <summary>Body of a call: arguments keyed by parameter name.</summary>
-/// <param name="Arguments">A JSON object.</param>
-public sealed record CreateCallRequest(JsonElement Arguments);
+/// <summary>Body of a call: arguments keyed by parameter name, inline, or as a blob when over 2 MiB.</summary>
+/// <param name="Arguments">A JSON object (null when <paramref name="ArgumentsBlob"/> is given).</param>
+/// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments' JSON object.</param>
+public sealed record CreateCallRequest(JsonElement? Arguments, string? ArgumentsBlob = null);
 
 /// <summary>The id of a new call.</summary>
 /// <param name="FunctionCallId">Use it with <see cref="IAppsApi.GetCallAsync"/>.</param>
@@ -46,7 +47,8 @@ public sealed record CallErrorInfo(string Type, string Message, string? StackTra
 /// <param name="State">Queued, Running, Succeeded, Failed, TimedOut or Cancelled.</param>
 /// <param name="Result">The result as JSON, once Succeeded.</param>
 /// <param name="Error">The error, once Failed, TimedOut or Cancelled.</param>
-public sealed record CallInfo(string FunctionCallId, string State, JsonElement? Result, CallErrorInfo? Error)
+/// <param name="ResultBlob">When the result is over 2 MiB: the blob holding its JSON (see <see cref="IBlobsApi.GetAsync"/>).</param>
+public sealed record CallInfo(string FunctionCallId, string State, JsonElement? Result, CallErrorInfo? Error, string? ResultBlob = null)
 {
     /// <summary>Whether the call has finished one way or another.</summary>
     public bool IsFinished => State is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";

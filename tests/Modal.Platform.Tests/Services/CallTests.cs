@@ -207,7 +207,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
-    public async Task Call_ArgumentsOver2MiB_Returns413()
+    public async Task Call_InlineArgumentsOver2MiB_Returns413PointingToBlobs()
     {
         await using var api = new ServiceFactory<ApiOptions>();
         var client = infrastructure.AuthenticatedClient(api);
@@ -218,6 +218,22 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
             new { arguments = new { name = new string('a', (2 * 1024 * 1024) + 1) } });
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("argumentsBlob", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Call_ArgumentsBlobThatIsNotAHash_Returns400()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = infrastructure.AuthenticatedClient(api);
+        var app = UniqueAppName();
+        await DeployAsync(client, app, GreetManifest);
+
+        using var response = await client.PostAsJsonAsync(new Uri($"/v1/apps/{app}/functions/greet/calls", UriKind.Relative),
+            new { argumentsBlob = "../etc/passwd" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not a blob id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static string UniqueAppName() => $"spine-{Guid.NewGuid():N}"[..20];

@@ -50,8 +50,12 @@ public sealed class SpineFixture : IAsyncLifetime
 
         Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
         {
-            // The Api's blob proxy (YARP) forwards to the in-process Storage service through its test server.
-            ConfigureServices = services => services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server)),
+            // The Api's blob proxy (YARP) and its blob checks reach the in-process Storage service through its test server.
+            ConfigureServices = services =>
+            {
+                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
+                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
+            },
         };
         var apiHttp = Api.CreateClient();
         // The collection's InfrastructureFixture set this path; a class fixture cannot take that fixture in xunit 2.
@@ -248,5 +252,30 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
         }
         var again = (await model.RemoteAsync(m => m.Describe())).Split(':')[0];
         Assert.NotEqual(instance, again);
+    }
+
+    [Fact]
+    public async Task RemoteAsync_FiveMiBArgumentAndResult_TravelAsBlobsAndRoundTrip()
+    {
+        var data = System.Security.Cryptography.RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
+        var reverse = Function.FromName(spine.Client, spine.HelloWorld, "reverse");
+
+        var call = await reverse.SpawnAsync<byte[]>(new { data });
+        var reversed = await call.GetAsync();
+
+        Assert.Equal(data.Reverse().ToArray(), reversed);
+        Assert.NotNull((await spine.Client.Apps.GetCallAsync(call.Id)).ResultBlob); // Not inlined in the call's state.
+    }
+
+    [Fact]
+    public async Task Call_ArgumentsBlobNotUploaded_Returns400SayingToUploadIt()
+    {
+        var missing = new string('0', 64);
+
+        var error = await Assert.ThrowsAnyAsync<Refit.ApiException>(() =>
+            spine.Client.Apps.CreateCallAsync(spine.HelloWorld, "reverse", new CreateCallRequest(null, missing)));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, error.StatusCode);
+        Assert.Contains($"PUT /v1/blobs/{missing}", error.Content, StringComparison.Ordinal);
     }
 }
