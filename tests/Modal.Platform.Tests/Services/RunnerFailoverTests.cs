@@ -1,0 +1,66 @@
+using System.Net.Http.Headers;
+using Modal.Api;
+using Modal.Contracts.Calls;
+using Modal.Deployment;
+using Modal.Platform.Tests.Infrastructure;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>
+/// A runner that dies mid-call (killed with its containers, as a machine failing) leaves the input unacknowledged;
+/// the broker delivers it again to another runner, and the call still completes, with exactly one result.
+/// Storage and the runners run as their own processes here, so a runner can be killed outright.
+/// </summary>
+[Collection(InfrastructureTestGroup.Name)]
+public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("modal-failover-").FullName;
+    private ServiceProcess? _storage;
+
+    public async Task InitializeAsync() => _storage = await ServiceProcess.StartAsync("Storage");
+
+    public async Task DisposeAsync()
+    {
+        if (_storage is not null)
+        {
+            await _storage.DisposeAsync();
+        }
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task RunnerKilledMidCall_AnotherRunnerCompletesTheCallExactlyOnce()
+    {
+        await using var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
+        var http = api.CreateClient();
+        var (id, secret) = infrastructure.ReadFirstToken();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        var client = new ModalClient(http);
+        var deployment = await AppDeployer.DeployAsync(client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll");
+        await using var events = await BusEventRecorder.StartAsync<FunctionCallStarted, FunctionCallSucceeded>(infrastructure.RabbitMqConnectionString);
+
+        await using var doomed = await StartRunnerAsync("doomed");
+        var call = await Function.FromName(client, deployment.App.Name, "sleep").SpawnAsync<int>(new { milliseconds = 5_000 });
+        await Eventually.ReturnsAsync(() => Task.FromResult(Started(events, call.Id)), started => started.Any(e => e.RunnerId == "doomed"),
+            "the doomed runner starts the input");
+        doomed.Kill();
+        await using var survivor = await StartRunnerAsync("survivor");
+
+        Assert.Equal(5_000, await call.GetAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains(Started(events, call.Id), e => e.RunnerId == "survivor");
+        var succeeded = await Eventually.ReturnsAsync(
+            () => Task.FromResult(events.Events.OfType<FunctionCallSucceeded>().Where(e => e.FunctionCallId == call.Id).ToArray()),
+            all => all.Length > 0, "the success is published");
+        Assert.Single(succeeded); // Only the surviving runner finished it: one result.
+        Assert.Equal("Succeeded", (await client.Apps.GetCallAsync(call.Id)).State);
+    }
+
+    private static FunctionCallStarted[] Started(BusEventRecorder events, string callId) =>
+        events.Events.OfType<FunctionCallStarted>().Where(e => e.FunctionCallId == callId).ToArray();
+
+    private Task<ServiceProcess> StartRunnerAsync(string runnerId) => ServiceProcess.StartAsync("GpuRunner",
+        ("GpuRunner:RunnerId", runnerId),
+        ("GpuRunner:StorageUrl", _storage!.Address.ToString()),
+        ("GpuRunner:CacheDirectory", Path.Combine(_root, runnerId, "cache")),
+        ("GpuRunner:RuntimeDirectory", Path.Combine(_root, runnerId, "run")));
+}
