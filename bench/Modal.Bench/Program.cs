@@ -1,10 +1,13 @@
-// Warm call latency: a platform RemoteAsync of a no-op function against a bare MassTransit request/response over
-// the same broker, measured in the same run. The program is also the app it deploys (its own no-op function),
-// so inside a container it is the function server.
+// Benchmarks of the invocation spine, each against a raw baseline measured in the same run:
+//   warm    a platform RemoteAsync of a no-op function vs a bare MassTransit request/response over the same broker
+//   cold    no container running → first result of a no-op function vs a bare `dotnet <bundle>.dll` start to first output
+//   memory  what a warm no-op container adds beyond the same program idling on its own, and the runner's own footprint
+// The program is also the app it deploys (its own no-op function), so inside a container it is the function server.
 //
 // Needs the platform up (scripts/up.sh) and a token: set -a; . .infra/apphost/first-token.env; set +a
-// Run: dotnet run --project bench/Modal.Bench -c Release -- [calls] [amqp-uri]
+// Run: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll [warm|cold|memory|all] [count] [amqp-uri]
 using System.Diagnostics;
+using System.Globalization;
 using MassTransit;
 using Modal;
 using Modal.Bench;
@@ -17,37 +20,125 @@ if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Mo
 {
     return await app.RunAsync(args);
 }
+if (args.Contains(Program.IdleArgument))
+{
+    // The memory baseline: the same program, its function run once in-process, then idle.
+    await noop.LocalAsync(1);
+    Console.WriteLine("idle");
+    await Task.Delay(Timeout.Infinite);
+}
 
-var calls = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 500;
-var broker = new Uri(args.Length > 1 ? args[1] : "amqp://guest:guest@127.0.0.1:5682/");
+var mode = args.Length > 0 ? args[0] : "all";
+var count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
+var broker = new Uri(args.Length > 2 ? args[2] : "amqp://guest:guest@127.0.0.1:5682/");
 
 using var client = ModalClient.FromEnvironment();
 app.Client = client;
 var deployment = await AppDeployer.DeployAsync(client, AppContext.BaseDirectory, "Modal.Bench.dll");
 Console.WriteLine($"deployed {deployment.App.Name} (bundle {deployment.Bundle.Id[..12]})");
 
-// Baseline: the same broker, a bare request/response (what one call costs the transport alone).
-var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+if (mode is "warm" or "all")
 {
-    rabbit.Host(broker);
-    rabbit.ReceiveEndpoint("bench-echo", endpoint => endpoint.Handler<Echo>(context => context.RespondAsync(context.Message)));
-});
-await bus.StartAsync();
-var echo = bus.CreateRequestClient<Echo>(new Uri("queue:bench-echo"));
-
-var bare = await MeasureAsync(calls, async i => await echo.GetResponse<Echo>(new Echo(i)));
-var platform = await MeasureAsync(calls, async i => await noop.RemoteAsync(i));
-await bus.StopAsync();
-
-Console.WriteLine($"calls: {calls} sequential, after {Warmup} warm-up calls each");
-Console.WriteLine($"bare MassTransit request/response  p50 {bare.P50:0.000} ms  p99 {bare.P99:0.000} ms");
-Console.WriteLine($"platform RemoteAsync (no-op)       p50 {platform.P50:0.000} ms  p99 {platform.P99:0.000} ms");
-Console.WriteLine($"ratio p50 {platform.P50 / bare.P50:0.00}x  p99 {platform.P99 / bare.P99:0.00}x");
+    await WarmAsync(noop, broker, count > 0 ? count : 500);
+}
+if (mode is "cold" or "all")
+{
+    await ColdAsync(client, noop, count > 0 && mode == "cold" ? count : 10);
+}
+if (mode is "memory" or "all")
+{
+    await MemoryAsync(noop);
+}
 return 0;
+
+static async Task WarmAsync(Function<int, int> noop, Uri broker, int calls)
+{
+    // Baseline: the same broker, a bare request/response (what one call costs the transport alone).
+    var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
+    {
+        rabbit.Host(broker);
+        rabbit.ReceiveEndpoint("bench-echo", endpoint => endpoint.Handler<Echo>(context => context.RespondAsync(context.Message)));
+    });
+    await bus.StartAsync();
+    var echo = bus.CreateRequestClient<Echo>(new Uri("queue:bench-echo"));
+
+    var bare = await MeasureAsync(calls, async i => await echo.GetResponse<Echo>(new Echo(i)));
+    var platform = await MeasureAsync(calls, async i => await noop.RemoteAsync(i));
+    await bus.StopAsync();
+
+    Console.WriteLine($"== warm: {calls} sequential calls, after {Program.Warmup} warm-up calls each");
+    Console.WriteLine($"bare MassTransit request/response  p50 {bare.P50:0.000} ms  p99 {bare.P99:0.000} ms");
+    Console.WriteLine($"platform RemoteAsync (no-op)       p50 {platform.P50:0.000} ms  p99 {platform.P99:0.000} ms");
+    Console.WriteLine($"ratio p50 {platform.P50 / bare.P50:0.00}x  p99 {platform.P99 / bare.P99:0.00}x");
+}
+
+static async Task ColdAsync(ModalClient client, Function<int, int> noop, int runs)
+{
+    var bundle = Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll");
+    var bare = new double[runs];
+    var cold = new double[runs];
+    for (var i = 0; i < runs; i++)
+    {
+        // Baseline: the program started by hand, until it prints its first line.
+        bare[i] = await TimeToFirstOutputAsync(bundle);
+
+        // Stopping the app stops its container; the redeploy (same bundle, already cached by the runner, as an image
+        // is on a Modal worker) leaves none running, so the next call starts one.
+        await client.Apps.StopAsync("bench-noop");
+        await AppDeployer.DeployAsync(client, AppContext.BaseDirectory, "Modal.Bench.dll");
+        var started = Stopwatch.GetTimestamp();
+        await noop.RemoteAsync(i);
+        cold[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+    Array.Sort(bare);
+    Array.Sort(cold);
+    Console.WriteLine($"== cold: {runs} runs (bundle cached on the runner)");
+    Console.WriteLine($"bare `dotnet Modal.Bench.dll` to first output  p50 {bare[runs / 2]:0.0} ms  max {bare[^1]:0.0} ms");
+    Console.WriteLine($"platform first call, no container running    p50 {cold[runs / 2]:0.0} ms  max {cold[^1]:0.0} ms");
+    Console.WriteLine($"ratio p50 {cold[runs / 2] / bare[runs / 2]:0.00}x");
+}
+
+static async Task MemoryAsync(Function<int, int> noop)
+{
+    for (var i = 0; i < 100; i++)
+    {
+        await noop.RemoteAsync(i);
+    }
+    var container = Processes.Find(args => args.Contains("Modal.Bench.dll", StringComparison.Ordinal), hasVariable: Modal.Container.ContainerProtocol.SocketVariable)
+        ?? throw new InvalidOperationException("No bench container process found on this machine (is the runner local?).");
+    var runner = Processes.Find(args => args.Contains("Modal.GpuRunner", StringComparison.Ordinal))
+        ?? throw new InvalidOperationException("No Modal.GpuRunner process found on this machine.");
+
+    using var idle = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), Program.IdleArgument])
+    {
+        RedirectStandardOutput = true,
+    })!;
+    await idle.StandardOutput.ReadLineAsync();
+    await Task.Delay(TimeSpan.FromSeconds(2)); // Let start-up allocations settle, as the container's have.
+    var idleKb = Processes.PssKb(idle.Id);
+    idle.Kill();
+
+    var containerKb = Processes.PssKb(container);
+    Console.WriteLine("== memory (PSS, after 100 warm calls)");
+    Console.WriteLine($"bare program, function run once, idle   {idleKb / 1024.0:0.0} MB");
+    Console.WriteLine($"warm no-op container                    {containerKb / 1024.0:0.0} MB");
+    Console.WriteLine($"added by the container                  {(containerKb - idleKb) / 1024.0:0.0} MB");
+    Console.WriteLine($"runner process                          {Processes.PssKb(runner) / 1024.0:0.0} MB");
+}
+
+static async Task<double> TimeToFirstOutputAsync(string bundle)
+{
+    var started = Stopwatch.GetTimestamp();
+    using var process = Process.Start(new ProcessStartInfo("dotnet", [bundle, App.DescribeArgument]) { RedirectStandardOutput = true })!;
+    await process.StandardOutput.ReadLineAsync();
+    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    await process.WaitForExitAsync();
+    return elapsed;
+}
 
 static async Task<(double P50, double P99)> MeasureAsync(int calls, Func<int, Task> call)
 {
-    for (var i = 0; i < Warmup; i++)
+    for (var i = 0; i < Program.Warmup; i++)
     {
         await call(i);
     }
@@ -64,11 +155,49 @@ static async Task<(double P50, double P99)> MeasureAsync(int calls, Func<int, Ta
 
 public partial class Program
 {
-    private const int Warmup = 50;
+    internal const int Warmup = 50;
+    internal const string IdleArgument = "--bench-idle";
 }
 
 namespace Modal.Bench
 {
     /// <summary>The baseline's message.</summary>
     public sealed record Echo(int Value);
+
+    /// <summary>Finds processes and reads their proportional set size from /proc (Linux only).</summary>
+    internal static class Processes
+    {
+        public static int? Find(Func<string, bool> commandLine, string? hasVariable = null)
+        {
+            foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(folder), out var pid) || pid == Environment.ProcessId)
+                {
+                    continue;
+                }
+                try
+                {
+                    var args = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
+                    if (commandLine(args) && (hasVariable is null || File.ReadAllText(Path.Combine(folder, "environ")).Contains(hasVariable + "=", StringComparison.Ordinal)))
+                    {
+                        return pid;
+                    }
+                }
+                catch (IOException)
+                {
+                    // Gone meanwhile.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    // Not ours.
+                }
+            }
+            return null;
+        }
+
+        public static long PssKb(int? pid) => File.ReadLines($"/proc/{pid}/smaps_rollup")
+            .Where(line => line.StartsWith("Pss:", StringComparison.Ordinal))
+            .Select(line => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture))
+            .First();
+    }
 }

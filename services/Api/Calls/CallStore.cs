@@ -168,34 +168,50 @@ public sealed class CallStore : IAsyncDisposable
         {
             return await GetAsync(callId);
         }
+        await using var watch = await WatchAsync(callId);
+        // Read only once the watch is registered: a completion in between is not missed.
+        var current = await GetAsync(callId);
+        return current is null || current.IsTerminal ? current : await watch.WaitAsync(timeout, cancellationToken);
+    }
 
+    /// <summary>
+    /// Starts watching a call for its end. Taken before the input is sent, it cannot miss a completion however fast
+    /// the runner is, so the waiter needs no first read.
+    /// </summary>
+    public async Task<CallWatch> WatchAsync(string callId)
+    {
         await _subscription.Value;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var waiters = _waiters.GetOrAdd(callId, _ => []);
-        waiters.Add(done);
-        try
+        _waiters.GetOrAdd(callId, _ => []).Add(done);
+        return new CallWatch(this, callId, done);
+    }
+
+    /// <summary>A registered wait for one call's end (<see cref="WatchAsync"/>).</summary>
+    public sealed class CallWatch(CallStore store, string callId, TaskCompletionSource done) : IAsyncDisposable
+    {
+        /// <summary>The call once it is terminal, or as it stands when <paramref name="timeout"/> passes.</summary>
+        public async Task<CallRecord?> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
         {
-            // Read only once the waiter is registered: a completion in between is not missed.
-            var current = await GetAsync(callId);
-            if (current is null || current.IsTerminal)
+            try
             {
-                return current;
+                await done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             }
-            await done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            catch (TimeoutException)
+            {
+                // Still running: answer with the current state.
+            }
+            return await store.GetAsync(callId);
         }
-        catch (TimeoutException)
-        {
-            // Still running: answer with the current state.
-        }
-        finally
+
+        public ValueTask DisposeAsync()
         {
             done.TrySetCanceled(CancellationToken.None);
-            if (waiters.IsEmpty || waiters.All(w => w.Task.IsCompleted))
+            if (store._waiters.TryGetValue(callId, out var waiters) && waiters.All(w => w.Task.IsCompleted))
             {
-                _waiters.TryRemove(callId, out _);
+                store._waiters.TryRemove(new KeyValuePair<string, ConcurrentBag<TaskCompletionSource>>(callId, waiters));
             }
+            return ValueTask.CompletedTask;
         }
-        return await GetAsync(callId);
     }
 
     private void Wake(string callId)

@@ -17,8 +17,6 @@ namespace Modal.Api.Endpoints;
 /// </summary>
 public sealed record CreateCallRequest(JsonElement Arguments, string? ArgumentsBlob = null);
 
-public sealed record CreatedCallResponse(string FunctionCallId);
-
 /// <summary>A page of a call's log: the lines from the asked position, and where the next page starts.</summary>
 public sealed record CallLogsResponse(string FunctionCallId, IReadOnlyList<CallLogEntry> Lines, long Next);
 
@@ -46,11 +44,20 @@ public static class CallEndpoints
         return v1;
     }
 
-    /// <summary>Queues one input of the function and answers at once with the call id (202).</summary>
-    public static async Task<Results<Accepted<CreatedCallResponse>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
+    /// <summary>
+    /// Queues one input of the function and answers 202 with the call's id and state. With <c>wait</c> (seconds, at
+    /// most 50) it first waits that long for the call to finish and answers 200 with its result if it did, so a
+    /// synchronous call (<c>RemoteAsync</c>) takes one request instead of two.
+    /// </summary>
+    public static async Task<Results<Ok<CallResponse>, Accepted<CallResponse>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
         string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CallStore calls,
-        PayloadBlobs blobs, ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
+        PayloadBlobs blobs, ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken,
+        double wait = 0)
     {
+        if (wait is < 0 or > MaxWaitSeconds || double.IsNaN(wait))
+        {
+            return InvalidWait("wait");
+        }
         var workspaceId = caller.WorkspaceId();
         var (target, notFound) = await targets.ResolveAsync(db, workspaceId, app, function, cancellationToken);
         if (target is null)
@@ -89,23 +96,29 @@ public static class CallEndpoints
         var now = clock.GetUtcNow();
         // Recorded before the input is sent: a fast runner's result must find the call to complete.
         await calls.CreateAsync(callId, workspaceId, target.FunctionId, now);
+        // Watched before the input is sent: a fast runner's result cannot slip past a waiting caller.
+        await using var watch = wait > 0 ? await calls.WatchAsync(callId) : null;
+        var queued = new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.FunctionId, WorkspaceId = workspaceId, QueuedAt = now };
         try
         {
             var queue = await sendEndpoints.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(target.FunctionId)}"));
-            await queue.Send(new RunFunction
-            {
-                FunctionCallId = callId,
-                FunctionId = target.FunctionId,
-                WorkspaceId = workspaceId,
-                AppName = app,
-                FunctionName = function,
-                BundleId = target.BundleId,
-                ArgumentsJson = argumentsJson,
-                ArgumentsBlob = request.ArgumentsBlob,
-                Attempt = 1,
-                Timeout = signature.Timeout,
-                QueuedAt = now,
-            }, cancellationToken);
+            // The input and its Queued event are confirmed by the broker together, not one after the other.
+            await Task.WhenAll(
+                queue.Send(new RunFunction
+                {
+                    FunctionCallId = callId,
+                    FunctionId = target.FunctionId,
+                    WorkspaceId = workspaceId,
+                    AppName = app,
+                    FunctionName = function,
+                    BundleId = target.BundleId,
+                    ArgumentsJson = argumentsJson,
+                    ArgumentsBlob = request.ArgumentsBlob,
+                    Attempt = 1,
+                    Timeout = signature.Timeout,
+                    QueuedAt = now,
+                }, cancellationToken),
+                events.Publish(queued, cancellationToken));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -115,9 +128,11 @@ public static class CallEndpoints
                 detail: "The message broker did not confirm the input; nothing will run. Try again shortly.");
         }
 
-        await events.Publish(new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.FunctionId, WorkspaceId = workspaceId, QueuedAt = now },
-            cancellationToken);
-        return TypedResults.Accepted($"/v1/calls/{callId}", new CreatedCallResponse(callId));
+        if (watch is not null && await watch.WaitAsync(TimeSpan.FromSeconds(wait), cancellationToken) is { IsTerminal: true } finished)
+        {
+            return TypedResults.Ok(ToResponse(finished));
+        }
+        return TypedResults.Accepted($"/v1/calls/{callId}", new CallResponse(callId, CallStates.Queued, null, null));
     }
 
     /// <summary>
@@ -129,8 +144,7 @@ public static class CallEndpoints
     {
         if (timeout is < 0 or > MaxWaitSeconds || double.IsNaN(timeout))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid timeout",
-                detail: $"timeout is in seconds, from 0 (look once) to {MaxWaitSeconds}; wait longer by asking again.");
+            return InvalidWait("timeout");
         }
 
         var call = await calls.WaitAsync(id, TimeSpan.FromSeconds(timeout), cancellationToken);
@@ -245,6 +259,10 @@ public static class CallEndpoints
         var error = call.ExceptionType is { } type ? new CallError(type, call.ExceptionMessage ?? "", call.ExceptionStackTrace) : null;
         return new CallResponse(call.FunctionCallId, call.State, result, error, call.ResultBlob);
     }
+
+    private static ProblemHttpResult InvalidWait(string parameter) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"Invalid {parameter}",
+            detail: $"{parameter} is in seconds, from 0 (do not wait) to {MaxWaitSeconds}; wait longer by asking again with GET /v1/calls/{{id}}?timeout=.");
 
     private static ProblemHttpResult CallNotFound(string id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found",

@@ -52,12 +52,26 @@ public sealed partial class RunFunctionConsumer(
 
     private async Task RunAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, RunningCall call)
     {
+        // Announced while the input already runs: the broker's confirm of this event is not on the call's path.
+        var started = context.Publish(new FunctionCallStarted
+        {
+            FunctionCallId = context.Message.FunctionCallId, Attempt = context.Message.Attempt, RunnerId = options.Value.RunnerId,
+            StartedAt = clock.GetUtcNow(),
+        });
+        try
+        {
+            await RunAndReportAsync(context, entry, call);
+        }
+        finally
+        {
+            await started;
+        }
+    }
+
+    private async Task RunAndReportAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, RunningCall call)
+    {
         var input = context.Message;
         var bundleId = input.BundleId ?? entry.BundleId;
-        await context.Publish(new FunctionCallStarted
-        {
-            FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, RunnerId = options.Value.RunnerId, StartedAt = clock.GetUtcNow(),
-        });
 
         ContainerFrame output;
         try

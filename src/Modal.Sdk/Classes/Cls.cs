@@ -34,8 +34,8 @@ public sealed class Cls<T> where T : class
     /// <exception cref="ArgumentException"><paramref name="call"/> is not a call of a [Method] on the lambda's parameter.</exception>
     /// <exception cref="RemoteFunctionException">The method threw.</exception>
     /// <exception cref="FunctionTimeoutException">The method ran past the class's timeout.</exception>
-    public async Task<TResult> RemoteAsync<TResult>(Expression<Func<T, TResult>> call, CancellationToken cancellationToken = default) =>
-        await (await SpawnAsync(call, cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<TResult> RemoteAsync<TResult>(Expression<Func<T, TResult>> call, CancellationToken cancellationToken = default) =>
+        CallCoreAsync<TResult>(call, cancellationToken);
 
     /// <summary>Runs an asynchronous method remotely and returns its result.</summary>
     /// <typeparam name="TResult">The method's result type.</typeparam>
@@ -44,8 +44,8 @@ public sealed class Cls<T> where T : class
     /// <exception cref="ArgumentException"><paramref name="call"/> is not a call of a [Method] on the lambda's parameter.</exception>
     /// <exception cref="RemoteFunctionException">The method threw.</exception>
     /// <exception cref="FunctionTimeoutException">The method ran past the class's timeout.</exception>
-    public async Task<TResult> RemoteAsync<TResult>(Expression<Func<T, Task<TResult>>> call, CancellationToken cancellationToken = default) =>
-        await (await SpawnAsync(call, cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<TResult> RemoteAsync<TResult>(Expression<Func<T, Task<TResult>>> call, CancellationToken cancellationToken = default) =>
+        CallCoreAsync<TResult>(call, cancellationToken);
 
     /// <summary>Starts a method remotely and returns a handle at once, as Modal's <c>.spawn()</c>.</summary>
     /// <typeparam name="TResult">The method's result type.</typeparam>
@@ -63,11 +63,22 @@ public sealed class Cls<T> where T : class
 
     private Task<FunctionCall<TResult>> SpawnCoreAsync<TResult>(LambdaExpression call, CancellationToken cancellationToken)
     {
+        var (function, arguments) = Bind(call);
+        return RemoteInvoker.SpawnAsync<TResult>(_client(), AppName, function, arguments, cancellationToken);
+    }
+
+    private Task<TResult> CallCoreAsync<TResult>(LambdaExpression call, CancellationToken cancellationToken)
+    {
+        var (function, arguments) = Bind(call);
+        return RemoteInvoker.CallAsync<TResult>(_client(), AppName, function, arguments, cancellationToken);
+    }
+
+    private static (string Function, System.Text.Json.JsonElement Arguments) Bind(LambdaExpression call)
+    {
         ArgumentNullException.ThrowIfNull(call);
         var (method, values) = Parse(call);
         var parameters = method.GetParameters().Select(p => new FunctionParameter(p.Name ?? $"arg{p.Position}", p.ParameterType)).ToList();
-        return RemoteInvoker.SpawnAsync<TResult>(_client(), AppName, ClassDefinition.FunctionName(typeof(T), method.Name),
-            RemoteInvoker.ArgumentsOf(parameters, values), cancellationToken);
+        return (ClassDefinition.FunctionName(typeof(T), method.Name), RemoteInvoker.ArgumentsOf(parameters, values));
     }
 
     /// <summary>The method a call expression names and its argument values, evaluated here.</summary>

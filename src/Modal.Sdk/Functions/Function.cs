@@ -16,8 +16,9 @@ public sealed class Function<TResult>
     /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
     /// <exception cref="RemoteFunctionException">The function threw.</exception>
     /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
-    public async Task<TResult> RemoteAsync(CancellationToken cancellationToken = default) =>
-        await (await SpawnAsync(cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<TResult> RemoteAsync(CancellationToken cancellationToken = default) =>
+        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+            RemoteInvoker.ArgumentsOf(Definition, []), cancellationToken);
 
     /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -45,8 +46,9 @@ public sealed class Function<T1, TResult>
     /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
     /// <exception cref="RemoteFunctionException">The function threw.</exception>
     /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
-    public async Task<TResult> RemoteAsync(T1 arg1, CancellationToken cancellationToken = default) =>
-        await (await SpawnAsync(arg1, cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<TResult> RemoteAsync(T1 arg1, CancellationToken cancellationToken = default) =>
+        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+            RemoteInvoker.ArgumentsOf(Definition, [arg1]), cancellationToken);
 
     /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
     /// <param name="arg1">The argument.</param>
@@ -79,8 +81,9 @@ public sealed class Function<T1, T2, TResult>
     /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
     /// <exception cref="RemoteFunctionException">The function threw.</exception>
     /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
-    public async Task<TResult> RemoteAsync(T1 arg1, T2 arg2, CancellationToken cancellationToken = default) =>
-        await (await SpawnAsync(arg1, arg2, cancellationToken).ConfigureAwait(false)).GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<TResult> RemoteAsync(T1 arg1, T2 arg2, CancellationToken cancellationToken = default) =>
+        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+            RemoteInvoker.ArgumentsOf(Definition, [arg1, arg2]), cancellationToken);
 
     /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
     /// <param name="arg1">The first argument.</param>

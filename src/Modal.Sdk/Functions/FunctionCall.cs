@@ -82,7 +82,7 @@ public sealed class FunctionCall<TResult>
 
     private static readonly TimeSpan MaxServerWait = TimeSpan.FromSeconds(50);
 
-    private async Task<TResult> UnwrapAsync(CallInfo call, CancellationToken cancellationToken)
+    internal async Task<TResult> UnwrapAsync(CallInfo call, CancellationToken cancellationToken)
     {
         if (call.State == "Succeeded" && call.ResultBlob is { } blob)
         {

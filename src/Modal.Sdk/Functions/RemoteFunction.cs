@@ -43,9 +43,9 @@ public sealed class RemoteFunction
     /// <typeparam name="TResult">The function's result type.</typeparam>
     /// <param name="arguments">Arguments keyed by parameter name.</param>
     /// <param name="cancellationToken">Stops waiting (the call goes on).</param>
-    public async Task<TResult> RemoteAsync<TResult>(object arguments, CancellationToken cancellationToken = default) =>
-        await (await SpawnAsync<TResult>(arguments, cancellationToken).ConfigureAwait(false))
-            .GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<TResult> RemoteAsync<TResult>(object arguments, CancellationToken cancellationToken = default) =>
+        RemoteInvoker.CallAsync<TResult>(_client, AppName, FunctionName, JsonSerializer.SerializeToElement(arguments, App.SerializerOptions),
+            cancellationToken);
 
     /// <summary>Starts the function and returns a handle at once.</summary>
     /// <typeparam name="TResult">The function's result type.</typeparam>

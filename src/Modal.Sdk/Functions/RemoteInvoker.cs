@@ -10,15 +10,35 @@ internal static class RemoteInvoker
     /// <summary>Largest payload sent inline; larger arguments are uploaded as a blob first, as Modal's client does.</summary>
     public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
 
+    /// <summary>Longest the Api holds one request open for a result.</summary>
+    public const double MaxServerWaitSeconds = 50;
+
     public static async Task<FunctionCall<TResult>> SpawnAsync<TResult>(
         ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
     {
-        var json = System.Text.Encoding.UTF8.GetBytes(arguments.GetRawText());
-        var request = json.Length <= MaxInlinePayloadBytes
-            ? new CreateCallRequest(arguments)
-            : new CreateCallRequest(null, await UploadAsync(client, json, cancellationToken).ConfigureAwait(false));
+        var request = await RequestAsync(client, arguments, cancellationToken).ConfigureAwait(false);
         var created = await client.Apps.CreateCallAsync(app, function, request, cancellationToken).ConfigureAwait(false);
         return new FunctionCall<TResult>(client, created.FunctionCallId);
+    }
+
+    /// <summary>Calls and waits for the result: one request when the call finishes within the Api's wait, as most do.</summary>
+    public static async Task<TResult> CallAsync<TResult>(
+        ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
+    {
+        var request = await RequestAsync(client, arguments, cancellationToken).ConfigureAwait(false);
+        var call = await client.Apps.CallAsync(app, function, request, MaxServerWaitSeconds, cancellationToken).ConfigureAwait(false);
+        var handle = new FunctionCall<TResult>(client, call.FunctionCallId);
+        return call.IsFinished
+            ? await handle.UnwrapAsync(call, cancellationToken).ConfigureAwait(false)
+            : await handle.GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<CreateCallRequest> RequestAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken)
+    {
+        var json = System.Text.Encoding.UTF8.GetBytes(arguments.GetRawText());
+        return json.Length <= MaxInlinePayloadBytes
+            ? new CreateCallRequest(arguments)
+            : new CreateCallRequest(null, await UploadAsync(client, json, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Stores a payload as a content-addressed blob (skipped when already stored) and returns its id.</summary>

@@ -91,6 +91,18 @@ public interface IAppsApi
     [Post("/v1/apps/{app}/functions/{function}/calls")]
     Task<CreatedCall> CreateCallAsync(string app, string function, [Body] CreateCallRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Calls a function and waits up to <paramref name="wait"/> seconds (at most 50) for it to finish: the answer is
+    /// the finished call, or, if it still runs, its id and state (then wait with <see cref="GetCallAsync"/>).
+    /// </summary>
+    /// <param name="app">The app's name.</param>
+    /// <param name="function">The function's name.</param>
+    /// <param name="request">The arguments.</param>
+    /// <param name="wait">Seconds to wait for the result.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Post("/v1/apps/{app}/functions/{function}/calls")]
+    Task<CallInfo> CallAsync(string app, string function, [Body] CreateCallRequest request, [Query] double wait, CancellationToken cancellationToken = default);
+
     /// <summary>A call's state, waiting up to <paramref name="timeout"/> seconds (0-50) for it to finish.</summary>
     /// <param name="id">The call id.</param>
     /// <param name="timeout">Seconds to wait; 0 looks once.</param>

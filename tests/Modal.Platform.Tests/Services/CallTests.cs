@@ -249,7 +249,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     {
         using var response = await client.PostAsJsonAsync(new Uri($"/v1/apps/{app}/functions/{function}/calls", UriKind.Relative), new { arguments });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<CreatedCallResponse>())!.FunctionCallId;
+        return (await response.Content.ReadFromJsonAsync<CallResponse>())!.FunctionCallId;
     }
 
     private static async Task<CallResponse> WaitForEndAsync(HttpClient client, string callId)
