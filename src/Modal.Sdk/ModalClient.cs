@@ -29,6 +29,8 @@ public sealed class ModalClient : IDisposable
         Apps = ModalRestClient.For<IAppsApi>(http);
         Workspaces = ModalRestClient.For<IWorkspacesApi>(http);
         Tokens = ModalRestClient.For<ITokensApi>(http);
+        Dicts = ModalRestClient.For<IDictsApi>(http);
+        Queues = ModalRestClient.For<IQueuesApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -45,6 +47,12 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Tokens of the workspace.</summary>
     public ITokensApi Tokens { get; }
+
+    /// <summary>Dicts of the workspace (low level; <see cref="Dict"/> is the typed handle).</summary>
+    public IDictsApi Dicts { get; }
+
+    /// <summary>Queues of the workspace (low level; <see cref="Queue"/> is the typed handle).</summary>
+    public IQueuesApi Queues { get; }
 
     /// <inheritdoc/>
     public void Dispose()
