@@ -19,7 +19,7 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
     private const string RequireLive = """
         local meta = redis.call('HGET', KEYS[1], ARGV[1])
         if not meta or (string.byte(meta, 1) == 101 and redis.call('EXISTS', KEYS[2]) == 0) then
-          return redis.error_reply('NOTFOUND')
+          return redis.error_reply('NOTFOUND no such object')
         end
 
         """;
@@ -42,7 +42,7 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
           return meta
         end
         if ARGV[4] ~= '1' then
-          return redis.error_reply('NOTFOUND')
+          return redis.error_reply('NOTFOUND no such object')
         end
         -- What is left of a dead ephemeral object of this name must not show through the new one.
         purge(ARGV[5])
@@ -58,7 +58,7 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
     private const string DeleteScript = Purge + """
         local meta = redis.call('HGET', KEYS[1], ARGV[1])
         if not meta then
-          return redis.error_reply('NOTFOUND')
+          return redis.error_reply('NOTFOUND no such object')
         end
         local live = string.byte(meta, 1) ~= 101 or redis.call('EXISTS', KEYS[2]) == 1
         if live and ARGV[3] == '1' then
@@ -67,7 +67,7 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
         purge(ARGV[2])
         redis.call('HDEL', KEYS[1], ARGV[1])
         if not live then
-          return redis.error_reply('NOTFOUND')
+          return redis.error_reply('NOTFOUND no such object')
         end
         return 1
         """;
@@ -134,7 +134,7 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
             return await _db.ScriptEvaluateAsync(script, [target.Registry, target.Alive, .. keys], [target.Name, .. arguments])
                 .WaitAsync(cancellationToken);
         }
-        catch (RedisServerException e) when (e.Message.StartsWith("NOTFOUND", StringComparison.Ordinal))
+        catch (RedisServerException e) when (e.Message.StartsWith("NOTFOUND ", StringComparison.Ordinal))
         {
             throw new ObjectNotFoundException(target);
         }

@@ -10,17 +10,20 @@ namespace Modal.Platform.Tests.Infrastructure;
 /// <summary>
 /// Storage and the Api on the real infrastructure, the Api forwarding to Storage (YARP) as deployed, and an SDK
 /// client signed in with the install's first token: what a user's Dict and Queue calls go through.
-/// <paramref name="storageSettings"/> override Storage's configuration (short TTLs).
+/// <see cref="StartAsync"/> overrides Storage's configuration (short TTLs).
 /// </summary>
-public sealed class StorageBehindApi(params (string Key, string Value)[] storageSettings) : IAsyncLifetime, IAsyncDisposable
+public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
 {
-    public ServiceFactory<StorageOptions> Storage { get; } = new(storageSettings);
+    public ServiceFactory<StorageOptions> Storage { get; }
     public ServiceFactory<ApiOptions> Api { get; private set; } = null!;
     public ModalClient Client { get; private set; } = null!;
 
+    // xunit requires a class fixture to have exactly one public constructor.
     public StorageBehindApi() : this([])
     {
     }
+
+    private StorageBehindApi((string Key, string Value)[] storageSettings) => Storage = new(storageSettings);
 
     /// <summary>Starts both services; the collection's <see cref="InfrastructureFixture"/> must have started the stores.</summary>
     public Task InitializeAsync()

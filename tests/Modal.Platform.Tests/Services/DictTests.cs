@@ -37,6 +37,7 @@ public sealed class DictTests(StorageBehindApi platform) : IClassFixture<Storage
     public async Task PutAsync_SkipIfExists_TwoConcurrentWritersPerKey_ExactlyOneWinsAndItsValueStays()
     {
         var dict = NewDict();
+        await dict.InfoAsync();
         // Two handles, as two processes would hold; forty keys so that a race is actually run many times.
         var other = Dict.FromName(platform.Client, dict.Name);
         var keys = Enumerable.Range(0, 40).Select(i => $"lock-{i}").ToList();
@@ -212,11 +213,7 @@ public sealed class DictTests(StorageBehindApi platform) : IClassFixture<Storage
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    private Dict NewDict()
-    {
-        var dict = Dict.FromName(platform.Client, $"dict-{Guid.NewGuid():N}", createIfMissing: true);
-        return dict;
-    }
+    private Dict NewDict() => Dict.FromName(platform.Client, $"dict-{Guid.NewGuid():N}", createIfMissing: true);
 }
 
 /// <summary>Expiry on Storages configured with short TTLs, so the tests wait seconds instead of days.</summary>

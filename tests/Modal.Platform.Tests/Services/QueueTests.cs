@@ -13,7 +13,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task PutThenGet_ReturnsItemsFirstInFirstOut()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
 
         await queue.PutAsync("one");
         await queue.PutManyAsync(["two", "three"]);
@@ -25,7 +25,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task FourConsumers_OneQueue_EveryItemDeliveredExactlyOnce()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
         const int Items = 2_000;
         var delivered = new ConcurrentBag<int>();
 
@@ -62,7 +62,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task GetAsync_BlockedOnAnEmptyQueue_WakesOnAPut()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
         var consumer = Queue.FromName(platform.Client, queue.Name);
 
         // Longer than the test would wait: only the put's wake-up, not the timeout, can finish this get in time.
@@ -77,7 +77,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task GetAsync_EmptyQueue_ThrowsQueueEmptyBlockingWithTimeoutAndNotBlocking()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
 
         await Assert.ThrowsAsync<QueueEmptyException>(() => queue.GetAsync<int>(NoWait));
         await Assert.ThrowsAsync<QueueEmptyException>(() => queue.GetAsync<int>(new QueueGetOptions { Timeout = TimeSpan.FromSeconds(1) }));
@@ -87,7 +87,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task Partitions_AreSeparate_LenPerPartitionAndTotal_ClearOneOrAll()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
         await queue.PutManyAsync([1, 2, 3], new QueuePutOptions { Partition = "a" });
         await queue.PutManyAsync([4, 5], new QueuePutOptions { Partition = "b" });
         await queue.PutAsync(6);
@@ -108,7 +108,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task IterateAsync_ReadsEveryItemWithoutRemovingIt()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
         await queue.PutManyAsync(Enumerable.Range(0, 250));
 
         var seen = new List<int>();
@@ -124,7 +124,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task PutManyAsync_PastFiveThousandItems_ThrowsQueueFullAndAddsNothing()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
         await queue.PutManyAsync(Enumerable.Range(0, 4_990));
 
         await Assert.ThrowsAsync<QueueFullException>(() => queue.PutManyAsync(Enumerable.Range(0, 11)));
@@ -138,7 +138,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task PutAsync_ItemOver1MiB_ThrowsRequestSizeExceptionFrom413()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
 
         await Assert.ThrowsAsync<RequestSizeException>(() => queue.PutAsync(new string('x', 1024 * 1024)));
         Assert.Equal(0, await queue.LenAsync());
@@ -149,8 +149,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [InlineData("a-partition-key-that-is-longer-than-sixty-four-bytes-is-refused-x")]
     public async Task Put_InvalidPartitionKey_Returns400NamingTheRule(string partition)
     {
-        var queue = NewQueue();
-        await queue.InfoAsync();
+        var queue = await NewQueueAsync();
 
         using var response = await platform.Client.Http.PostAsync(
             new Uri($"/v1/queues/{queue.Name}/items?partition={partition}", UriKind.Relative), new StringContent("[1]"));
@@ -173,7 +172,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task Partition_PastItsTtlAfterTheLastPut_IsCleared()
     {
-        var queue = NewQueue();
+        var queue = await NewQueueAsync();
         await queue.PutManyAsync([1, 2], new QueuePutOptions { Partition = "short", PartitionTtl = TimeSpan.FromSeconds(1) });
         await queue.PutAsync(3);
 
@@ -200,8 +199,7 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
     [Fact]
     public async Task RemoteFunction_ProducesToAQueue_TheEntrypointConsumesEveryItem()
     {
-        var queue = NewQueue();
-        await queue.InfoAsync();
+        var queue = await NewQueueAsync();
         var app = new App($"producer-{Guid.NewGuid():N}"[..20]) { Client = platform.Client };
         var produce = app.Function("produce", async (string queueName, int count) =>
         {
@@ -222,5 +220,11 @@ public sealed class QueueTests(StorageBehindApi platform, InfrastructureFixture 
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"item-{i}"), consumed);
     }
 
-    private Queue NewQueue() => Queue.FromName(platform.Client, $"queue-{Guid.NewGuid():N}", createIfMissing: true);
+    /// <summary>A new Queue, created now so that other handles (consumers, functions) find it.</summary>
+    private async Task<Queue> NewQueueAsync()
+    {
+        var queue = Queue.FromName(platform.Client, $"queue-{Guid.NewGuid():N}", createIfMissing: true);
+        await queue.InfoAsync();
+        return queue;
+    }
 }
