@@ -4,6 +4,7 @@
 //
 // Needs the platform up (scripts/up.sh) and a token: set -a; . .infra/apphost/first-token.env; set +a
 // Run: dotnet run --project bench/Modal.Bench -c Release -- [calls] [amqp-uri]
+// Dict and Queue against raw Redis: dotnet run --project bench/Modal.Bench -c Release -- dict-queue [operations] [items] [redis]
 using System.Diagnostics;
 using MassTransit;
 using Modal;
@@ -16,6 +17,15 @@ var noop = app.Function("noop", (int x) => x);
 if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
     return await app.RunAsync(args);
+}
+
+if (args.Length > 0 && args[0] == "dict-queue")
+{
+    using var storageClient = ModalClient.FromEnvironment();
+    return await DictQueueBench.RunAsync(storageClient,
+        args.Length > 3 ? args[3] : "127.0.0.1:6389",
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
 }
 
 var calls = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 500;

@@ -41,13 +41,13 @@ public sealed class DictGetCommand : AsyncCommand<DictGetCommand.Settings>
     public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) => RunAsync(async () =>
     {
         using var client = settings.Connect();
-        var found = await client.Dicts.GetEntryAsync(settings.Name, settings.Key, cancellationToken);
-        if (!found.Found)
+        var value = await Dict.FromName(client, settings.Name).GetAsync<System.Text.Json.JsonElement?>(settings.Key, null, cancellationToken);
+        if (value is null)
         {
             AnsiConsole.MarkupLine($"[red]Dict '{Markup.Escape(settings.Name)}' has no key '{Markup.Escape(settings.Key)}'.[/]");
             return 1;
         }
-        AnsiConsole.MarkupLine(Json(found.Value!.Value));
+        AnsiConsole.MarkupLine(Json(value.Value));
         return 0;
     });
 }

@@ -49,8 +49,8 @@ public sealed class QueuePeekCommand : AsyncCommand<QueuePeekCommand.Settings>
     public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) => RunAsync(async () =>
     {
         using var client = settings.Connect();
-        var peeked = await client.Queues.PeekAsync(settings.Name, settings.Partition, 0, Math.Clamp(settings.Count, 1, 1000), cancellationToken);
-        foreach (var item in peeked.Items)
+        await foreach (var item in Queue.FromName(client, settings.Name).IterateAsync<System.Text.Json.JsonElement>(settings.Partition, cancellationToken)
+            .Take(settings.Count).WithCancellation(cancellationToken))
         {
             AnsiConsole.MarkupLine(Json(item));
         }
