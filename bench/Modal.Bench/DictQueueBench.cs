@@ -52,22 +52,8 @@ internal static class DictQueueBench
         return 0;
     }
 
-    private static async Task<(double P50, double P99)> LatencyAsync(int operations, Func<int, Task> operation)
-    {
-        for (var i = 0; i < Warmup; i++)
-        {
-            await operation(i);
-        }
-        var samples = new double[operations];
-        for (var i = 0; i < operations; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            await operation(i);
-            samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-        Array.Sort(samples);
-        return (samples[operations / 2], samples[(int)(operations * 0.99)]);
-    }
+    private static Task<(double P50, double P99)> LatencyAsync(int operations, Func<int, Task> operation) =>
+        Latency.MeasureAsync(operations, Warmup, operation);
 
     private static async Task<double> ThroughputAsync(int batches, Func<int, Task> batch)
     {

@@ -45,8 +45,8 @@ var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
 await bus.StartAsync();
 var echo = bus.CreateRequestClient<Echo>(new Uri("queue:bench-echo"));
 
-var bare = await MeasureAsync(calls, async i => await echo.GetResponse<Echo>(new Echo(i)));
-var platform = await MeasureAsync(calls, async i => await noop.RemoteAsync(i));
+var bare = await Latency.MeasureAsync(calls, Warmup, async i => await echo.GetResponse<Echo>(new Echo(i)));
+var platform = await Latency.MeasureAsync(calls, Warmup, async i => await noop.RemoteAsync(i));
 await bus.StopAsync();
 
 Console.WriteLine($"calls: {calls} sequential, after {Warmup} warm-up calls each");
@@ -55,22 +55,6 @@ Console.WriteLine($"platform RemoteAsync (no-op)       p50 {platform.P50:0.000} 
 Console.WriteLine($"ratio p50 {platform.P50 / bare.P50:0.00}x  p99 {platform.P99 / bare.P99:0.00}x");
 return 0;
 
-static async Task<(double P50, double P99)> MeasureAsync(int calls, Func<int, Task> call)
-{
-    for (var i = 0; i < Warmup; i++)
-    {
-        await call(i);
-    }
-    var samples = new double[calls];
-    for (var i = 0; i < calls; i++)
-    {
-        var started = Stopwatch.GetTimestamp();
-        await call(i);
-        samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-    }
-    Array.Sort(samples);
-    return (samples[calls / 2], samples[(int)(calls * 0.99)]);
-}
 
 public partial class Program
 {
@@ -79,6 +63,27 @@ public partial class Program
 
 namespace Modal.Bench
 {
+    /// <summary>Sequential latency of an operation after a warm-up, as p50 and p99 in milliseconds.</summary>
+    internal static class Latency
+    {
+        public static async Task<(double P50, double P99)> MeasureAsync(int calls, int warmup, Func<int, Task> call)
+        {
+            for (var i = 0; i < warmup; i++)
+            {
+                await call(i);
+            }
+            var samples = new double[calls];
+            for (var i = 0; i < calls; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call(i);
+                samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+            Array.Sort(samples);
+            return (samples[calls / 2], samples[(int)(calls * 0.99)]);
+        }
+    }
+
     /// <summary>The baseline's message.</summary>
     public sealed record Echo(int Value);
 }

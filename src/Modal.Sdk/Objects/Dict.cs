@@ -62,11 +62,7 @@ public sealed class Dict : IAsyncDisposable
     public static async Task<Dict> EphemeralAsync(ModalClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var name = $"ephemeral-{Guid.NewGuid():N}";
-        await StorageCalls.RunAsync(() => client.Dicts.EnsureAsync(name, ephemeral: true, cancellationToken)).ConfigureAwait(false);
-        var lease = new EphemeralLease(
-            token => StorageCalls.RunAsync(() => client.Dicts.HeartbeatAsync(name, token)),
-            token => StorageCalls.RunAsync(() => client.Dicts.DeleteAsync(name, token)));
+        var (name, lease) = await ObjectLifecycle.Of(client.Dicts).CreateEphemeralAsync(cancellationToken).ConfigureAwait(false);
         return new Dict(client, name, createIfMissing: false, lease);
     }
 
@@ -94,9 +90,7 @@ public sealed class Dict : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="NotFoundException">There is no such Dict.</exception>
     public Task<StorageObjectInfo> InfoAsync(CancellationToken cancellationToken = default) =>
-        StorageCalls.RunAsync(() => _createIfMissing
-            ? _client.Dicts.EnsureAsync(Name, cancellationToken: cancellationToken)
-            : _client.Dicts.GetAsync(Name, cancellationToken));
+        ObjectLifecycle.Of(_client.Dicts).InfoAsync(Name, _createIfMissing, cancellationToken);
 
     /// <summary>The value of <paramref name="key"/>, or <paramref name="defaultValue"/> when it has none. Reading restarts the entry's expiry.</summary>
     /// <typeparam name="T">The value's type.</typeparam>

@@ -69,11 +69,7 @@ public sealed class Queue : IAsyncDisposable
     public static async Task<Queue> EphemeralAsync(ModalClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var name = $"ephemeral-{Guid.NewGuid():N}";
-        await StorageCalls.RunAsync(() => client.Queues.EnsureAsync(name, ephemeral: true, cancellationToken)).ConfigureAwait(false);
-        var lease = new EphemeralLease(
-            token => StorageCalls.RunAsync(() => client.Queues.HeartbeatAsync(name, token)),
-            token => StorageCalls.RunAsync(() => client.Queues.DeleteAsync(name, token)));
+        var (name, lease) = await ObjectLifecycle.Of(client.Queues).CreateEphemeralAsync(cancellationToken).ConfigureAwait(false);
         return new Queue(client, name, createIfMissing: false, lease);
     }
 
@@ -101,9 +97,7 @@ public sealed class Queue : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <exception cref="NotFoundException">There is no such Queue.</exception>
     public Task<StorageObjectInfo> InfoAsync(CancellationToken cancellationToken = default) =>
-        StorageCalls.RunAsync(() => _createIfMissing
-            ? _client.Queues.EnsureAsync(Name, cancellationToken: cancellationToken)
-            : _client.Queues.GetAsync(Name, cancellationToken));
+        ObjectLifecycle.Of(_client.Queues).InfoAsync(Name, _createIfMissing, cancellationToken);
 
     /// <summary>Appends <paramref name="value"/> to the end of the partition.</summary>
     /// <typeparam name="T">The item's type.</typeparam>

@@ -147,3 +147,28 @@ internal sealed class ObjectHandle(bool createIfMissing, Func<CancellationToken,
         }
     }
 }
+
+/// <summary>The lifecycle calls Dicts and Queues share, over either REST client.</summary>
+internal sealed record ObjectLifecycle(
+    Func<string, bool?, CancellationToken, Task<Rest.StorageObjectInfo>> Ensure,
+    Func<string, CancellationToken, Task<Rest.StorageObjectInfo>> Get,
+    Func<string, CancellationToken, Task> Heartbeat,
+    Func<string, CancellationToken, Task> Delete)
+{
+    public static ObjectLifecycle Of(Rest.IDictsApi api) => new(api.EnsureAsync, api.GetAsync, api.HeartbeatAsync, api.DeleteAsync);
+
+    public static ObjectLifecycle Of(Rest.IQueuesApi api) => new(api.EnsureAsync, api.GetAsync, api.HeartbeatAsync, api.DeleteAsync);
+
+    /// <summary>Creates an ephemeral object with a generated name and the lease that keeps it alive.</summary>
+    public async Task<(string Name, EphemeralLease Lease)> CreateEphemeralAsync(CancellationToken cancellationToken)
+    {
+        var name = $"ephemeral-{Guid.NewGuid():N}";
+        await StorageCalls.RunAsync(() => Ensure(name, true, cancellationToken)).ConfigureAwait(false);
+        return (name, new EphemeralLease(
+            token => StorageCalls.RunAsync(() => Heartbeat(name, token)),
+            token => StorageCalls.RunAsync(() => Delete(name, token))));
+    }
+
+    public Task<Rest.StorageObjectInfo> InfoAsync(string name, bool createIfMissing, CancellationToken cancellationToken) =>
+        StorageCalls.RunAsync(() => createIfMissing ? Ensure(name, null, cancellationToken) : Get(name, cancellationToken));
+}
