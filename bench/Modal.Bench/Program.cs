@@ -6,6 +6,7 @@
 //
 // Needs the platform up (scripts/up.sh) and a token: set -a; . .infra/apphost/first-token.env; set +a
 // Run: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll [warm|cold|memory|all] [count] [amqp-uri]
+// Dict and Queue against raw Redis: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll dict-queue [operations] [items] [redis]
 using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
@@ -26,6 +27,15 @@ if (args.Contains(Program.IdleArgument))
     await noop.LocalAsync(1);
     Console.WriteLine("idle");
     await Task.Delay(Timeout.Infinite);
+}
+
+if (args.Length > 0 && args[0] == "dict-queue")
+{
+    using var storageClient = ModalClient.FromEnvironment();
+    return await DictQueueBench.RunAsync(storageClient,
+        args.Length > 3 ? args[3] : "127.0.0.1:6389",
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000);
 }
 
 var mode = args.Length > 0 ? args[0] : "all";
@@ -62,8 +72,8 @@ static async Task WarmAsync(Function<int, int> noop, Uri broker, int calls)
     await bus.StartAsync();
     var echo = bus.CreateRequestClient<Echo>(new Uri("queue:bench-echo"));
 
-    var bare = await MeasureAsync(calls, async i => await echo.GetResponse<Echo>(new Echo(i)));
-    var platform = await MeasureAsync(calls, async i => await noop.RemoteAsync(i));
+    var bare = await Latency.MeasureAsync(calls, Program.Warmup, async i => await echo.GetResponse<Echo>(new Echo(i)));
+    var platform = await Latency.MeasureAsync(calls, Program.Warmup, async i => await noop.RemoteAsync(i));
     await bus.StopAsync();
 
     Console.WriteLine($"== warm: {calls} sequential calls, after {Program.Warmup} warm-up calls each");
@@ -136,23 +146,6 @@ static async Task<double> TimeToFirstOutputAsync(string bundle)
     return elapsed;
 }
 
-static async Task<(double P50, double P99)> MeasureAsync(int calls, Func<int, Task> call)
-{
-    for (var i = 0; i < Program.Warmup; i++)
-    {
-        await call(i);
-    }
-    var samples = new double[calls];
-    for (var i = 0; i < calls; i++)
-    {
-        var started = Stopwatch.GetTimestamp();
-        await call(i);
-        samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-    }
-    Array.Sort(samples);
-    return (samples[calls / 2], samples[(int)(calls * 0.99)]);
-}
-
 public partial class Program
 {
     internal const int Warmup = 50;
@@ -161,6 +154,27 @@ public partial class Program
 
 namespace Modal.Bench
 {
+    /// <summary>Sequential latency of an operation after a warm-up, as p50 and p99 in milliseconds.</summary>
+    internal static class Latency
+    {
+        public static async Task<(double P50, double P99)> MeasureAsync(int calls, int warmup, Func<int, Task> call)
+        {
+            for (var i = 0; i < warmup; i++)
+            {
+                await call(i);
+            }
+            var samples = new double[calls];
+            for (var i = 0; i < calls; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call(i);
+                samples[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+            Array.Sort(samples);
+            return (samples[calls / 2], samples[(int)(calls * 0.99)]);
+        }
+    }
+
     /// <summary>The baseline's message.</summary>
     public sealed record Echo(int Value);
 

@@ -21,7 +21,7 @@ public sealed class ApiOptions
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00", ErrorMessage = "Api:CallRetention must be between 1 minute and 30 days.")]
     public TimeSpan CallRetention { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Base address of the Storage service; <c>/v1/blobs</c> is forwarded there. Under Aspire, service discovery resolves it.</summary>
+    /// <summary>Base address of the Storage service; <c>/v1/blobs</c>, <c>/v1/dicts</c> and <c>/v1/queues</c> are forwarded there. Under Aspire, service discovery resolves it.</summary>
     [Required(ErrorMessage = "Api:StorageUrl is required.")]
     public Uri StorageUrl { get; set; } = new("http://storage");
 

@@ -19,6 +19,7 @@ app.MapApiV1()
     .MapTokenEndpoints()
     .MapAppEndpoints()
     .MapCallEndpoints()
-    .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl);
+    .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
+    .MapDictAndQueueProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl);
 
 await app.RunAsync();

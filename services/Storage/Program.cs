@@ -13,5 +13,7 @@ await app.EnsureStorageBucketsAsync();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapBlobEndpoints();
+app.MapDictEndpoints();
+app.MapQueueEndpoints();
 
 await app.RunAsync();

@@ -20,4 +20,15 @@ public sealed class StorageOptions
     public string VolumeBucket { get; set; } = "modal-volumes";
 
     public IEnumerable<string> AllBuckets => [BlobBucket, VolumeBucket];
+
+    /// <summary>A Dict entry expires after this long without a read or write (Modal: 7 days).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Storage:DictEntryTtl must be between 1 second and 365 days.")]
+    public TimeSpan DictEntryTtl { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// An ephemeral Dict or Queue is gone this long after its creator's last heartbeat (the SDK beats at a third of it),
+    /// so one whose process died without deleting it does not outlive that process by much.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:03", "01:00:00", ErrorMessage = "Storage:EphemeralTtl must be between 3 seconds and 1 hour.")]
+    public TimeSpan EphemeralTtl { get; set; } = TimeSpan.FromMinutes(1);
 }

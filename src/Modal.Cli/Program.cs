@@ -12,5 +12,25 @@ app.Configure(config =>
         workspace.SetDescription("Workspaces of the platform.");
         workspace.AddCommand<WorkspaceListCommand>("list").WithDescription("List workspaces.");
     });
+    config.AddBranch("dict", dict =>
+    {
+        dict.SetDescription("Dicts: distributed key-value stores of the workspace.");
+        dict.AddCommand<DictCreateCommand>("create").WithDescription("Create a Dict.");
+        dict.AddCommand<DictListCommand>("list").WithDescription("List Dicts.");
+        dict.AddCommand<DictGetCommand>("get").WithDescription("Print the value of one key as JSON.");
+        dict.AddCommand<DictItemsCommand>("items").WithDescription("Show entries (in no order).");
+        dict.AddCommand<DictClearCommand>("clear").WithDescription("Remove every entry.");
+        dict.AddCommand<DictDeleteCommand>("delete").WithDescription("Delete a Dict and its entries.");
+    });
+    config.AddBranch("queue", queue =>
+    {
+        queue.SetDescription("Queues: distributed FIFO queues of the workspace.");
+        queue.AddCommand<QueueCreateCommand>("create").WithDescription("Create a Queue.");
+        queue.AddCommand<QueueListCommand>("list").WithDescription("List Queues.");
+        queue.AddCommand<QueuePeekCommand>("peek").WithDescription("Print the next items without removing them.");
+        queue.AddCommand<QueueLenCommand>("len").WithDescription("Count the items of a partition, or of all.");
+        queue.AddCommand<QueueClearCommand>("clear").WithDescription("Remove the items of a partition, or of all.");
+        queue.AddCommand<QueueDeleteCommand>("delete").WithDescription("Delete a Queue and its items.");
+    });
 });
 return await app.RunAsync(args);

@@ -30,6 +30,8 @@ public sealed class ModalClient : IDisposable
         Workspaces = ModalRestClient.For<IWorkspacesApi>(http);
         Tokens = ModalRestClient.For<ITokensApi>(http);
         Blobs = ModalRestClient.For<IBlobsApi>(http);
+        Dicts = ModalRestClient.For<IDictsApi>(http);
+        Queues = ModalRestClient.For<IQueuesApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -49,6 +51,12 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Content-addressed blobs (bundle files, large call payloads).</summary>
     public IBlobsApi Blobs { get; }
+
+    /// <summary>Dicts of the workspace (low level; <see cref="Dict"/> is the typed handle).</summary>
+    public IDictsApi Dicts { get; }
+
+    /// <summary>Queues of the workspace (low level; <see cref="Queue"/> is the typed handle).</summary>
+    public IQueuesApi Queues { get; }
 
     /// <inheritdoc/>
     public void Dispose()

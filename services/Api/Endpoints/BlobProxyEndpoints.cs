@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
+using Modal.Api.Authentication;
 using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Modal.Api.Endpoints;
 
@@ -8,20 +10,49 @@ public static class BlobProxyEndpoints
     /// <summary>Largest blob a client may upload through the Api (a bundle file such as libtorch is ~440 MB).</summary>
     public const long MaxBlobBytes = 4L * 1024 * 1024 * 1024;
 
+    /// <summary>Header naming the caller's workspace to Storage; Storage scopes Dicts and Queues by it and trusts only the Api to set it.</summary>
+    public const string WorkspaceHeader = "Modal-Workspace-Id";
+
     /// <summary>
     /// <c>/v1/blobs/…</c> — the Storage service's content-addressed blobs, for clients (bundle uploads by
     /// <c>modal deploy</c>). Authenticated here, then streamed through to Storage by YARP without the caller's token.
     /// </summary>
     public static RouteGroupBuilder MapBlobProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
     {
-        v1.MapForwarder("/blobs/{**rest}", storageUrl.ToString(), transforms =>
-            {
-                transforms.AddRequestHeaderRemove("Authorization");
-                transforms.AddRequestHeaderRemove("Modal-Token-Id");
-                transforms.AddRequestHeaderRemove("Modal-Token-Secret");
-            })
+        v1.MapForwarder("/blobs/{**rest}", storageUrl.ToString(), transforms => transforms.RemoveCallerCredentials())
             .WithMetadata(new RequestSizeLimitAttribute(MaxBlobBytes))
             .WithTags("Blobs");
         return v1;
+    }
+
+    /// <summary>
+    /// <c>/v1/dicts/…</c> and <c>/v1/queues/…</c> — Storage's Dicts and Queues. Authenticated here, forwarded without
+    /// the caller's token and with <see cref="WorkspaceHeader"/> set from the token's workspace (a client-sent one is
+    /// dropped), so each workspace sees only its own objects.
+    /// </summary>
+    public static RouteGroupBuilder MapDictAndQueueProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
+    {
+        foreach (var resource in new[] { "dicts", "queues" })
+        {
+            v1.MapForwarder($"/{resource}/{{**rest}}", storageUrl.ToString(), transforms =>
+                {
+                    transforms.RemoveCallerCredentials();
+                    transforms.AddRequestTransform(context =>
+                    {
+                        context.ProxyRequest.Headers.Remove(WorkspaceHeader);
+                        context.ProxyRequest.Headers.Add(WorkspaceHeader, context.HttpContext.User.WorkspaceId().ToString());
+                        return ValueTask.CompletedTask;
+                    });
+                })
+                .WithTags(resource == "dicts" ? "Dicts" : "Queues");
+        }
+        return v1;
+    }
+
+    private static void RemoveCallerCredentials(this TransformBuilderContext transforms)
+    {
+        transforms.AddRequestHeaderRemove("Authorization");
+        transforms.AddRequestHeaderRemove(TokenCredentials.TokenIdHeader);
+        transforms.AddRequestHeaderRemove(TokenCredentials.TokenSecretHeader);
     }
 }

@@ -2,6 +2,9 @@ using Microsoft.Extensions.Options;
 using Minio;
 using Minio.DataModel.Args;
 using Modal.Storage.Blobs;
+using Modal.Storage.Dicts;
+using Modal.Storage.Objects;
+using Modal.Storage.Queues;
 using Modal.Storage.Infrastructure;
 
 namespace Modal.Storage.Hosting;
@@ -19,6 +22,10 @@ public static class StorageHostingExtensions
             .ValidateOnStart();
 
         builder.AddRedisClient(RedisConnectionName);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ObjectRegistry>();
+        builder.Services.AddSingleton<DictStore>();
+        builder.Services.AddSingleton<QueueStore>();
 
         var s3 = S3ConnectionSettings.Parse(builder.Configuration.GetRequiredConnectionString(S3ConnectionSettings.ConnectionName));
         builder.Services.AddSingleton<IMinioClient>(_ => new MinioClient()

@@ -25,5 +25,37 @@ internal sealed class TestRunnerBus : IAsyncDisposable
         return new TestRunnerBus(bus);
     }
 
+    /// <summary>
+    /// Deploys <paramref name="app"/> and runs <paramref name="function"/>'s inputs with the SDK's own executor (what a
+    /// container's function server does), reporting the real outcomes: the whole call path except the container.
+    /// </summary>
+    public static async Task<TestRunnerBus> ExecutingAsync(string rabbitMqConnectionString, App app, string function)
+    {
+        var deployed = await app.DeployAsync();
+        var definition = app.Functions.Single(f => f.Name == function);
+        return await StartAsync(rabbitMqConnectionString, deployed.Functions.Single(f => f.Name == function).Id,
+            input => ExecuteAsync(definition, input));
+    }
+
     public ValueTask DisposeAsync() => new(_bus.StopAsync());
+
+    private static async Task ExecuteAsync(FunctionDefinition definition, ConsumeContext<RunFunction> input)
+    {
+        var outcome = await FunctionExecutor.ExecuteAsync(definition, input.Message.ArgumentsJson);
+        if (outcome.Succeeded)
+        {
+            await input.Publish(new FunctionCallSucceeded
+            {
+                FunctionCallId = input.Message.FunctionCallId, Attempt = input.Message.Attempt, ResultJson = outcome.ResultJson!,
+                CompletedAt = DateTimeOffset.UtcNow,
+            });
+            return;
+        }
+        await input.Publish(new FunctionCallFailed
+        {
+            FunctionCallId = input.Message.FunctionCallId, Attempt = input.Message.Attempt,
+            ExceptionType = outcome.Exception!.GetType().FullName!, Message = outcome.Exception.Message,
+            StackTrace = outcome.Exception.StackTrace ?? "", WillRetry = false, FailedAt = DateTimeOffset.UtcNow,
+        });
+    }
 }

@@ -104,34 +104,8 @@ public sealed class SdkCallTests(InfrastructureFixture infrastructure)
     private App NewApp(ServiceFactory<ApiOptions> api) =>
         new($"sdk-{Guid.NewGuid():N}"[..20]) { Client = new ModalClient(infrastructure.AuthenticatedClient(api)) };
 
-    /// <summary>Deploys the app and runs <paramref name="function"/>'s inputs with the SDK's executor, reporting real outcomes.</summary>
-    private async Task<TestRunnerBus> ExecutingRunnerAsync(App app, string function)
-    {
-        var deployed = await app.DeployAsync();
-        var definition = app.Functions.Single(f => f.Name == function);
-        return await TestRunnerBus.StartAsync(infrastructure.RabbitMqConnectionString,
-            deployed.Functions.Single(f => f.Name == function).Id, input => ExecuteAsync(definition, input));
-    }
-
-    private static async Task ExecuteAsync(FunctionDefinition definition, ConsumeContext<RunFunction> input)
-    {
-        var outcome = await FunctionExecutor.ExecuteAsync(definition, input.Message.ArgumentsJson);
-        if (outcome.Succeeded)
-        {
-            await input.Publish(new FunctionCallSucceeded
-            {
-                FunctionCallId = input.Message.FunctionCallId, Attempt = input.Message.Attempt, ResultJson = outcome.ResultJson!,
-                CompletedAt = DateTimeOffset.UtcNow,
-            });
-            return;
-        }
-        await input.Publish(new FunctionCallFailed
-        {
-            FunctionCallId = input.Message.FunctionCallId, Attempt = input.Message.Attempt,
-            ExceptionType = outcome.Exception!.GetType().FullName!, Message = outcome.Exception.Message,
-            StackTrace = outcome.Exception.StackTrace ?? "", WillRetry = false, FailedAt = DateTimeOffset.UtcNow,
-        });
-    }
+    private Task<TestRunnerBus> ExecutingRunnerAsync(App app, string function) =>
+        TestRunnerBus.ExecutingAsync(infrastructure.RabbitMqConnectionString, app, function);
 
     private static int Divide(int a, int b) => a / b;
 }

@@ -90,11 +90,6 @@ public sealed class SpineFixture : IAsyncLifetime
         var deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory(example), $"{example}.dll");
         return deployment.App.Name;
     }
-
-    private sealed class TestServerForwarderFactory(TestServer storage) : IForwarderHttpClientFactory
-    {
-        public HttpMessageInvoker CreateClient(ForwarderHttpClientContext context) => new(storage.CreateHandler());
-    }
 }
 
 [Collection(InfrastructureTestGroup.Name)]

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace Modal.Bench;
+
+/// <summary>
+/// Dict and Queue against raw StackExchange.Redis on the Redis that Storage uses, in the same run:
+/// SDK <c>Dict.GetAsync</c>/<c>PutAsync</c> p50 against GET/SET (sequential), and <c>Queue.PutManyAsync</c>
+/// throughput against pipelined SET of the same items in the same batch sizes.
+/// </summary>
+internal static class DictQueueBench
+{
+    private const int Warmup = 100;
+    private const int Batch = 1_000;
+
+    public static async Task<int> RunAsync(ModalClient client, string redisConnection, int operations, int items)
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
+        var db = redis.GetDatabase();
+        var value = new string('v', 100);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        await using var dict = await Dict.EphemeralAsync(client);
+        await using var queue = await Queue.EphemeralAsync(client);
+
+        var rawSet = await LatencyAsync(operations, i => db.StringSetAsync($"bench:{run}:{i % 100}", value));
+        var rawGet = await LatencyAsync(operations, i => db.StringGetAsync($"bench:{run}:{i % 100}"));
+        var sdkPut = await LatencyAsync(operations, i => dict.PutAsync($"k{i % 100}", value));
+        var sdkGet = await LatencyAsync(operations, i => dict.GetAsync<string>($"k{i % 100}"));
+
+        var batches = items / Batch;
+        var rawPipelined = await ThroughputAsync(batches, async b =>
+        {
+            var writes = Enumerable.Range(0, Batch).Select(i => db.StringSetAsync($"bench:{run}:q:{b}:{i}", value)).ToArray();
+            await Task.WhenAll(writes);
+        });
+        var sdkPutMany = await ThroughputAsync(batches, async b =>
+        {
+            // A partition holds 5,000 items: each batch gets its own.
+            await queue.PutManyAsync(Enumerable.Repeat(value, Batch), new QueuePutOptions { Partition = $"p{b}" });
+        });
+        await queue.ClearAsync(all: true);
+        await db.KeyDeleteAsync(Enumerable.Range(0, 100).Select(i => (RedisKey)$"bench:{run}:{i}").ToArray());
+
+        Console.WriteLine($"{operations} sequential operations each after {Warmup} warm-up; {batches} batches of {Batch} items of 100 characters");
+        Console.WriteLine($"raw SET p50 {rawSet.P50:0.000} ms  p99 {rawSet.P99:0.000} ms");
+        Console.WriteLine($"raw GET p50 {rawGet.P50:0.000} ms  p99 {rawGet.P99:0.000} ms");
+        Console.WriteLine($"SDK Dict.PutAsync p50 {sdkPut.P50:0.000} ms  p99 {sdkPut.P99:0.000} ms  ratio p50 {sdkPut.P50 / rawSet.P50:0.0}x");
+        Console.WriteLine($"SDK Dict.GetAsync p50 {sdkGet.P50:0.000} ms  p99 {sdkGet.P99:0.000} ms  ratio p50 {sdkGet.P50 / rawGet.P50:0.0}x");
+        Console.WriteLine($"raw pipelined SET {rawPipelined:0} items/s");
+        Console.WriteLine($"SDK Queue.PutManyAsync {sdkPutMany:0} items/s  ratio {sdkPutMany / rawPipelined:0.00}x");
+        return 0;
+    }
+
+    private static Task<(double P50, double P99)> LatencyAsync(int operations, Func<int, Task> operation) =>
+        Latency.MeasureAsync(operations, Warmup, operation);
+
+    private static async Task<double> ThroughputAsync(int batches, Func<int, Task> batch)
+    {
+        await batch(-1);
+        var started = Stopwatch.GetTimestamp();
+        for (var b = 0; b < batches; b++)
+        {
+            await batch(b);
+        }
+        return batches * Batch / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+}

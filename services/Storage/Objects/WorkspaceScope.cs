@@ -1,0 +1,70 @@
+namespace Modal.Storage.Objects;
+
+/// <summary>
+/// The workspace a request acts for. Storage trusts the <see cref="HeaderName"/> header because only the Api, which
+/// authenticated the caller and set it from the caller's token, forwards <c>/v1/dicts</c> and <c>/v1/queues</c>
+/// here; Storage itself is not exposed to clients.
+/// </summary>
+public sealed record WorkspaceScope(Guid WorkspaceId)
+{
+    public const string HeaderName = "Modal-Workspace-Id";
+
+    /// <summary>Binds from the header; a missing or malformed one binds as <see cref="Guid.Empty"/>, which <see cref="StorageObjectFilter"/> refuses.</summary>
+    public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
+        ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
+
+    public static Guid? TryRead(HttpContext context) =>
+        Guid.TryParse(context.Request.Headers[HeaderName], out var id) && id != Guid.Empty ? id : null;
+
+    public ObjectRef Dict(string name) => new(ObjectKind.Dict, WorkspaceId, name);
+
+    public ObjectRef Queue(string name) => new(ObjectKind.Queue, WorkspaceId, name);
+
+    public ObjectRef Target(ObjectKind kind, string name) => new(kind, WorkspaceId, name);
+}
+
+/// <summary>
+/// Guards every Dict and Queue route: refuses requests without a workspace or with an invalid name, and answers the
+/// storage layer's typed failures as problem details (only these; anything else stays a 500).
+/// </summary>
+public sealed class StorageObjectFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (WorkspaceScope.TryRead(http) is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
+                detail: $"Dicts and Queues are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
+        }
+        if (http.GetRouteValue("name") is string name && !ObjectNames.IsValidName(name))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid name",
+                detail: $"'{name}' is not a valid name: use {ObjectNames.NameRule}.");
+        }
+        try
+        {
+            return await next(context);
+        }
+        catch (ObjectNotFoundException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"{e.Target.Kind} not found",
+                detail: $"{e.Target} does not exist in this workspace.");
+        }
+        catch (QueueFullException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Queue full", detail: e.Message, type: QueueFullProblemType);
+        }
+        catch (PayloadTooLargeException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large", detail: e.Message);
+        }
+        catch (InvalidStorageRequestException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: e.Title, detail: e.Message);
+        }
+    }
+
+    /// <summary>Problem type of a full queue, so clients can tell it from other conflicts.</summary>
+    public const string QueueFullProblemType = "urn:modal:problem:queue-full";
+}
