@@ -19,6 +19,10 @@ var f = app.Function("f", (int i) =>
 
 // Used by the platform's own tests of how failures travel back to the caller.
 app.Function("fail", (string message) => Fail(message));
+// A container sees only the GPUs it was given (none unless it asks).
+app.Function("visible_gpus", () => Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES") ?? "(unset)", new FunctionOptions { Gpu = "T4" });
+app.Function("visible_gpus_none", () => Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES") ?? "(unset)");
+
 // Payloads over 2 MiB travel through Storage as blobs, both ways.
 app.Function("reverse", (byte[] data) => data.Reverse().ToArray());
 app.Function("sleep", async (int milliseconds) =>

@@ -29,6 +29,8 @@ public static class AppDeployments
                 MaxDelay = TimeSpan.FromSeconds(retries?.MaxDelaySeconds ?? 60),
                 Env = signature.Env ?? new Dictionary<string, string>(),
                 ClassName = signature.ClassName,
+                Gpu = signature.Gpu,
+                GpuFallbacks = signature.GpuFallbacks ?? [],
             };
         }).ToList(),
     };

@@ -8,7 +8,8 @@ namespace Modal.Api.Domain;
 /// </summary>
 public sealed record FunctionSignature(
     string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds,
-    int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null, string? ClassName = null)
+    int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null, string? ClassName = null,
+    string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

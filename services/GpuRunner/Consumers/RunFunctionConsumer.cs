@@ -79,6 +79,12 @@ public sealed partial class RunFunctionConsumer(
             var container = await pool.GetAsync(entry, bundleId, context.CancellationToken);
             output = await InvokeWithTimeoutAsync(container, entry, input, call, context);
         }
+        catch (NoGpuAvailableException noGpu)
+        {
+            // Until the Scheduler places containers (autoscaling issue), a runner without the GPU fails the call clearly.
+            await FailAsync(context, entry, "Modal.NoGpuAvailable", noGpu.Message, "");
+            return;
+        }
         catch (ContainerCrashedException crash) when (context.GetRetryAttempt() >= CrashRedeliveries)
         {
             await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");

@@ -14,7 +14,7 @@ namespace Modal.GpuRunner.Containers;
 /// (Scaling to several, and to zero, is the autoscaler's.)
 /// </summary>
 public sealed partial class ContainerPool(
-    BundleCache bundles, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
+    BundleCache bundles, GpuInventory gpus, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
@@ -89,14 +89,27 @@ public sealed partial class ContainerPool(
         {
             environment[ContainerProtocol.ClassVariable] = className;
         }
+        // A container sees only the GPUs it holds (none when it asked for none), as on Modal.
+        var allocated = AllocateGpus(entry, containerId);
+        environment["CUDA_VISIBLE_DEVICES"] = string.Join(',', allocated.Select(gpu => gpu.Index));
+        environment["NVIDIA_VISIBLE_DEVICES"] = allocated.Count == 0 ? "void" : string.Join(',', allocated.Select(gpu => gpu.Uuid));
         var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment);
         // A class's [Enter] hooks run before its container listens (loading a model can take a while), so, as in Modal,
         // start-up may take as long as the function's own timeout.
         var startupTimeout = entry.Function.ClassName is null
             ? settings.ContainerStartupTimeout
             : TimeSpan.FromTicks(Math.Max(settings.ContainerStartupTimeout.Ticks, entry.Function.Timeout.Ticks));
-        var process = await ContainerProcess.StartAsync(spec, settings.RuntimeDirectory, startupTimeout,
-            (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
+        ContainerProcess process;
+        try
+        {
+            process = await ContainerProcess.StartAsync(spec, settings.RuntimeDirectory, startupTimeout,
+                (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
+        }
+        catch
+        {
+            gpus.Release(containerId);
+            throw;
+        }
         LogContainerStarted(logger, containerId, entry.AppName, entry.Function.Name, bundleId);
         await bus.Publish(new ContainerStarted
         {
@@ -123,11 +136,26 @@ public sealed partial class ContainerPool(
         }
     }
 
-    private Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason) =>
-        bus.Publish(new ContainerStopped
+    private IReadOnlyList<Contracts.Runners.RunnerGpu> AllocateGpus(CatalogEntry entry, string containerId)
+    {
+        if (entry.Function.Gpu is not { } gpu)
+        {
+            return [];
+        }
+        return gpus.Allocate([gpu, .. entry.Function.GpuFallbacks], containerId)
+            ?? throw new NoGpuAvailableException(
+                $"{entry.AppName}.{entry.Function.Name} needs GPU '{string.Join("' or '", [gpu, .. entry.Function.GpuFallbacks])}'; " +
+                $"runner {options.Value.RunnerId} has free: {gpus.DescribeFree()}.");
+    }
+
+    private Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason)
+    {
+        gpus.Release(container.Id);
+        return bus.Publish(new ContainerStopped
         {
             ContainerId = container.Id, RunnerId = options.Value.RunnerId, FunctionId = functionId, Reason = reason, StoppedAt = clock.GetUtcNow(),
         });
+    }
 
     private sealed record RunningContainer(ContainerProcess Process, string BundleId, Guid FunctionId, Guid AppId);
 

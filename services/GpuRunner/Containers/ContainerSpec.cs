@@ -10,3 +10,6 @@ public sealed record ContainerSpec(
 
 /// <summary>The container exited, or never came up, while inputs were in flight.</summary>
 public sealed class ContainerCrashedException(string message) : Exception(message);
+
+/// <summary>The function asks for GPUs this runner does not have free.</summary>
+public sealed class NoGpuAvailableException(string message) : Exception(message);

@@ -33,6 +33,12 @@ public sealed record DeployedFunctionSpec
 
     public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>GPU request (<c>"T4"</c>, <c>"A100-80GB:2"</c>, <c>"any"</c>); null for none.</summary>
+    public string? Gpu { get; init; }
+
+    /// <summary>GPU types to try, in order, when <see cref="Gpu"/> is not free.</summary>
+    public IReadOnlyList<string> GpuFallbacks { get; init; } = [];
+
     /// <summary>The class this function is a method of; a class's methods share its containers (and instance). Null for a plain function.</summary>
     public string? ClassName { get; init; }
 }

@@ -41,7 +41,9 @@ public sealed class SpineFixture : IAsyncLifetime
             ("GpuRunner:RunnerId", $"spine-{Guid.NewGuid():N}"[..16]),
             ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
             ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")))
+            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")),
+            ("GpuRunner:SimulatedGpus:0", "A100-80GB"),
+            ("GpuRunner:SimulatedGpus:1", "T4"))
         {
             // The runner reaches the in-process Storage service through its test server.
             ConfigureServices = services => services.AddHttpClient("storage")
@@ -272,5 +274,15 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains($"PUT /v1/blobs/{missing}", error.Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Container_SeesOnlyTheGpusItHolds()
+    {
+        var withGpu = await Function.FromName(spine.Client, spine.HelloWorld, "visible_gpus").RemoteAsync<string>(new { });
+        var without = await Function.FromName(spine.Client, spine.HelloWorld, "visible_gpus_none").RemoteAsync<string>(new { });
+
+        Assert.Equal("1", withGpu); // The runner's T4 is device 1; device 0 (an A100) is not visible.
+        Assert.Equal("", without);
     }
 }
