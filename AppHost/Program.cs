@@ -18,14 +18,16 @@ var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
 var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
     .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
 
-var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner")
-    .WithStore(rabbitmq)
-    .WithReference(storage).WithReference(secrets);
-
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
     .WithFirstTokenFile(Path.Combine(infrastructure.DataDirectory, "first-token.env"))
     .WithAnnouncedUrl("Modal API");
+
+var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner")
+    .WithStore(rabbitmq)
+    .WithReference(storage).WithReference(secrets)
+    // Containers reach the Api by its real address (they have no service discovery).
+    .WithEnvironment("GpuRunner__ApiUrl", api.GetEndpoint("http"));
 
 builder.Build().Run();

@@ -23,6 +23,18 @@ app.Function("fail", (string message) => Fail(message));
 app.Function("visible_gpus", () => Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES") ?? "(unset)", new FunctionOptions { Gpu = "T4" });
 app.Function("visible_gpus_none", () => Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES") ?? "(unset)");
 
+// Functions use the platform from inside their container: this one feeds a Queue its caller reads.
+app.Function("produce", async (string queue, int count) =>
+{
+    var items = Queue.FromName(app.Client, queue, createIfMissing: true);
+    for (var i = 0; i < count; i++)
+    {
+        await items.PutAsync(i);
+    }
+    return count;
+});
+app.Function("env", (string name) => Environment.GetEnvironmentVariable(name));
+
 // Payloads over 2 MiB travel through Storage as blobs, both ways.
 app.Function("reverse", (byte[] data) => data.Reverse().ToArray());
 app.Function("sleep", async (int milliseconds) =>

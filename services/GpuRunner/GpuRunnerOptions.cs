@@ -38,6 +38,19 @@ public sealed class GpuRunnerOptions
     [Required(ErrorMessage = "GpuRunner:StorageUrl is required.")]
     public Uri StorageUrl { get; set; } = new("http://storage");
 
+    /// <summary>
+    /// The Api's address as containers reach it (<c>MODAL_SERVER_URL</c> inside them), with a token for their app, so
+    /// functions can use Dicts, Queues, Volumes and other functions. Null: containers get no platform access.
+    /// Not resolved by service discovery (a container is a plain process), so give a real address.
+    /// </summary>
+    public Uri? ApiUrl { get; set; }
+
+    /// <summary>
+    /// Extra environment variables for every container (site settings such as a proxy). Containers do not inherit
+    /// the runner's own environment, which holds its infrastructure credentials.
+    /// </summary>
+    public Dictionary<string, string> ContainerEnvironment { get; set; } = [];
+
     /// <summary>CPU cores offered to containers; defaults to every core of the machine.</summary>
     [Range(0.1, 4096, ErrorMessage = "GpuRunner:CpuCores must be between 0.1 and 4096.")]
     public double CpuCores { get; set; } = Environment.ProcessorCount;

@@ -152,6 +152,10 @@ public static partial class AppEndpoints
         }
         app.State = AppStates.Stopped;
         app.UpdatedAt = clock.GetUtcNow();
+        // The app's containers lose their access with it (tokens are cached by the Api for at most 30 s).
+        var containerTokens = IssueContainerTokenConsumer.TokenNamePrefix(app.Id);
+        await db.ApiTokens.Where(t => t.WorkspaceId == workspaceId && t.Name.StartsWith(containerTokens) && t.RevokedAt == null)
+            .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, app.UpdatedAt), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         targets.Forget(workspaceId, name);
         await events.Publish(new AppStopped

@@ -29,6 +29,7 @@ public static class ApiHostingExtensions
             bus.AddConsumer<CallResultConsumer, CallResultConsumerDefinition>();
             bus.AddConsumer<CallLogConsumer, CallLogConsumerDefinition>();
             bus.AddConsumer<ListDeployedAppsConsumer>();
+            bus.AddConsumer<IssueContainerTokenConsumer>();
         });
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<CallTargets>();

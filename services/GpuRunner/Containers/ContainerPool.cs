@@ -14,7 +14,8 @@ namespace Modal.GpuRunner.Containers;
 /// (Scaling to several, and to zero, is the autoscaler's.)
 /// </summary>
 public sealed partial class ContainerPool(
-    BundleCache bundles, GpuInventory gpus, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
+    BundleCache bundles, GpuInventory gpus, ContainerCredentials credentials, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock,
+    ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
@@ -65,6 +66,7 @@ public sealed partial class ContainerPool(
     /// <summary>Stops every container of an app gracefully: running inputs finish or are cut off, [Exit] hooks run.</summary>
     public async Task StopAppAsync(Guid appId)
     {
+        credentials.Forget(appId);
         foreach (var (group, starting) in _containers)
         {
             if (!starting.IsValueCreated || !starting.Value.IsCompletedSuccessfully || starting.Value.Result.AppId != appId
@@ -84,7 +86,16 @@ public sealed partial class ContainerPool(
         var settings = options.Value;
         var label = entry.Function.ClassName ?? entry.Function.Name;
         var containerId = $"{label}-{Guid.NewGuid():N}"[..Math.Min(label.Length + 13, 48)];
-        var environment = new Dictionary<string, string>(entry.Function.Env);
+        // Site settings first, the function's own env over them, then what the platform sets, which nothing overrides.
+        var environment = new Dictionary<string, string>(settings.ContainerEnvironment);
+        foreach (var (name, value) in entry.Function.Env)
+        {
+            environment[name] = value;
+        }
+        foreach (var (name, value) in await credentials.EnvironmentForAsync(entry, CancellationToken.None))
+        {
+            environment[name] = value;
+        }
         if (entry.Function.ClassName is { } className)
         {
             environment[ContainerProtocol.ClassVariable] = className;

@@ -32,6 +32,10 @@ public sealed partial class ContainerProcess : IAsyncDisposable
 
     public string Id { get; }
 
+    /// <summary>What a container keeps of the runner's environment: enough to find and run dotnet, nothing secret.</summary>
+    private static readonly string[] InheritedVariables =
+        ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "DOTNET_CLI_TELEMETRY_OPTOUT", "DOTNET_NOLOGO"];
+
     /// <summary>Completes when the container's process has exited.</summary>
     public Task Exited => _process.WaitForExitAsync();
 
@@ -54,6 +58,15 @@ public sealed partial class ContainerProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(spec.BundleDirectory, spec.EntryAssembly));
+        // A container starts from a clean environment: the runner's own holds its broker and store credentials.
+        start.Environment.Clear();
+        foreach (var name in InheritedVariables)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                start.Environment[name] = value;
+            }
+        }
         foreach (var (name, value) in spec.Environment)
         {
             start.Environment[name] = value;

@@ -24,6 +24,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<BundleCache>();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<ContainerPool>();
+        builder.Services.AddSingleton<ContainerCredentials>();
         builder.Services.AddSingleton<FunctionSubscriptions>();
         builder.Services.AddSingleton<RunningCalls>();
         builder.Services.AddSingleton<PayloadBlobs>();

@@ -34,22 +34,7 @@ public sealed class SpineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // Containers are child processes of the in-process runner and inherit its environment.
-        Environment.SetEnvironmentVariable("MODAL_EXAMPLE_MARKERS", Markers);
         var storageHttp = Storage.CreateClient();
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", $"spine-{Guid.NewGuid():N}"[..16]),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")),
-            ("GpuRunner:SimulatedGpus:0", "A100-80GB"),
-            ("GpuRunner:SimulatedGpus:1", "T4"))
-        {
-            // The runner reaches the in-process Storage service through its test server.
-            ConfigureServices = services => services.AddHttpClient("storage")
-                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
-
         Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
         {
             // The Api's blob proxy (YARP) and its blob checks reach the in-process Storage service through its test server.
@@ -59,11 +44,29 @@ public sealed class SpineFixture : IAsyncLifetime
                 services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
             },
         };
+        // On a real loopback port: containers are processes of their own and reach the Api over HTTP, as in production.
+        Api.UseKestrel(0);
+        Api.StartServer();
         var apiHttp = Api.CreateClient();
         // The collection's InfrastructureFixture set this path; a class fixture cannot take that fixture in xunit 2.
         var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
         apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         Client = new ModalClient(apiHttp);
+
+        Runner = new ServiceFactory<GpuRunnerOptions>(
+            ("GpuRunner:RunnerId", $"spine-{Guid.NewGuid():N}"[..16]),
+            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
+            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
+            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
+            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")),
+            ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
+            ("GpuRunner:SimulatedGpus:0", "A100-80GB"),
+            ("GpuRunner:SimulatedGpus:1", "T4"))
+        {
+            // The runner reaches the in-process Storage service through its test server.
+            ConfigureServices = services => services.AddHttpClient("storage")
+                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
+        };
 
         HelloWorld = await DeployExampleAsync("HelloWorld");
         ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
@@ -284,5 +287,30 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
 
         Assert.Equal("1", withGpu); // The runner's T4 is device 1; device 0 (an A100) is not visible.
         Assert.Equal("", without);
+    }
+
+    [Fact]
+    public async Task Function_UsesAQueueFromInsideItsContainer_TheCallerReadsIt()
+    {
+        var queueName = $"produced-{Guid.NewGuid():N}"[..24];
+
+        var produced = await Function.FromName(spine.Client, spine.HelloWorld, "produce").RemoteAsync<int>(new { queue = queueName, count = 3 });
+
+        var queue = Queue.FromName(spine.Client, queueName);
+        var items = new List<int>();
+        for (var i = 0; i < produced; i++)
+        {
+            items.Add(await queue.GetAsync<int>());
+        }
+        Assert.Equal([0, 1, 2], items);
+    }
+
+    [Fact]
+    public async Task Container_DoesNotInheritTheRunnersEnvironment()
+    {
+        var leaked = await Function.FromName(spine.Client, spine.HelloWorld, "env").RemoteAsync<string?>(new { name = "ConnectionStrings__rabbitmq" });
+
+        Assert.Null(leaked); // The runner's broker credentials stay with the runner.
+        Assert.NotNull(Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")); // …which does have them.
     }
 }

@@ -1,0 +1,40 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Modal.Api.Authentication;
+using Modal.Api.Domain;
+using Modal.Api.Infrastructure;
+using Modal.Contracts.Apps;
+
+namespace Modal.Api.Apps;
+
+/// <summary>
+/// Issues the token an app's containers use on one runner (named <c>container:{appId}:{runnerId}</c>, so stopping the
+/// app can revoke them all). Only a deployed, running app of that workspace gets one.
+/// </summary>
+public sealed class IssueContainerTokenConsumer(ApiDbContext db, TimeProvider clock) : IConsumer<IssueContainerToken>
+{
+    public static string TokenNamePrefix(Guid appId) => $"container:{appId:N}:";
+
+    public async Task Consume(ConsumeContext<IssueContainerToken> context)
+    {
+        var request = context.Message;
+        var running = await db.Apps.AnyAsync(
+            a => a.Id == request.AppId && a.WorkspaceId == request.WorkspaceId && a.State != AppStates.Stopped, context.CancellationToken);
+        if (!running)
+        {
+            throw new InvalidOperationException($"App {request.AppId} of workspace {request.WorkspaceId} is not running; its containers get no token.");
+        }
+
+        var (id, secret) = TokenCredentials.Generate();
+        db.ApiTokens.Add(new ApiToken
+        {
+            Id = id,
+            WorkspaceId = request.WorkspaceId,
+            Name = TokenNamePrefix(request.AppId) + request.RunnerId,
+            SecretHash = TokenCredentials.HashSecret(secret),
+            CreatedAt = clock.GetUtcNow(),
+        });
+        await db.SaveChangesAsync(context.CancellationToken);
+        await context.RespondAsync(new ContainerToken { TokenId = id, TokenSecret = secret });
+    }
+}
