@@ -10,6 +10,7 @@ using Modal.Api.Calls;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 using Modal.Contracts.Apps;
+using Modal.Contracts.Runners;
 
 namespace Modal.Api.Endpoints;
 
@@ -70,6 +71,14 @@ public static partial class AppEndpoints
             if (signature.Parameters is null || signature.Parameters.Any(p => string.IsNullOrWhiteSpace(p.Name)))
             {
                 errors[$"functions[{index}].parameters"] = ["Every parameter needs a name (an empty list is fine)."];
+                continue;
+            }
+            var badGpus = (signature.Gpu is null ? [] : new[] { signature.Gpu }).Concat(signature.GpuFallbacks ?? [])
+                .Select(spec => GpuRequest.TryParse(spec, out _, out var error) ? null : error)
+                .OfType<string>().ToArray();
+            if (badGpus.Length > 0)
+            {
+                errors[$"functions[{index}].gpu"] = badGpus.Select(error => $"{signature.Name}: {error}").ToArray();
                 continue;
             }
             manifests.Add((signature with { TimeoutSeconds = signature.TimeoutSeconds <= 0 ? 300 : signature.TimeoutSeconds }, element.GetRawText()));

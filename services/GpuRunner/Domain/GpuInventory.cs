@@ -40,15 +40,18 @@ public sealed class GpuInventory(IOptions<GpuRunnerOptions> options)
     {
         lock (_holders)
         {
-            foreach (var request in requests)
+            foreach (var spec in requests)
             {
-                var (type, count) = Parse(request);
+                // Specs were validated at deploy; one that still does not parse cannot be satisfied.
+                if (!GpuRequest.TryParse(spec, out var request, out _))
+                {
+                    continue;
+                }
                 var free = _gpus
-                    .Where(gpu => !_holders.ContainsKey(gpu.Index))
-                    .Where(gpu => type == "any" || string.Equals(gpu.Type, type, StringComparison.OrdinalIgnoreCase))
-                    .Take(count)
+                    .Where(gpu => !_holders.ContainsKey(gpu.Index) && request.Accepts(gpu.Type))
+                    .Take(request.Count)
                     .ToList();
-                if (free.Count == count)
+                if (free.Count == request.Count)
                 {
                     foreach (var gpu in free)
                     {
@@ -81,12 +84,5 @@ public sealed class GpuInventory(IOptions<GpuRunnerOptions> options)
             var free = _gpus.Where(gpu => !_holders.ContainsKey(gpu.Index)).Select(gpu => gpu.Simulated ? $"{gpu.Type} (simulated)" : gpu.Type).ToList();
             return free.Count == 0 ? "none" : string.Join(", ", free);
         }
-    }
-
-    private static (string Type, int Count) Parse(string request)
-    {
-        var parts = request.Split(':', 2, StringSplitOptions.TrimEntries);
-        return (string.Equals(parts[0], "any", StringComparison.OrdinalIgnoreCase) ? "any" : parts[0],
-            parts.Length == 2 && int.TryParse(parts[1], out var count) && count is >= 1 and <= 8 ? count : 1);
     }
 }

@@ -61,6 +61,22 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task Deploy_UnknownGpuType_Returns400NamingTheFunctionAndTheTypesThatExist()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = infrastructure.AuthenticatedClient(api);
+
+        using var response = await client.PutAsJsonAsync(new Uri($"/v1/apps/{UniqueAppName()}", UriKind.Relative),
+            new { functions = new[] { new { name = "train", parameters = Array.Empty<object>(), resultType = "System.Int32", gpu = "V100:2" } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadAsStringAsync();
+        Assert.Contains("functions[0].gpu", problem, StringComparison.Ordinal);
+        Assert.Contains("train: GPU type 'V100' is unknown", problem, StringComparison.Ordinal);
+        Assert.Contains("H100", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Call_RunnerSucceeds_LongPollReturnsResult()
     {
         await using var api = new ServiceFactory<ApiOptions>();
