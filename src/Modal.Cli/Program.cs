@@ -7,6 +7,11 @@ app.Configure(config =>
     config.SetApplicationName("modal");
     config.AddCommand<DeployCommand>("deploy").WithDescription("Build the app's project, upload it and deploy it until stopped.");
     config.AddCommand<RunCommand>("run").WithDescription("Deploy the app for this run only and run its local entrypoint.");
+    config.AddBranch("app", app =>
+    {
+        app.SetDescription("Deployed apps.");
+        app.AddCommand<AppLogsCommand>("logs").WithDescription("Print what the app's functions printed (-f to follow).");
+    });
     config.AddBranch("workspace", workspace =>
     {
         workspace.SetDescription("Workspaces of the platform.");

@@ -51,12 +51,18 @@ public sealed class CallResultConsumerDefinition : ConsumerDefinition<CallResult
     }
 }
 
-/// <summary>Appends the lines runners ship for a call to its log.</summary>
-public sealed class CallLogConsumer(CallStore calls) : IConsumer<FunctionCallLogged>
+/// <summary>Appends the lines runners ship for a call to its log, and to its app's log.</summary>
+public sealed class CallLogConsumer(CallStore calls, Apps.AppLogStore appLogs) : IConsumer<FunctionCallLogged>
 {
-    public Task Consume(ConsumeContext<FunctionCallLogged> context) =>
-        calls.AppendLogsAsync(context.Message.FunctionCallId,
-            context.Message.Lines.Select(line => new CallLogEntry(context.Message.Attempt, line.Stream, line.Text, line.At)));
+    public async Task Consume(ConsumeContext<FunctionCallLogged> context)
+    {
+        var logged = context.Message;
+        await calls.AppendLogsAsync(logged.FunctionCallId, logged.Lines.Select(line => new CallLogEntry(logged.Attempt, line.Stream, line.Text, line.At)));
+        if (logged.AppId is { } appId)
+        {
+            await appLogs.AppendAsync(appId, logged.FunctionName ?? "", logged.FunctionCallId, logged.Attempt, logged.Lines);
+        }
+    }
 }
 
 public sealed class CallLogConsumerDefinition : ConsumerDefinition<CallLogConsumer>

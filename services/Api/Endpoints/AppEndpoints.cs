@@ -21,6 +21,9 @@ public sealed record FunctionResponse(Guid Id, string App, string Name, IReadOnl
 
 public sealed record AppResponse(Guid Id, string Name, string State, string? BundleId, DateTimeOffset UpdatedAt, IReadOnlyList<FunctionResponse> Functions);
 
+/// <summary>A page of an app's log: its lines, and the position to ask after for the next ones.</summary>
+public sealed record AppLogsResponse(string App, IReadOnlyList<AppLogEntry> Lines, string? Next);
+
 public static partial class AppEndpoints
 {
     public static RouteGroupBuilder MapAppEndpoints(this RouteGroupBuilder v1)
@@ -30,6 +33,7 @@ public static partial class AppEndpoints
         apps.MapGet("/{name}", GetAppAsync).WithName("GetApp");
         apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
         apps.MapDelete("/{name}", StopAppAsync).WithName("StopApp");
+        apps.MapGet("/{name}/logs", GetAppLogsAsync).WithName("GetAppLogs");
         return v1;
     }
 
@@ -174,6 +178,49 @@ public static partial class AppEndpoints
         }, cancellationToken);
         return TypedResults.Ok(ToResponse(app, app.Functions));
     }
+
+    /// <summary>
+    /// What the app's functions printed, across calls, after position <c>after</c> (the <c>next</c> of the previous
+    /// answer; none: from the oldest line kept). With <c>timeout</c> (seconds, at most 50) it waits that long for a
+    /// first line, so a client can follow the log.
+    /// </summary>
+    public static async Task<Results<Ok<AppLogsResponse>, ProblemHttpResult>> GetAppLogsAsync(
+        string name, ClaimsPrincipal caller, ApiDbContext db, AppLogStore logs, TimeProvider clock, CancellationToken cancellationToken,
+        string? after = null, double timeout = 0)
+    {
+        if (timeout is < 0 or > CallEndpoints.MaxWaitSeconds || double.IsNaN(timeout))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid timeout",
+                detail: $"timeout is in seconds, from 0 to {CallEndpoints.MaxWaitSeconds}.");
+        }
+        if (after is not null && !StreamPosition().IsMatch(after))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid position",
+                detail: $"'{after}' is not a log position; pass the 'next' of a previous answer.");
+        }
+        var workspaceId = caller.WorkspaceId();
+        var app = await db.Apps.AsNoTracking().SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
+        if (app is null)
+        {
+            return CallTargets.AppNotFound(name);
+        }
+        var deadline = clock.GetUtcNow().AddSeconds(timeout);
+        while (true)
+        {
+            var lines = await logs.ReadAsync(app.Id, after, MaxLogLinesPerRequest);
+            if (lines.Count > 0 || clock.GetUtcNow() >= deadline)
+            {
+                return TypedResults.Ok(new AppLogsResponse(name, lines, lines.Count > 0 ? lines[^1].Id : after));
+            }
+            // Lines arrive in batches every quarter second at most (the runners' shipping interval).
+            await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
+        }
+    }
+
+    private const int MaxLogLinesPerRequest = 1_000;
+
+    [GeneratedRegex(@"^\d+-\d+$")]
+    private static partial Regex StreamPosition();
 
     public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CancellationToken cancellationToken)

@@ -33,6 +33,7 @@ public static class ApiHostingExtensions
         });
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<CallTargets>();
+        builder.Services.AddSingleton<Modal.Api.Apps.AppLogStore>();
         builder.Services.AddHttpClient(PayloadBlobs.StorageClientName, (services, http) =>
             http.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.StorageUrl);
         builder.Services.AddSingleton<PayloadBlobs>();

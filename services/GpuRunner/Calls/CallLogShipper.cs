@@ -22,9 +22,9 @@ public sealed partial class CallLogShipper(IBus bus, TimeProvider clock, ILogger
     private readonly ConcurrentDictionary<(string CallId, int Attempt), AttemptLog> _attempts = new();
 
     /// <summary>Starts collecting an attempt's lines; the returned callback takes (stream, text).</summary>
-    public Action<string, string> Open(string callId, int attempt)
+    public Action<string, string> Open(string callId, int attempt, Guid appId, string functionName)
     {
-        var log = _attempts.GetOrAdd((callId, attempt), _ => new AttemptLog());
+        var log = _attempts.GetOrAdd((callId, attempt), _ => new AttemptLog(appId, functionName));
         return (stream, text) => log.Add(new LogLine
         {
             Stream = stream,
@@ -62,8 +62,11 @@ public sealed partial class CallLogShipper(IBus bus, TimeProvider clock, ILogger
         }
     }
 
-    private static Task ShipAsync(IBus bus, string callId, int attempt, List<LogLine> lines, Task previous) =>
-        previous.ContinueWith(_ => bus.Publish(new FunctionCallLogged { FunctionCallId = callId, Attempt = attempt, Lines = lines }),
+    private static Task ShipAsync(IBus bus, string callId, int attempt, AttemptLog log, List<LogLine> lines, Task previous) =>
+        previous.ContinueWith(_ => bus.Publish(new FunctionCallLogged
+            {
+                FunctionCallId = callId, Attempt = attempt, Lines = lines, AppId = log.AppId, FunctionName = log.FunctionName,
+            }),
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
 
     private Task ShipAsync(string callId, int attempt, AttemptLog log, bool closing)
@@ -72,15 +75,19 @@ public sealed partial class CallLogShipper(IBus bus, TimeProvider clock, ILogger
         lock (log)
         {
             var lines = log.Take(closing);
-            return lines.Count == 0 ? log.LastShipment : log.LastShipment = ShipAsync(bus, callId, attempt, lines, log.LastShipment);
+            return lines.Count == 0 ? log.LastShipment : log.LastShipment = ShipAsync(bus, callId, attempt, log, lines, log.LastShipment);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ship log lines of call {CallId}: {Reason}")]
     private static partial void LogShipFailed(ILogger logger, string callId, string reason);
 
-    private sealed class AttemptLog
+    private sealed class AttemptLog(Guid appId, string functionName)
     {
+        public Guid AppId { get; } = appId;
+
+        public string FunctionName { get; } = functionName;
+
         private List<LogLine> _lines = [];
         private int _kept;
         private int _dropped;

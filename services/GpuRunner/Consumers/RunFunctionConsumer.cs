@@ -134,7 +134,7 @@ public sealed partial class RunFunctionConsumer(
         try
         {
             return await container.InvokeAsync(entry.Function.Name, arguments, input.FunctionCallId,
-                    logs.Open(input.FunctionCallId, input.Attempt), cancellation.Token)
+                    logs.Open(input.FunctionCallId, input.Attempt, entry.AppId, entry.Function.Name), cancellation.Token)
                 .WaitAsync(input.Timeout, clock, cancellation.Token);
         }
         catch (TimeoutException)

@@ -81,6 +81,12 @@ public sealed record FunctionCallLogged
     public required string FunctionCallId { get; init; }
     public required int Attempt { get; init; }
     public required IReadOnlyList<LogLine> Lines { get; init; }
+
+    /// <summary>The app the call belongs to, so its logs can also be followed per app (<c>modal app logs</c>).</summary>
+    public Guid? AppId { get; init; }
+
+    /// <summary>The function that printed the lines.</summary>
+    public string? FunctionName { get; init; }
 }
 
 /// <summary>One printed line.</summary>

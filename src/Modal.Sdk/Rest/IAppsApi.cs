@@ -76,6 +76,18 @@ public interface IAppsApi
     [Delete("/v1/apps/{name}")]
     Task<DeployedAppInfo> StopAsync(string name, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What the app's functions printed, across calls, after position <paramref name="after"/> (null: the oldest kept);
+    /// with <paramref name="timeout"/> (seconds, at most 50) waits that long for a first line. Follow a log by asking
+    /// again after <see cref="AppLogs.Next"/>.
+    /// </summary>
+    /// <param name="name">The app's name.</param>
+    /// <param name="after">The previous page's <see cref="AppLogs.Next"/>.</param>
+    /// <param name="timeout">Seconds to wait for a line.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/apps/{name}/logs")]
+    Task<AppLogs> GetLogsAsync(string name, [Query] string? after = null, [Query] double timeout = 0, CancellationToken cancellationToken = default);
+
     /// <summary>Gets one function of a deployed app.</summary>
     /// <param name="app">The app's name.</param>
     /// <param name="function">The function's name.</param>
@@ -137,3 +149,19 @@ public sealed record CallLogs(string FunctionCallId, IReadOnlyList<CallLogLine> 
 /// <param name="Text">The line, without its line break.</param>
 /// <param name="At">When the runner received it.</param>
 public sealed record CallLogLine(int Attempt, string Stream, string Text, DateTimeOffset At);
+
+/// <summary>A page of an app's log.</summary>
+/// <param name="App">The app's name.</param>
+/// <param name="Lines">Lines after the asked position, oldest first.</param>
+/// <param name="Next">Where the next page starts (null when the log is empty).</param>
+public sealed record AppLogs(string App, IReadOnlyList<AppLogLine> Lines, string? Next);
+
+/// <summary>One line an app's function printed.</summary>
+/// <param name="Id">Its position in the app's log.</param>
+/// <param name="Function">The function that printed it.</param>
+/// <param name="FunctionCallId">The call it belongs to.</param>
+/// <param name="Attempt">The attempt of that call.</param>
+/// <param name="Stream"><c>stdout</c> or <c>stderr</c>.</param>
+/// <param name="Text">The line.</param>
+/// <param name="At">When the runner received it.</param>
+public sealed record AppLogLine(string Id, string Function, string FunctionCallId, int Attempt, string Stream, string Text, DateTimeOffset At);

@@ -313,4 +313,20 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
         Assert.Null(leaked); // The runner's broker credentials stay with the runner.
         Assert.NotNull(Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")); // …which does have them.
     }
+
+    [Fact]
+    public async Task AppLogs_LinesOfEveryCall_CanBeFollowedPerApp()
+    {
+        var before = await spine.Client.Apps.GetLogsAsync(spine.HelloWorld);
+        var f = Function.FromName(spine.Client, spine.HelloWorld, "f");
+
+        await f.RemoteAsync<int>(new { i = 1006 });
+        await f.RemoteAsync<int>(new { i = 1007 });
+
+        var lines = await Eventually.ReturnsAsync(
+            async () => (await spine.Client.Apps.GetLogsAsync(spine.HelloWorld, before.Next, timeout: 5)).Lines,
+            page => page.Count >= 2, "both calls' lines reach the app's log");
+        Assert.Equal([("f", "stdout", "hello 1006"), ("f", "stderr", "world 1007")], lines.Select(l => (l.Function, l.Stream, l.Text)));
+        Assert.NotEqual(lines[0].FunctionCallId, lines[1].FunctionCallId);
+    }
 }
