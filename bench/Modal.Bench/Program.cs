@@ -7,6 +7,7 @@
 // Needs the platform up (scripts/up.sh) and a token: set -a; . .infra/apphost/first-token.env; set +a
 // Run: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll [warm|cold|memory|all] [count] [amqp-uri]
 // Dict and Queue against raw Redis: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll dict-queue [operations] [items] [redis]
+// Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
 using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
@@ -36,6 +37,17 @@ if (args.Length > 0 && args[0] == "dict-queue")
         args.Length > 3 ? args[3] : "127.0.0.1:6389",
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000);
+}
+
+if (args.Length > 0 && args[0] == "volume")
+{
+    using var storageClient = ModalClient.FromEnvironment();
+    return await VolumeBench.RunAsync(storageClient,
+        new Uri(args.Length > 3 ? args[3] : "http://127.0.0.1:8089"),
+        args.Length > 4 ? args[4] : "modal:admin",
+        args.Length > 5 ? args[5] : "modal-secret-key",
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2_000);
 }
 
 var mode = args.Length > 0 ? args[0] : "all";

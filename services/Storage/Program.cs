@@ -15,5 +15,6 @@ app.MapOpenApi();
 app.MapBlobEndpoints();
 app.MapDictEndpoints();
 app.MapQueueEndpoints();
+app.MapVolumeEndpoints();
 
 await app.RunAsync();

@@ -37,5 +37,18 @@ app.Configure(config =>
         queue.AddCommand<QueueClearCommand>("clear").WithDescription("Remove the items of a partition, or of all.");
         queue.AddCommand<QueueDeleteCommand>("delete").WithDescription("Delete a Queue and its items.");
     });
+    config.AddBranch("volume", volume =>
+    {
+        volume.SetDescription("Volumes: persistent shared file systems of the workspace.");
+        volume.AddCommand<VolumeCreateCommand>("create").WithDescription("Create a Volume.");
+        volume.AddCommand<VolumeListCommand>("list").WithDescription("List Volumes.");
+        volume.AddCommand<VolumeLsCommand>("ls").WithDescription("List files and folders.");
+        volume.AddCommand<VolumePutCommand>("put").WithDescription("Upload a file or folder.");
+        volume.AddCommand<VolumeGetCommand>("get").WithDescription("Download a file.");
+        volume.AddCommand<VolumeRmCommand>("rm").WithDescription("Remove a file or folder.");
+        volume.AddCommand<VolumeCpCommand>("cp").WithDescription("Copy files or folders inside the Volume.");
+        volume.AddCommand<VolumeRenameCommand>("rename").WithDescription("Rename a Volume.");
+        volume.AddCommand<VolumeDeleteCommand>("delete").WithDescription("Delete a Volume and its files.");
+    });
 });
 return await app.RunAsync(args);

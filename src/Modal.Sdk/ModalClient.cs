@@ -32,6 +32,7 @@ public sealed class ModalClient : IDisposable
         Blobs = ModalRestClient.For<IBlobsApi>(http);
         Dicts = ModalRestClient.For<IDictsApi>(http);
         Queues = ModalRestClient.For<IQueuesApi>(http);
+        Volumes = ModalRestClient.For<IVolumesApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -57,6 +58,9 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Queues of the workspace (low level; <see cref="Queue"/> is the typed handle).</summary>
     public IQueuesApi Queues { get; }
+
+    /// <summary>Volumes of the workspace (low level; <see cref="Volume"/> is the typed handle).</summary>
+    public IVolumesApi Volumes { get; }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -31,6 +31,7 @@ public static class AppDeployments
                 ClassName = signature.ClassName,
                 Gpu = signature.Gpu,
                 GpuFallbacks = signature.GpuFallbacks ?? [],
+                Volumes = signature.Volumes ?? new Dictionary<string, string>(),
             };
         }).ToList(),
     };

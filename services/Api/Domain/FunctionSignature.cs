@@ -9,7 +9,7 @@ namespace Modal.Api.Domain;
 public sealed record FunctionSignature(
     string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds,
     int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null, string? ClassName = null,
-    string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null)
+    string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null, IReadOnlyDictionary<string, string>? Volumes = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

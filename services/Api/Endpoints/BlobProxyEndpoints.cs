@@ -10,7 +10,7 @@ public static class BlobProxyEndpoints
     /// <summary>Largest blob a client may upload through the Api (a bundle file such as libtorch is ~440 MB).</summary>
     public const long MaxBlobBytes = 4L * 1024 * 1024 * 1024;
 
-    /// <summary>Header naming the caller's workspace to Storage; Storage scopes Dicts and Queues by it and trusts only the Api to set it.</summary>
+    /// <summary>Header naming the caller's workspace to Storage; Storage scopes Dicts, Queues and Volumes by it and trusts only the Api to set it.</summary>
     public const string WorkspaceHeader = "Modal-Workspace-Id";
 
     /// <summary>
@@ -26,13 +26,13 @@ public static class BlobProxyEndpoints
     }
 
     /// <summary>
-    /// <c>/v1/dicts/…</c> and <c>/v1/queues/…</c> — Storage's Dicts and Queues. Authenticated here, forwarded without
+    /// <c>/v1/dicts/…</c>, <c>/v1/queues/…</c> and <c>/v1/volumes/…</c> — Storage's Dicts, Queues and Volumes. Authenticated here, forwarded without
     /// the caller's token and with <see cref="WorkspaceHeader"/> set from the token's workspace (a client-sent one is
     /// dropped), so each workspace sees only its own objects.
     /// </summary>
     public static RouteGroupBuilder MapDictAndQueueProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
     {
-        foreach (var resource in new[] { "dicts", "queues" })
+        foreach (var (resource, tag) in new[] { ("dicts", "Dicts"), ("queues", "Queues"), ("volumes", "Volumes") })
         {
             v1.MapForwarder($"/{resource}/{{**rest}}", storageUrl.ToString(), transforms =>
                 {
@@ -44,7 +44,7 @@ public static class BlobProxyEndpoints
                         return ValueTask.CompletedTask;
                     });
                 })
-                .WithTags(resource == "dicts" ? "Dicts" : "Queues");
+                .WithTags(tag);
         }
         return v1;
     }

@@ -73,8 +73,8 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
         return new PreparedBundle(bundleId, directory, manifest);
     }
 
-    /// <summary>The local path of a blob, downloaded and verified against its hash if not present yet.</summary>
-    private async Task<string> EnsureBlobAsync(string hash, CancellationToken cancellationToken)
+    /// <summary>The local path of a blob, downloaded and verified against its hash if not present yet (Volume mounts copy from it).</summary>
+    public async Task<string> EnsureBlobAsync(string hash, CancellationToken cancellationToken)
     {
         var path = Path.Combine(_root, "blobs", hash);
         if (File.Exists(path))

@@ -5,6 +5,8 @@ using Modal.Container;
 using Modal.Contracts.Containers;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Volumes;
+using Modal.Volumes;
 
 namespace Modal.GpuRunner.Containers;
 
@@ -14,8 +16,8 @@ namespace Modal.GpuRunner.Containers;
 /// (Scaling to several, and to zero, is the autoscaler's.)
 /// </summary>
 public sealed partial class ContainerPool(
-    BundleCache bundles, GpuInventory gpus, ContainerCredentials credentials, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock,
-    ILogger<ContainerPool> logger)
+    BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerCredentials credentials, IBus bus, IOptions<GpuRunnerOptions> options,
+    TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
@@ -100,6 +102,10 @@ public sealed partial class ContainerPool(
         {
             environment[ContainerProtocol.ClassVariable] = className;
         }
+        if (await volumes.MountAsync(entry, containerId, CancellationToken.None) is { } mounts)
+        {
+            environment[VolumeMounts.Variable] = mounts;
+        }
         // A container sees only the GPUs it holds (none when it asked for none), as on Modal.
         var allocated = AllocateGpus(entry, containerId);
         environment["CUDA_VISIBLE_DEVICES"] = string.Join(',', allocated.Select(gpu => gpu.Index));
@@ -119,6 +125,7 @@ public sealed partial class ContainerPool(
         catch
         {
             gpus.Release(containerId);
+            await volumes.ReleaseAsync(containerId, commit: false);
             throw;
         }
         LogContainerStarted(logger, containerId, entry.AppName, entry.Function.Name, bundleId);
@@ -159,10 +166,12 @@ public sealed partial class ContainerPool(
                 $"runner {options.Value.RunnerId} has free: {gpus.DescribeFree()}.");
     }
 
-    private Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason)
+    private async Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason)
     {
         gpus.Release(container.Id);
-        return bus.Publish(new ContainerStopped
+        // As on Modal, a container's Volume changes are committed when it stops (not when it crashed).
+        await volumes.ReleaseAsync(container.Id, commit: reason != StopReasons.Crashed);
+        await bus.Publish(new ContainerStopped
         {
             ContainerId = container.Id, RunnerId = options.Value.RunnerId, FunctionId = functionId, Reason = reason, StoppedAt = clock.GetUtcNow(),
         });

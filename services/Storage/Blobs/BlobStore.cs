@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Minio;
@@ -9,27 +10,26 @@ namespace Modal.Storage.Blobs;
 /// <summary>
 /// Content-addressed blobs in S3 (<c>blobs/{sha256}</c> in the blob bucket): app bundle files, bundle manifests and
 /// large call payloads. A blob is written only after its content was verified against its name, so a stored blob is
-/// always what its hash says; storing one that exists already is a no-op.
+/// always what its hash says; storing one that exists already is a no-op. Volume files and manifests are blobs too.
 /// </summary>
 public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
 {
     private readonly string _bucket = options.Value.BlobBucket;
 
+    // Blobs are never deleted, so a blob seen once exists for good: its size is remembered and asked S3 no more. Small
+    // requests to the S3 endpoint take milliseconds, and a 10,000-file Volume commit would otherwise stat every file.
+    private readonly ConcurrentDictionary<string, long> _known = new(StringComparer.Ordinal);
+    private const int MaxKnown = 1_000_000;
+
+    // Below this a blob is uploaded without first asking whether it exists: rewriting identical bytes under their own
+    // hash is harmless, and one request is cheaper than two.
+    private const long StatBeforePutBytes = 1024 * 1024;
+
     public static bool IsValidHash(string hash) =>
         hash.Length == 64 && hash.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
-    public async Task<bool> ExistsAsync(string hash, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await s3.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject(Key(hash)), cancellationToken);
-            return true;
-        }
-        catch (ObjectNotFoundException)
-        {
-            return false;
-        }
-    }
+    public async Task<bool> ExistsAsync(string hash, CancellationToken cancellationToken) =>
+        await SizeAsync(hash, cancellationToken) is not null;
 
     /// <summary>The hashes of <paramref name="hashes"/> that are not stored yet (what a deploy still has to upload).</summary>
     public async Task<IReadOnlyList<string>> MissingAsync(IEnumerable<string> hashes, CancellationToken cancellationToken)
@@ -74,13 +74,14 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
                 {
                     return false;
                 }
-                if (await ExistsAsync(hash, cancellationToken))
+                if (_known.ContainsKey(hash) || (file.Length >= StatBeforePutBytes && await ExistsAsync(hash, cancellationToken)))
                 {
                     return true;
                 }
                 file.Position = 0;
                 await s3.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject(Key(hash))
                     .WithStreamData(file).WithObjectSize(file.Length).WithContentType("application/octet-stream"), cancellationToken);
+                Remember(hash, file.Length);
             }
             return true;
         }
@@ -105,16 +106,73 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
         }
     }
 
-    public async Task<long?> SizeAsync(string hash, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies <paramref name="length"/> bytes of blob <paramref name="hash"/> from <paramref name="offset"/> (a range
+    /// the caller checked against the size) to <paramref name="destination"/>; false when the blob does not exist.
+    /// </summary>
+    public async Task<bool> CopyRangeToAsync(string hash, long offset, long length, Stream destination, CancellationToken cancellationToken)
     {
         try
         {
-            return (await s3.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject(Key(hash)), cancellationToken)).Size;
+            // Minio 7.0.0 fails ranged reads unless its HEAD's 206 is read as 200 (PartialContentHeadFix).
+            await s3.GetObjectAsync(new GetObjectArgs().WithBucket(_bucket).WithObject(Key(hash)).WithOffsetAndLength(offset, length)
+                .WithCallbackStream((stream, token) => stream.CopyToAsync(destination, token)), cancellationToken);
+            return true;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<long?> SizeAsync(string hash, CancellationToken cancellationToken)
+    {
+        if (_known.TryGetValue(hash, out var known))
+        {
+            return known;
+        }
+        try
+        {
+            var size = (await s3.StatObjectAsync(new StatObjectArgs().WithBucket(_bucket).WithObject(Key(hash)), cancellationToken)).Size;
+            Remember(hash, size);
+            return size;
         }
         catch (ObjectNotFoundException)
         {
             return null;
         }
+    }
+
+    /// <summary>The size of each of <paramref name="hashes"/>, null for one not stored.</summary>
+    public async Task<IReadOnlyDictionary<string, long?>> SizesAsync(IEnumerable<string> hashes, CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(32);
+        var sizes = await Task.WhenAll(hashes.Distinct(StringComparer.Ordinal).Select(async hash =>
+        {
+            if (_known.TryGetValue(hash, out var known))
+            {
+                return (hash, (long?)known);
+            }
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                return (hash, await SizeAsync(hash, cancellationToken));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return sizes.ToDictionary(s => s.hash, s => s.Item2, StringComparer.Ordinal);
+    }
+
+    private void Remember(string hash, long size)
+    {
+        if (_known.Count >= MaxKnown)
+        {
+            _known.Clear();
+        }
+        _known[hash] = size;
     }
 
     private static string Key(string hash) => $"blobs/{hash}";

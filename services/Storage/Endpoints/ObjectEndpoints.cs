@@ -3,10 +3,10 @@ using Modal.Storage.Objects;
 
 namespace Modal.Storage.Endpoints;
 
-/// <summary>What Dicts and Queues share: a route group guarded by <see cref="StorageObjectFilter"/>, and creation, lookup, listing, deletion, heartbeat.</summary>
+/// <summary>What Dicts, Queues and Volumes share: a route group guarded by <see cref="StorageObjectFilter"/>, and creation, lookup, listing, deletion, heartbeat.</summary>
 public static class ObjectEndpoints
 {
-    /// <summary>Maps <c>/v1/{dicts|queues}</c> with its lifecycle routes and returns the group for the kind's own routes.</summary>
+    /// <summary>Maps <c>/v1/{dicts|queues|volumes}</c> with its lifecycle routes and returns the group for the kind's own routes.</summary>
     public static RouteGroupBuilder MapObjectGroup(this IEndpointRouteBuilder routes, ObjectKind kind)
     {
         var plural = $"{kind}s";

@@ -5,6 +5,7 @@ using Modal.Storage.Blobs;
 using Modal.Storage.Dicts;
 using Modal.Storage.Objects;
 using Modal.Storage.Queues;
+using Modal.Storage.Volumes;
 using Modal.Storage.Infrastructure;
 
 namespace Modal.Storage.Hosting;
@@ -33,9 +34,15 @@ public static class StorageHostingExtensions
             .WithSSL(s3.Endpoint.Scheme == Uri.UriSchemeHttps)
             .WithCredentials(s3.AccessKey, s3.SecretKey)
             .WithRegion(s3.Region)
+            .WithHttpClient(new HttpClient(new PartialContentHeadFix { InnerHandler = new SocketsHttpHandler() })
+            {
+                // Multipart parts of large Volume files are streamed; the SDK's own timeouts apply per request.
+                Timeout = Timeout.InfiniteTimeSpan,
+            })
             .Build());
         builder.Services.AddHealthChecks().AddCheck<S3BucketsHealthCheck>("s3", tags: ["ready"]);
         builder.Services.AddSingleton<BlobStore>();
+        builder.Services.AddSingleton<VolumeStore>();
         // Bundles hold files of hundreds of MB (libtorch); the blob endpoint streams them to a spool file.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 4L * 1024 * 1024 * 1024);
 

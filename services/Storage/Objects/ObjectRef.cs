@@ -2,11 +2,12 @@ using StackExchange.Redis;
 
 namespace Modal.Storage.Objects;
 
-/// <summary>The two kinds of named objects kept in Redis.</summary>
+/// <summary>The kinds of named objects registered in Redis (a Volume's files live in S3; Redis holds its current version).</summary>
 public enum ObjectKind
 {
     Dict,
     Queue,
+    Volume,
 }
 
 /// <summary>
@@ -15,11 +16,17 @@ public enum ObjectKind
 /// <c>modal:ws:{ws}:dicts</c> / <c>…:queues</c> (hash: name → <c>d:</c>|<c>e:</c> + creation ms, the registry),
 /// <c>modal:ws:{ws}:{kind}:{name}:alive</c> (an ephemeral object's heartbeat),
 /// <c>…:h</c> and <c>…:t</c> (a Dict's values and last-access times), <c>…:p:{partition}</c> and <c>…:parts</c>
-/// (a Queue's lists, the default partition being <c>p:</c>, and the set of its partitions).
+/// (a Queue's lists, the default partition being <c>p:</c>, and the set of its partitions), <c>…:head</c> (a Volume's
+/// current version: the hash of its manifest blob).
 /// </summary>
 public sealed record ObjectRef(ObjectKind Kind, Guid WorkspaceId, string Name)
 {
-    private string Segment => Kind == ObjectKind.Dict ? "dict" : "queue";
+    private string Segment => Kind switch
+    {
+        ObjectKind.Dict => "dict",
+        ObjectKind.Queue => "queue",
+        _ => "volume",
+    };
 
     public RedisKey Registry => $"modal:ws:{WorkspaceId:N}:{Segment}s";
 

@@ -3,11 +3,11 @@ using StackExchange.Redis;
 
 namespace Modal.Storage.Objects;
 
-/// <summary>A Dict or Queue as listed and looked up.</summary>
+/// <summary>A Dict, Queue or Volume as listed and looked up.</summary>
 public sealed record StorageObjectInfo(string Name, DateTimeOffset CreatedAt, bool Ephemeral);
 
 /// <summary>
-/// The named Dicts and Queues of each workspace: creation, lookup, listing, deletion and the heartbeat of ephemeral
+/// The named Dicts, Queues and Volumes of each workspace: creation, lookup, listing, deletion and the heartbeat of ephemeral
 /// ones, plus <see cref="EvaluateAsync"/>, through which every data operation runs its Lua script behind the same
 /// existence check. Redis is the only store (AOF on); the scripts make each operation atomic on one Redis, and
 /// build some keys inside Lua, which is fine on one Redis but not on Redis Cluster.
@@ -30,7 +30,7 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
           for _, partition in ipairs(redis.call('SMEMBERS', prefix .. 'parts')) do
             redis.call('DEL', prefix .. 'p:' .. partition)
           end
-          redis.call('DEL', prefix .. 'parts', prefix .. 'p:', prefix .. 'h', prefix .. 't', prefix .. 'alive')
+          redis.call('DEL', prefix .. 'parts', prefix .. 'p:', prefix .. 'h', prefix .. 't', prefix .. 'head', prefix .. 'alive')
         end
 
         """;
@@ -72,6 +72,22 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
         return 1
         """;
 
+    // KEYS[3] = the new name's alive key, ARGV[2] = new name, ARGV[3] = old prefix, ARGV[4] = new prefix. Moves the
+    // registry entry and every data key a Volume has (its head, its heartbeat); Dicts and Queues are not renamed.
+    private const string RenameScript = RequireLive + """
+        if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
+          return redis.error_reply('EXISTS name taken')
+        end
+        redis.call('HSET', KEYS[1], ARGV[2], meta)
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        for _, suffix in ipairs({'head', 'alive'}) do
+          if redis.call('EXISTS', ARGV[3] .. suffix) == 1 then
+            redis.call('RENAME', ARGV[3] .. suffix, ARGV[4] .. suffix)
+          end
+        end
+        return 1
+        """;
+
     // ARGV[2] = heartbeat ms.
     private const string HeartbeatScript = RequireLive + """
         if string.byte(meta, 1) == 101 then
@@ -93,6 +109,20 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
 
     public async Task DeleteAsync(ObjectRef target, CancellationToken cancellationToken) =>
         await RunAsync(target, DeleteScript, [], [target.Prefix, "0"], cancellationToken);
+
+    /// <summary>Gives <paramref name="target"/> the name <paramref name="newName"/>; fails when that name is taken.</summary>
+    public async Task RenameAsync(ObjectRef target, string newName, CancellationToken cancellationToken)
+    {
+        var renamed = target with { Name = newName };
+        try
+        {
+            await RunAsync(target, RenameScript, [renamed.Alive], [newName, target.Prefix, renamed.Prefix], cancellationToken);
+        }
+        catch (ObjectExistsException)
+        {
+            throw new ObjectExistsException($"Cannot rename {target}: {renamed} exists already.");
+        }
+    }
 
     /// <summary>Keeps an ephemeral object alive for another <see cref="StorageOptions.EphemeralTtl"/>; a no-op for others.</summary>
     public async Task HeartbeatAsync(ObjectRef target, CancellationToken cancellationToken) =>
@@ -137,6 +167,10 @@ public sealed class ObjectRegistry(IConnectionMultiplexer redis, IOptions<Storag
         catch (RedisServerException e) when (e.Message.StartsWith("NOTFOUND ", StringComparison.Ordinal))
         {
             throw new ObjectNotFoundException(target);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("EXISTS ", StringComparison.Ordinal))
+        {
+            throw new ObjectExistsException($"{target.Kind} of that name exists already.");
         }
         catch (RedisServerException e) when (e.Message.StartsWith("FULL ", StringComparison.Ordinal))
         {

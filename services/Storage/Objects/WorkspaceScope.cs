@@ -2,7 +2,7 @@ namespace Modal.Storage.Objects;
 
 /// <summary>
 /// The workspace a request acts for. Storage trusts the <see cref="HeaderName"/> header because only the Api, which
-/// authenticated the caller and set it from the caller's token, forwards <c>/v1/dicts</c> and <c>/v1/queues</c>
+/// authenticated the caller and set it from the caller's token, forwards <c>/v1/dicts</c>, <c>/v1/queues</c> and <c>/v1/volumes</c>
 /// here; Storage itself is not exposed to clients.
 /// </summary>
 public sealed record WorkspaceScope(Guid WorkspaceId)
@@ -20,11 +20,13 @@ public sealed record WorkspaceScope(Guid WorkspaceId)
 
     public ObjectRef Queue(string name) => new(ObjectKind.Queue, WorkspaceId, name);
 
+    public ObjectRef Volume(string name) => new(ObjectKind.Volume, WorkspaceId, name);
+
     public ObjectRef Target(ObjectKind kind, string name) => new(kind, WorkspaceId, name);
 }
 
 /// <summary>
-/// Guards every Dict and Queue route: refuses requests without a workspace or with an invalid name, and answers the
+/// Guards every Dict, Queue and Volume route: refuses requests without a workspace or with an invalid name, and answers the
 /// storage layer's typed failures as problem details (only these; anything else stays a 500).
 /// </summary>
 public sealed class StorageObjectFilter : IEndpointFilter
@@ -35,7 +37,7 @@ public sealed class StorageObjectFilter : IEndpointFilter
         if (WorkspaceScope.TryRead(http) is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
-                detail: $"Dicts and Queues are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
+                detail: $"Dicts, Queues and Volumes are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
         }
         if (http.GetRouteValue("name") is string name && !ObjectNames.IsValidName(name))
         {
@@ -54,6 +56,14 @@ public sealed class StorageObjectFilter : IEndpointFilter
         catch (QueueFullException e)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Queue full", detail: e.Message, type: QueueFullProblemType);
+        }
+        catch (VolumeFileNotFoundException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: e.Message);
+        }
+        catch (Exception e) when (e is VolumeFileExistsException or ObjectExistsException)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already exists", detail: e.Message);
         }
         catch (PayloadTooLargeException e)
         {

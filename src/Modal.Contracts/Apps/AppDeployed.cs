@@ -39,6 +39,9 @@ public sealed record DeployedFunctionSpec
     /// <summary>GPU types to try, in order, when <see cref="Gpu"/> is not free.</summary>
     public IReadOnlyList<string> GpuFallbacks { get; init; } = [];
 
+    /// <summary>Volumes to mount: absolute mount path → Volume name (of the app's workspace).</summary>
+    public IReadOnlyDictionary<string, string> Volumes { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The class this function is a method of; a class's methods share its containers (and instance). Null for a plain function.</summary>
     public string? ClassName { get; init; }
 }

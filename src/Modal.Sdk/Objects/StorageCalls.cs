@@ -4,7 +4,7 @@ using Refit;
 
 namespace Modal;
 
-/// <summary>Runs Dict and Queue requests, turning the platform's problem details into the SDK's typed exceptions.</summary>
+/// <summary>Runs Dict, Queue and Volume requests, turning the platform's problem details into the SDK's typed exceptions.</summary>
 internal static class StorageCalls
 {
     private const string QueueFullProblemType = "urn:modal:problem:queue-full";
@@ -27,15 +27,32 @@ internal static class StorageCalls
         return true;
     });
 
-    private static Exception? Translate(ApiException error)
+    /// <summary>Throws the typed exception for an unsuccessful response read without Refit's checks (a streamed file).</summary>
+    public static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var (type, detail) = Problem(error.Content);
-        detail ??= error.Message;
-        return error.StatusCode switch
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        var content = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        response.Dispose();
+        throw Translate(response.StatusCode, content, $"The platform answered {(int)response.StatusCode}.")
+            ?? new HttpRequestException($"The platform answered {(int)response.StatusCode}: {content}", null, response.StatusCode);
+    }
+
+    private static Exception? Translate(ApiException error) => Translate(error.StatusCode, error.Content, error.Message);
+
+    private static Exception? Translate(HttpStatusCode status, string? content, string fallback)
+    {
+        var (type, detail) = Problem(content);
+        detail ??= fallback;
+        return status switch
         {
             HttpStatusCode.NotFound => new NotFoundException(detail),
             HttpStatusCode.RequestEntityTooLarge => new RequestSizeException(detail),
             HttpStatusCode.Conflict when type == QueueFullProblemType => new QueueFullException(detail),
+            HttpStatusCode.Conflict => new AlreadyExistsException(detail),
+            HttpStatusCode.RequestedRangeNotSatisfiable => new ArgumentOutOfRangeException(null, detail),
             HttpStatusCode.BadRequest => new ArgumentException(detail),
             _ => null,
         };
@@ -158,6 +175,8 @@ internal sealed record ObjectLifecycle(
     public static ObjectLifecycle Of(Rest.IDictsApi api) => new(api.EnsureAsync, api.GetAsync, api.HeartbeatAsync, api.DeleteAsync);
 
     public static ObjectLifecycle Of(Rest.IQueuesApi api) => new(api.EnsureAsync, api.GetAsync, api.HeartbeatAsync, api.DeleteAsync);
+
+    public static ObjectLifecycle Of(Rest.IVolumesApi api) => new(api.EnsureAsync, api.GetAsync, api.HeartbeatAsync, api.DeleteAsync);
 
     /// <summary>Creates an ephemeral object with a generated name and the lease that keeps it alive.</summary>
     public async Task<(string Name, EphemeralLease Lease)> CreateEphemeralAsync(CancellationToken cancellationToken)

@@ -1,6 +1,6 @@
 namespace Modal;
 
-/// <summary>The named object (a Dict or Queue) does not exist in the workspace; the message names it.</summary>
+/// <summary>The named object (a Dict, Queue or Volume, or a file of a Volume) does not exist; the message names it.</summary>
 public sealed class NotFoundException : ModalException
 {
     /// <summary>Creates the exception.</summary>
@@ -36,6 +36,19 @@ public sealed class QueueFullException : ModalException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The limit that was hit, as the platform said.</param>
     public QueueFullException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>
+/// Something of that name exists already: a Volume file an upload without <c>force</c> would replace (as Python's
+/// <c>FileExistsError</c>), or the new name of a rename.
+/// </summary>
+public sealed class AlreadyExistsException : ModalException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What exists, as the platform said.</param>
+    public AlreadyExistsException(string message) : base(message)
     {
     }
 }

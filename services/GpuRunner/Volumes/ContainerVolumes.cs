@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Modal.GpuRunner.Bundles;
+using Modal.GpuRunner.Domain;
+using Modal.Volumes;
+
+namespace Modal.GpuRunner.Volumes;
+
+/// <summary>
+/// The Volumes mounted into this node's containers. Until containers are isolated (issue 9 binds the folder at the
+/// mount path), each mount is a folder of the runner's holding the Volume's latest version, copied from the blob cache
+/// (copies, not hard links: the container may change its files, and the cache must stay what its hashes say), and
+/// announced to the container in <see cref="VolumeMounts.Variable"/>. When the container stops its changes are
+/// committed and the folders removed.
+/// </summary>
+public sealed partial class ContainerVolumes(
+    BundleCache blobs, IHttpClientFactory httpClients, IOptions<GpuRunnerOptions> options, ILogger<ContainerVolumes> logger)
+{
+    /// <summary>Header naming the workspace to Storage, which trusts it from platform services only.</summary>
+    private const string WorkspaceHeader = "Modal-Workspace-Id";
+
+    private readonly ConcurrentDictionary<string, IReadOnlyList<VolumeDirectory>> _mounted = new(StringComparer.Ordinal);
+
+    /// <summary>Fills a folder per Volume of <paramref name="entry"/>'s function; returns the announcement, or null when it mounts none.</summary>
+    public async Task<string?> MountAsync(CatalogEntry entry, string containerId, CancellationToken cancellationToken)
+    {
+        if (entry.Function.Volumes.Count == 0)
+        {
+            return null;
+        }
+        var http = StorageClient(entry.WorkspaceId);
+        var root = Path.Combine(Path.GetFullPath(options.Value.CacheDirectory), "mounts", containerId);
+        var mounts = new List<VolumeMount>();
+        var directories = new List<VolumeDirectory>();
+        _mounted[containerId] = directories;
+        foreach (var (mountPath, volume) in entry.Function.Volumes.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            // The function names Volumes by name only; like Modal's from_name(create_if_missing=True) at deploy, a
+            // missing one is created empty.
+            using (var created = await http.PutAsync(new Uri($"/v1/volumes/{Uri.EscapeDataString(volume)}", UriKind.Relative), null, cancellationToken))
+            {
+                created.EnsureSuccessStatusCode();
+            }
+            var directory = new VolumeDirectory(http, volume, Path.Combine(root, directories.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            directories.Add(directory);
+            var version = await directory.SyncAsync(CopyFromCacheAsync, cancellationToken);
+            mounts.Add(new VolumeMount(mountPath, volume, directory.Directory));
+            LogMounted(logger, volume, version, containerId, directory.Directory);
+        }
+        return VolumeMounts.Describe(mounts);
+    }
+
+    /// <summary>Commits a stopped container's changes (unless it crashed) and removes its folders.</summary>
+    public async Task ReleaseAsync(string containerId, bool commit)
+    {
+        if (!_mounted.TryRemove(containerId, out var directories))
+        {
+            return;
+        }
+        foreach (var directory in directories)
+        {
+            try
+            {
+                if (commit && await directory.CommitAsync(CancellationToken.None) is { } committed)
+                {
+                    LogCommitted(logger, directory.VolumeName, committed.Version, containerId);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or ModalException or ArgumentException or IOException)
+            {
+                // The container is gone either way; its changes are lost as when a Modal container dies uncommitted.
+                LogCommitFailed(logger, e, directory.VolumeName, containerId);
+            }
+        }
+        var root = Path.Combine(Path.GetFullPath(options.Value.CacheDirectory), "mounts", containerId);
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private async Task CopyFromCacheAsync(string hash, string target, CancellationToken cancellationToken)
+    {
+        var blob = await blobs.EnsureBlobAsync(hash, cancellationToken);
+        File.Copy(blob, target, overwrite: true);
+    }
+
+    private HttpClient StorageClient(Guid workspaceId)
+    {
+        var http = httpClients.CreateClient(BundleCache.StorageClientName);
+        http.DefaultRequestHeaders.Add(WorkspaceHeader, workspaceId.ToString());
+        // Large Volume files are copied through this client.
+        http.Timeout = Timeout.InfiniteTimeSpan;
+        return http;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {Volume} (version {Version}) mounted for {ContainerId} at {Directory}")]
+    private static partial void LogMounted(ILogger logger, string volume, string version, string containerId, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Volume {Volume}: changes of {ContainerId} committed as version {Version}")]
+    private static partial void LogCommitted(ILogger logger, string volume, string version, string containerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {Volume}: the changes of {ContainerId} could not be committed")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, string volume, string containerId);
+}
