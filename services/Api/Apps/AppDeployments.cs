@@ -29,6 +29,8 @@ public static class AppDeployments
                 MaxDelay = TimeSpan.FromSeconds(retries?.MaxDelaySeconds ?? 60),
                 Env = signature.Env ?? new Dictionary<string, string>(),
                 ClassName = signature.ClassName,
+                Secrets = (signature.Secrets ?? [])
+                    .Select(secret => new SecretReference { Name = secret.Name, RequiredKeys = secret.RequiredKeys ?? [] }).ToList(),
             };
         }).ToList(),
     };
