@@ -32,5 +32,12 @@ app.Configure(config =>
         queue.AddCommand<QueueClearCommand>("clear").WithDescription("Remove the items of a partition, or of all.");
         queue.AddCommand<QueueDeleteCommand>("delete").WithDescription("Delete a Queue and its items.");
     });
+    config.AddBranch("secret", secret =>
+    {
+        secret.SetDescription("Secrets: encrypted environment variables for functions of the workspace.");
+        secret.AddCommand<SecretCreateCommand>("create").WithDescription("Create a secret from KEY=VALUE pairs.");
+        secret.AddCommand<SecretListCommand>("list").WithDescription("List secrets and their keys (never values).");
+        secret.AddCommand<SecretDeleteCommand>("delete").WithDescription("Delete a secret.");
+    });
 });
 return await app.RunAsync(args);

@@ -32,6 +32,7 @@ public sealed class ModalClient : IDisposable
         Blobs = ModalRestClient.For<IBlobsApi>(http);
         Dicts = ModalRestClient.For<IDictsApi>(http);
         Queues = ModalRestClient.For<IQueuesApi>(http);
+        Secrets = ModalRestClient.For<ISecretsApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -57,6 +58,9 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Queues of the workspace (low level; <see cref="Queue"/> is the typed handle).</summary>
     public IQueuesApi Queues { get; }
+
+    /// <summary>Secrets of the workspace (low level; <see cref="Secret"/> is the high-level API). Values can be written, never read back.</summary>
+    public ISecretsApi Secrets { get; }
 
     /// <inheritdoc/>
     public void Dispose()

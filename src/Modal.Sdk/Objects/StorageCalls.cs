@@ -4,7 +4,7 @@ using Refit;
 
 namespace Modal;
 
-/// <summary>Runs Dict and Queue requests, turning the platform's problem details into the SDK's typed exceptions.</summary>
+/// <summary>Runs Dict, Queue and Secret requests, turning the platform's problem details into the SDK's typed exceptions.</summary>
 internal static class StorageCalls
 {
     private const string QueueFullProblemType = "urn:modal:problem:queue-full";
@@ -36,6 +36,7 @@ internal static class StorageCalls
             HttpStatusCode.NotFound => new NotFoundException(detail),
             HttpStatusCode.RequestEntityTooLarge => new RequestSizeException(detail),
             HttpStatusCode.Conflict when type == QueueFullProblemType => new QueueFullException(detail),
+            HttpStatusCode.Conflict => new AlreadyExistsException(detail),
             HttpStatusCode.BadRequest => new ArgumentException(detail),
             _ => null,
         };

@@ -1,6 +1,6 @@
 namespace Modal;
 
-/// <summary>The named object (a Dict or Queue) does not exist in the workspace; the message names it.</summary>
+/// <summary>The named object (a Dict, Queue or Secret) does not exist in the workspace; the message names it.</summary>
 public sealed class NotFoundException : ModalException
 {
     /// <summary>Creates the exception.</summary>
@@ -36,6 +36,16 @@ public sealed class QueueFullException : ModalException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The limit that was hit, as the platform said.</param>
     public QueueFullException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>An object of that name exists already and the call did not allow an existing one (e.g. <see cref="Secret.CreateAsync"/>).</summary>
+public sealed class AlreadyExistsException : ModalException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which object, as the platform said.</param>
+    public AlreadyExistsException(string message) : base(message)
     {
     }
 }
