@@ -5,6 +5,7 @@ using Modal.Container;
 using Modal.Contracts.Containers;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Containers;
 
@@ -14,7 +15,7 @@ namespace Modal.GpuRunner.Containers;
 /// (Scaling to several, and to zero, is the autoscaler's.)
 /// </summary>
 public sealed partial class ContainerPool(
-    BundleCache bundles, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
+    BundleCache bundles, ContainerSecrets secrets, IBus bus, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
@@ -31,8 +32,9 @@ public sealed partial class ContainerPool(
             {
                 running = await starting.Value.WaitAsync(cancellationToken);
             }
-            catch (ContainerCrashedException)
+            catch (Exception e) when (e is ContainerCrashedException or ContainerSecretsException or HttpRequestException)
             {
+                // A failed start is not kept: the next input tries again (the secret may exist by then).
                 _containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(group, starting));
                 throw;
             }
@@ -85,6 +87,10 @@ public sealed partial class ContainerPool(
         var label = entry.Function.ClassName ?? entry.Function.Name;
         var containerId = $"{label}-{Guid.NewGuid():N}"[..Math.Min(label.Length + 13, 48)];
         var environment = new Dictionary<string, string>(entry.Function.Env);
+        foreach (var (key, value) in await secrets.ResolveAsync(entry.WorkspaceId, entry.Function.Secrets, CancellationToken.None))
+        {
+            environment[key] = value;
+        }
         if (entry.Function.ClassName is { } className)
         {
             environment[ContainerProtocol.ClassVariable] = className;

@@ -11,7 +11,7 @@ public sealed class FunctionCatalog
     /// <summary>Records (or replaces) an app's functions with its latest deployment.</summary>
     public IReadOnlyList<CatalogEntry> Update(AppDeployed app)
     {
-        var entries = app.Functions.Select(function => new CatalogEntry(function, app.AppId, app.AppName, app.BundleId)).ToList();
+        var entries = app.Functions.Select(function => new CatalogEntry(function, app.AppId, app.AppName, app.BundleId, app.WorkspaceId)).ToList();
         foreach (var entry in entries)
         {
             _functions[entry.Function.FunctionId] = entry;
@@ -31,8 +31,8 @@ public sealed class FunctionCatalog
     public CatalogEntry? Find(Guid functionId) => _functions.GetValueOrDefault(functionId);
 }
 
-/// <summary>A function and the bundle of its latest deployment.</summary>
-public sealed record CatalogEntry(DeployedFunctionSpec Function, Guid AppId, string AppName, string BundleId)
+/// <summary>A function and the bundle of its latest deployment (and its workspace, whose secrets it may use).</summary>
+public sealed record CatalogEntry(DeployedFunctionSpec Function, Guid AppId, string AppName, string BundleId, Guid WorkspaceId = default)
 {
     /// <summary>
     /// Which container runs this function's inputs: a plain function has containers of its own; the methods of a class

@@ -5,6 +5,7 @@ using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Consumers;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Hosting;
 
@@ -22,6 +23,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddHttpClient(BundleCache.StorageClientName, (services, http) =>
             http.BaseAddress = services.GetRequiredService<IOptions<GpuRunnerOptions>>().Value.StorageUrl);
         builder.Services.AddSingleton<BundleCache>();
+        builder.Services.AddContainerSecrets();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<ContainerPool>();
         builder.Services.AddSingleton<FunctionSubscriptions>();
