@@ -8,19 +8,23 @@ var rabbitmq = infrastructure.RabbitMq;
 var redis = infrastructure.Redis;
 var postgres = infrastructure.Postgres;
 var s3 = infrastructure.S3;
+// Encryption key ring and runner credential of this install, generated into its data folder on first start.
+var installKeys = InstallKeys.LoadOrCreate(infrastructure.DataDirectory);
 
 var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
     .WithStore(redis).WithStore(s3);
 
 var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
-    .WithDatabase(postgres, "secretsdb", "modal_secrets");
+    .WithDatabase(postgres, "secretsdb", "modal_secrets")
+    .WithSecretKeyRing(installKeys);
 
 var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
     .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
 
 var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner")
     .WithStore(rabbitmq)
-    .WithReference(storage).WithReference(secrets);
+    .WithReference(storage).WithReference(secrets)
+    .WithRunnerKey(installKeys);
 
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
