@@ -29,6 +29,9 @@ public sealed partial class KeyRing
 
     public string ActiveKeyId { get; }
 
+    /// <summary>Ids of every key of the ring.</summary>
+    public IReadOnlyCollection<string> KeyIds => _keys.Keys;
+
     public static bool IsValidKeyId(string keyId) => KeyIdPattern().IsMatch(keyId);
 
     public static bool TryDecodeKey(string? base64, out byte[] key)

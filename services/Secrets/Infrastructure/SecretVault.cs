@@ -113,13 +113,17 @@ public sealed class SecretVault(SecretsDbContext db, KeyRing keys, TimeProvider 
         return environment;
     }
 
-    /// <summary>Re-seals, with the active key, every secret sealed with another; returns how many were.</summary>
+    /// <summary>
+    /// Re-seals, with the active key, every secret sealed with another key of the ring; returns how many were. Secrets
+    /// sealed with a key no longer in the ring are left alone (they fail when read, naming the key).
+    /// </summary>
     public async Task<int> ResealWithActiveKeyAsync(int batchSize, CancellationToken cancellationToken)
     {
         var total = 0;
-        while (true)
+        var olderKeys = keys.KeyIds.Where(id => id != keys.ActiveKeyId).ToList();
+        while (olderKeys.Count > 0)
         {
-            var batch = await db.Secrets.Where(s => s.KeyId != keys.ActiveKeyId).OrderBy(s => s.Id).Take(batchSize).ToListAsync(cancellationToken);
+            var batch = await db.Secrets.Where(s => olderKeys.Contains(s.KeyId)).OrderBy(s => s.Id).Take(batchSize).ToListAsync(cancellationToken);
             if (batch.Count == 0)
             {
                 return total;
@@ -132,6 +136,7 @@ public sealed class SecretVault(SecretsDbContext db, KeyRing keys, TimeProvider 
             db.ChangeTracker.Clear();
             total += batch.Count;
         }
+        return total;
     }
 
     private async Task<List<StoredSecret>> LoadAsync(Guid workspaceId, IReadOnlyList<SecretRequirement> requirements, CancellationToken cancellationToken)
