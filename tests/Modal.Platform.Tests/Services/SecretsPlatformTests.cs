@@ -78,7 +78,7 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
         {
             ["GREETING"] = "hello", ["CANARY"] = Canary,
         }));
-        Example = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Secrets"), "SecretsExample.dll");
+        Example = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Secrets"), "Secrets.dll");
         _ = Runner.CreateClient();
     }
 
@@ -104,7 +104,7 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
         var app = new App(appName) { Client = Client };
         app.Function("fingerprint", (string variable) => (string?)null, new FunctionOptions { Secrets = secrets });
         await app.DeployAsync(bundleId: Example.Bundle.Id);
-        return RemoteFunction.FromName(Client, appName, "fingerprint");
+        return Function.FromName(Client, appName, "fingerprint");
     }
 
     public static string Sha256(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
@@ -144,11 +144,11 @@ public sealed class SecretsPlatformTests(SecretsPlatformFixture platform, Infras
         app.Function("fingerprint", (string variable) => (string?)null,
             new FunctionOptions { Secrets = [Secret.FromName(SecretsPlatformFixture.SecretName, ["GREETING", "NOT_THERE"])] });
 
-        var refused = await Assert.ThrowsAsync<ApiException>(() => app.DeployAsync(bundleId: platform.Example.Bundle.Id));
+        var refused = await Assert.ThrowsAnyAsync<ApiException>(() => app.DeployAsync(bundleId: platform.Example.Bundle.Id));
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains($"Secret '{SecretsPlatformFixture.SecretName}' is missing required key 'NOT_THERE'", refused.Content, StringComparison.Ordinal);
-        var notDeployed = await Assert.ThrowsAsync<ApiException>(() => platform.Client.Apps.GetAsync(app.Name));
+        var notDeployed = await Assert.ThrowsAnyAsync<ApiException>(() => platform.Client.Apps.GetAsync(app.Name));
         Assert.Equal(HttpStatusCode.NotFound, notDeployed.StatusCode);
     }
 
@@ -185,7 +185,7 @@ public sealed class SecretsPlatformTests(SecretsPlatformFixture platform, Infras
         forged.Headers.Add("Modal-Workspace-Id", otherWorkspace.ToString());
         Assert.Equal(HttpStatusCode.NotFound, (await platform.Client.Http.SendAsync(forged)).StatusCode);
         await Assert.ThrowsAsync<NotFoundException>(() => Secret.DeleteAsync(platform.Client, name));
-        var refused = await Assert.ThrowsAsync<ApiException>(() =>
+        var refused = await Assert.ThrowsAnyAsync<ApiException>(() =>
             platform.DeployFingerprintAsync($"secrets-elsewhere-{Guid.NewGuid():N}"[..26], Secret.FromName(name)));
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync($"/v1/secrets/{name}")).StatusCode);

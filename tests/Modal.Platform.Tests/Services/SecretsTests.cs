@@ -12,6 +12,8 @@ namespace Modal.Platform.Tests.Services;
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class SecretsTests(InfrastructureFixture infrastructure)
 {
+    private static readonly string[] TokenAndUrl = ["TOKEN", "URL"];
+
     private sealed record Info(string Name, List<string> Keys);
 
     private sealed record Resolved(Dictionary<string, string> Environment);
@@ -86,7 +88,7 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
         using var runner = RunnerClient(secrets);
 
         var missingKey = await runner.PostAsJsonAsync("/internal/v1/secrets/resolve",
-            new { workspaceId = workspace, secrets = new[] { new { name = "api", requiredKeys = new[] { "TOKEN", "URL" } } } });
+            new { workspaceId = workspace, secrets = new[] { new { name = "api", requiredKeys = TokenAndUrl } } });
         var missingSecret = await runner.PostAsJsonAsync("/internal/v1/secrets/resolve",
             new { workspaceId = workspace, secrets = new[] { new { name = "nope", requiredKeys = Array.Empty<string>() } } });
 
