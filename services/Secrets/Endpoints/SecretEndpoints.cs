@@ -70,14 +70,11 @@ public static class SecretEndpoints
 /// </summary>
 public sealed record WorkspaceScope(Guid WorkspaceId)
 {
-    public const string HeaderName = "Modal-Workspace-Id";
+    public const string HeaderName = WorkspaceHeader.Name;
 
     /// <summary>Binds from the header; a missing or malformed one binds as <see cref="Guid.Empty"/>, which <see cref="SecretProblemFilter"/> refuses.</summary>
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
-        ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
-
-    public static Guid? TryRead(HttpContext context) =>
-        Guid.TryParse(context.Request.Headers[HeaderName], out var id) && id != Guid.Empty ? id : null;
+        ValueTask.FromResult<WorkspaceScope?>(new(WorkspaceHeader.TryRead(context) ?? Guid.Empty));
 }
 
 /// <summary>
@@ -88,7 +85,7 @@ public sealed class SecretProblemFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (WorkspaceScope.TryRead(context.HttpContext) is null)
+        if (WorkspaceHeader.TryRead(context.HttpContext) is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
                 detail: $"Secrets are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
