@@ -8,12 +8,15 @@ var rabbitmq = infrastructure.RabbitMq;
 var redis = infrastructure.Redis;
 var postgres = infrastructure.Postgres;
 var s3 = infrastructure.S3;
+// Encryption key ring and runner credential of this install, generated into its data folder on first start.
+var installKeys = InstallKeys.LoadOrCreate(infrastructure.DataDirectory);
 
 var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
     .WithStore(redis).WithStore(s3);
 
 var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
-    .WithDatabase(postgres, "secretsdb", "modal_secrets");
+    .WithDatabase(postgres, "secretsdb", "modal_secrets")
+    .WithSecretKeyRing(installKeys);
 
 var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
     .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
@@ -27,6 +30,7 @@ var api = builder.AddPlatformService<Projects.Modal_Api>("api")
 var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner")
     .WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
+    .WithRunnerKey(installKeys)
     // Containers reach the Api by its real address (they have no service discovery).
     .WithEnvironment("GpuRunner__ApiUrl", api.GetEndpoint("http"));
 

@@ -25,6 +25,10 @@ public sealed class ApiOptions
     [Required(ErrorMessage = "Api:StorageUrl is required.")]
     public Uri StorageUrl { get; set; } = new("http://storage");
 
+    /// <summary>Base address of the Secrets service; <c>/v1/secrets</c> is forwarded there, and deploys check secrets there. Under Aspire, service discovery resolves it.</summary>
+    [Required(ErrorMessage = "Api:SecretsUrl is required.")]
+    public Uri SecretsUrl { get; set; } = new("http://secrets");
+
     /// <summary>Largest inline argument payload; larger ones travel as blobs through Storage.</summary>
     public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
 

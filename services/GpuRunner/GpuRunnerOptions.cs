@@ -51,6 +51,16 @@ public sealed class GpuRunnerOptions
     /// </summary>
     public Dictionary<string, string> ContainerEnvironment { get; set; } = [];
 
+    /// <summary>Base address of the Secrets service (values of functions' secrets); under Aspire, service discovery resolves <c>http://secrets</c>.</summary>
+    [Required(ErrorMessage = "GpuRunner:SecretsUrl is required.")]
+    public Uri SecretsUrl { get; set; } = new("http://secrets");
+
+    /// <summary>
+    /// The credential this runner presents to the Secrets service (its <c>Secrets:RunnerKey</c>). Optional: a runner
+    /// without one runs every function except those that use secrets, whose calls fail saying so.
+    /// </summary>
+    public string? RunnerKey { get; set; }
+
     /// <summary>CPU cores offered to containers; defaults to every core of the machine.</summary>
     [Range(0.1, 4096, ErrorMessage = "GpuRunner:CpuCores must be between 0.1 and 4096.")]
     public double CpuCores { get; set; } = Environment.ProcessorCount;

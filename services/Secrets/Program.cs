@@ -13,5 +13,6 @@ await app.MigrateSecretsDatabaseAsync();
 app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSecretEndpoints();
+app.MapRunnerSecretEndpoints();
 
 await app.RunAsync();

@@ -50,5 +50,12 @@ app.Configure(config =>
         volume.AddCommand<VolumeRenameCommand>("rename").WithDescription("Rename a Volume.");
         volume.AddCommand<VolumeDeleteCommand>("delete").WithDescription("Delete a Volume and its files.");
     });
+    config.AddBranch("secret", secret =>
+    {
+        secret.SetDescription("Secrets: encrypted environment variables for functions of the workspace.");
+        secret.AddCommand<SecretCreateCommand>("create").WithDescription("Create a secret from KEY=VALUE pairs.");
+        secret.AddCommand<SecretListCommand>("list").WithDescription("List secrets and their keys (never values).");
+        secret.AddCommand<SecretDeleteCommand>("delete").WithDescription("Delete a secret.");
+    });
 });
 return await app.RunAsync(args);

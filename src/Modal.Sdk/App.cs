@@ -145,11 +145,40 @@ public sealed partial class App
     /// <param name="ephemeral">True for a <c>modal run</c> app.</param>
     /// <param name="bundleId">The uploaded code to run (<see cref="Bundle.Id"/>); null registers the functions only.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public Task<DeployedAppInfo> DeployAsync(bool ephemeral = false, string? bundleId = null, CancellationToken cancellationToken = default) =>
-        Client.Apps.DeployAsync(Name, new DeployAppRequest(Describe().Functions, ephemeral, bundleId), cancellationToken);
+    public async Task<DeployedAppInfo> DeployAsync(bool ephemeral = false, string? bundleId = null, CancellationToken cancellationToken = default)
+    {
+        var manifest = Describe();
+        await manifest.StoreLocalSecretsAsync(Client, cancellationToken).ConfigureAwait(false);
+        return await Client.Apps.DeployAsync(Name, new DeployAppRequest(manifest.Functions, ephemeral, bundleId), cancellationToken)
+            .ConfigureAwait(false);
+    }
 
-    /// <summary>The app as the platform registers it: its name and each function's signature and options.</summary>
-    public AppManifest Describe() => new(Name, _functions.Values.Select(FunctionManifest.From).ToList());
+    /// <summary>
+    /// The app as the platform registers it: its name and each function's signature and options. Secrets the program
+    /// defines are read now (a missing .env file or environment variable throws) and named as
+    /// <see cref="Secret.LocalSecretName"/> says.
+    /// </summary>
+    public AppManifest Describe()
+    {
+        var localSecrets = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        var functions = _functions.Values.Select(function =>
+        {
+            var owner = function.Class?.Name ?? function.Name;
+            var secrets = function.Options.Secrets.Select((secret, index) =>
+            {
+                if (!secret.IsLocal)
+                {
+                    return new SecretManifest(secret.Name!, secret.RequiredKeys);
+                }
+                var name = Secret.LocalSecretName(Name, owner, index);
+                var values = localSecrets[name] = secret.ReadLocalValues();
+                // Required, so the deploy fails if storing them did not work rather than a container later.
+                return new SecretManifest(name, [.. values.Keys]);
+            }).ToList();
+            return FunctionManifest.From(function, secrets);
+        }).ToList();
+        return new AppManifest(Name, functions, localSecrets.Count == 0 ? null : localSecrets);
+    }
 
     /// <summary>
     /// The program's main: with <c>--modal-describe</c> prints the manifest as JSON; started by a runner (with

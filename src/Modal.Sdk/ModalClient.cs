@@ -33,6 +33,7 @@ public sealed class ModalClient : IDisposable
         Dicts = ModalRestClient.For<IDictsApi>(http);
         Queues = ModalRestClient.For<IQueuesApi>(http);
         Volumes = ModalRestClient.For<IVolumesApi>(http);
+        Secrets = ModalRestClient.For<ISecretsApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -61,6 +62,9 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Volumes of the workspace (low level; <see cref="Volume"/> is the typed handle).</summary>
     public IVolumesApi Volumes { get; }
+
+    /// <summary>Secrets of the workspace (low level; <see cref="Secret"/> is the high-level API). Values can be written, never read back.</summary>
+    public ISecretsApi Secrets { get; }
 
     /// <inheritdoc/>
     public void Dispose()

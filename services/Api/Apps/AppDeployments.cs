@@ -32,6 +32,8 @@ public static class AppDeployments
                 Gpu = signature.Gpu,
                 GpuFallbacks = signature.GpuFallbacks ?? [],
                 Volumes = signature.Volumes ?? new Dictionary<string, string>(),
+                Secrets = (signature.Secrets ?? [])
+                    .Select(secret => new SecretReference { Name = secret.Name, RequiredKeys = secret.RequiredKeys ?? [] }).ToList(),
             };
         }).ToList(),
     };

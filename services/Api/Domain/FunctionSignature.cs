@@ -9,7 +9,8 @@ namespace Modal.Api.Domain;
 public sealed record FunctionSignature(
     string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds,
     int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null, string? ClassName = null,
-    string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null, IReadOnlyDictionary<string, string>? Volumes = null)
+    string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null, IReadOnlyDictionary<string, string>? Volumes = null,
+    IReadOnlyList<SecretSignature>? Secrets = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -22,6 +23,9 @@ public sealed record FunctionSignature(
 
 /// <summary>A function's retry policy as the SDK describes it.</summary>
 public sealed record RetriesSignature(int MaxRetries, double BackoffCoefficient, double InitialDelaySeconds, double MaxDelaySeconds);
+
+/// <summary>A secret a function uses, by name, with the keys it must have (never values: the manifest is stored here).</summary>
+public sealed record SecretSignature(string Name, IReadOnlyList<string>? RequiredKeys = null);
 
 /// <summary>A parameter: its name (the argument's key) and .NET type name.</summary>
 public sealed record ParameterSignature(string Name, string Type)

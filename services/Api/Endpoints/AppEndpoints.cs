@@ -43,7 +43,7 @@ public static partial class AppEndpoints
     /// </summary>
     public static async Task<Results<Ok<AppResponse>, ValidationProblem>> DeployAppAsync(
         string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events,
-        TimeProvider clock, CancellationToken cancellationToken)
+        SecretRequirements secrets, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (!NamePattern().IsMatch(name))
@@ -85,6 +85,11 @@ public static partial class AppEndpoints
                 errors[$"functions[{index}].gpu"] = badGpus.Select(error => $"{signature.Name}: {error}").ToArray();
                 continue;
             }
+            if (signature.Secrets is { } used && used.Any(s => s is null || string.IsNullOrWhiteSpace(s.Name)))
+            {
+                errors[$"functions[{index}].secrets"] = ["Every secret needs a name."];
+                continue;
+            }
             manifests.Add((signature with { TimeoutSeconds = signature.TimeoutSeconds <= 0 ? 300 : signature.TimeoutSeconds }, element.GetRawText()));
         }
         foreach (var duplicate in manifests.GroupBy(m => m.Signature.Name).Where(g => g.Count() > 1))
@@ -97,6 +102,12 @@ public static partial class AppEndpoints
         }
 
         var workspaceId = caller.WorkspaceId();
+        // Fail fast: a function whose secret is missing would otherwise fail only when its first container starts.
+        var secretProblems = await secrets.FindProblemsAsync(workspaceId, manifests.Select(m => m.Signature), cancellationToken);
+        if (secretProblems.Count > 0)
+        {
+            return TypedResults.ValidationProblem(secretProblems, title: $"App '{name}' cannot be deployed: a secret it uses is missing");
+        }
         var now = clock.GetUtcNow();
         var app = await db.Apps.Include(a => a.Functions)
             .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);

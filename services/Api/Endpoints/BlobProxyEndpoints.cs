@@ -30,22 +30,31 @@ public static class BlobProxyEndpoints
     /// the caller's token and with <see cref="WorkspaceHeader"/> set from the token's workspace (a client-sent one is
     /// dropped), so each workspace sees only its own objects.
     /// </summary>
-    public static RouteGroupBuilder MapDictAndQueueProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
+    public static RouteGroupBuilder MapDictAndQueueProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl) =>
+        v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts").MapWorkspaceForwarder("queues", storageUrl, "Queues")
+            .MapWorkspaceForwarder("volumes", storageUrl, "Volumes");
+
+    /// <summary>
+    /// <c>/v1/secrets/…</c> — the Secrets service's named secrets, forwarded as Dicts are (workspace from the token).
+    /// Only this public surface is forwarded: it takes values in and answers names and key names. The Secrets service's
+    /// <c>/internal</c> routes, the only ones that return values, are for runners and never reachable through the Api.
+    /// </summary>
+    public static RouteGroupBuilder MapSecretProxyEndpoints(this RouteGroupBuilder v1, Uri secretsUrl) =>
+        v1.MapWorkspaceForwarder("secrets", secretsUrl, "Secrets");
+
+    private static RouteGroupBuilder MapWorkspaceForwarder(this RouteGroupBuilder v1, string resource, Uri destination, string tag)
     {
-        foreach (var (resource, tag) in new[] { ("dicts", "Dicts"), ("queues", "Queues"), ("volumes", "Volumes") })
-        {
-            v1.MapForwarder($"/{resource}/{{**rest}}", storageUrl.ToString(), transforms =>
+        v1.MapForwarder($"/{resource}/{{**rest}}", destination.ToString(), transforms =>
+            {
+                transforms.RemoveCallerCredentials();
+                transforms.AddRequestTransform(context =>
                 {
-                    transforms.RemoveCallerCredentials();
-                    transforms.AddRequestTransform(context =>
-                    {
-                        context.ProxyRequest.Headers.Remove(WorkspaceHeader);
-                        context.ProxyRequest.Headers.Add(WorkspaceHeader, context.HttpContext.User.WorkspaceId().ToString());
-                        return ValueTask.CompletedTask;
-                    });
-                })
-                .WithTags(tag);
-        }
+                    context.ProxyRequest.Headers.Remove(WorkspaceHeader);
+                    context.ProxyRequest.Headers.Add(WorkspaceHeader, context.HttpContext.User.WorkspaceId().ToString());
+                    return ValueTask.CompletedTask;
+                });
+            })
+            .WithTags(tag);
         return v1;
     }
 

@@ -37,6 +37,9 @@ public static class ApiHostingExtensions
         builder.Services.AddHttpClient(PayloadBlobs.StorageClientName, (services, http) =>
             http.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.StorageUrl);
         builder.Services.AddSingleton<PayloadBlobs>();
+        builder.Services.AddHttpClient(SecretRequirements.SecretsClientName, (services, http) =>
+            http.BaseAddress = services.GetRequiredService<IOptions<ApiOptions>>().Value.SecretsUrl);
+        builder.Services.AddSingleton<SecretRequirements>();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMemoryCache();

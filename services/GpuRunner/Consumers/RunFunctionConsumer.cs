@@ -5,6 +5,7 @@ using Modal.Contracts.Calls;
 using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Consumers;
 
@@ -88,6 +89,13 @@ public sealed partial class RunFunctionConsumer(
         catch (ContainerCrashedException crash) when (context.GetRetryAttempt() >= CrashRedeliveries)
         {
             await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
+            return;
+        }
+        catch (ContainerSecretsException missing)
+        {
+            // Deterministic (a deleted secret or key): fail the call saying which, rather than redeliver it.
+            await FailAsync(context, entry, ContainerSecretsException.RemoteType,
+                $"Function '{entry.Function.Name}' cannot start: {missing.Message}", "");
             return;
         }
         catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested)

@@ -7,6 +7,7 @@ using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Volumes;
 using Modal.Volumes;
+using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Containers;
 
@@ -16,8 +17,8 @@ namespace Modal.GpuRunner.Containers;
 /// (Scaling to several, and to zero, is the autoscaler's.)
 /// </summary>
 public sealed partial class ContainerPool(
-    BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerCredentials credentials, IBus bus, IOptions<GpuRunnerOptions> options,
-    TimeProvider clock, ILogger<ContainerPool> logger)
+    BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerCredentials credentials, ContainerSecrets secrets, IBus bus,
+    IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
@@ -34,8 +35,9 @@ public sealed partial class ContainerPool(
             {
                 running = await starting.Value.WaitAsync(cancellationToken);
             }
-            catch (ContainerCrashedException)
+            catch (Exception e) when (e is ContainerCrashedException or ContainerSecretsException or HttpRequestException)
             {
+                // A failed start is not kept: the next input tries again (the secret may exist by then).
                 _containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(group, starting));
                 throw;
             }
@@ -88,9 +90,13 @@ public sealed partial class ContainerPool(
         var settings = options.Value;
         var label = entry.Function.ClassName ?? entry.Function.Name;
         var containerId = $"{label}-{Guid.NewGuid():N}"[..Math.Min(label.Length + 13, 48)];
-        // Site settings first, the function's own env over them, then what the platform sets, which nothing overrides.
+        // Site settings first, the function's own env over them, its secrets over that, then what the platform sets.
         var environment = new Dictionary<string, string>(settings.ContainerEnvironment);
         foreach (var (name, value) in entry.Function.Env)
+        {
+            environment[name] = value;
+        }
+        foreach (var (name, value) in await secrets.ResolveAsync(entry.WorkspaceId, entry.Function.Secrets, CancellationToken.None))
         {
             environment[name] = value;
         }
@@ -102,14 +108,22 @@ public sealed partial class ContainerPool(
         {
             environment[ContainerProtocol.ClassVariable] = className;
         }
-        if (await volumes.MountAsync(entry, containerId, CancellationToken.None) is { } mounts)
-        {
-            environment[VolumeMounts.Variable] = mounts;
-        }
         // A container sees only the GPUs it holds (none when it asked for none), as on Modal.
         var allocated = AllocateGpus(entry, containerId);
         environment["CUDA_VISIBLE_DEVICES"] = string.Join(',', allocated.Select(gpu => gpu.Index));
         environment["NVIDIA_VISIBLE_DEVICES"] = allocated.Count == 0 ? "void" : string.Join(',', allocated.Select(gpu => gpu.Uuid));
+        try
+        {
+            if (await volumes.MountAsync(entry, containerId, CancellationToken.None) is { } mounts)
+            {
+                environment[VolumeMounts.Variable] = mounts;
+            }
+        }
+        catch
+        {
+            gpus.Release(containerId);
+            throw;
+        }
         var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment);
         // A class's [Enter] hooks run before its container listens (loading a model can take a while), so, as in Modal,
         // start-up may take as long as the function's own timeout.

@@ -6,6 +6,7 @@ using Modal.GpuRunner.Consumers;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Volumes;
+using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Hosting;
 
@@ -24,6 +25,7 @@ public static class GpuRunnerHostingExtensions
             http.BaseAddress = services.GetRequiredService<IOptions<GpuRunnerOptions>>().Value.StorageUrl);
         builder.Services.AddSingleton<BundleCache>();
         builder.Services.AddSingleton<ContainerVolumes>();
+        builder.Services.AddContainerSecrets();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<ContainerPool>();
         builder.Services.AddSingleton<ContainerCredentials>();

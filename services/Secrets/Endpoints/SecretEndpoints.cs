@@ -1,29 +1,127 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Modal.Secrets.Domain;
 using Modal.Secrets.Infrastructure;
 
 namespace Modal.Secrets.Endpoints;
 
-/// <summary>A secret as listed: its name and times, never its values.</summary>
-public sealed record SecretSummary(string Name, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <summary>Body of a create: the secret's name and values.</summary>
+public sealed record CreateSecretRequest(string Name, Dictionary<string, string>? Values, bool AllowExisting = false);
 
+/// <summary>Body of a replace or a merge: the values.</summary>
+public sealed record SecretValuesRequest(Dictionary<string, string>? Values);
+
+/// <summary>
+/// <c>/v1/secrets</c>: the named secrets of the caller's workspace, reached only through the Api (which sets
+/// <see cref="WorkspaceScope.HeaderName"/> from the caller's token). Values go in, never out: every answer carries
+/// names and key names only.
+/// </summary>
 public static class SecretEndpoints
 {
     public static IEndpointRouteBuilder MapSecretEndpoints(this IEndpointRouteBuilder routes)
     {
-        var secrets = routes.MapGroup("/v1/workspaces/{workspaceId:guid}/secrets").WithTags("Secrets");
+        var secrets = routes.MapGroup("/v1/secrets").WithTags("Secrets").AddEndpointFilter<SecretProblemFilter>();
         secrets.MapGet("/", ListSecretsAsync).WithName("ListSecrets");
+        secrets.MapPost("/", CreateSecretAsync).WithName("CreateSecret");
+        secrets.MapGet("/{name}", GetSecretAsync).WithName("GetSecret");
+        secrets.MapPut("/{name}", ReplaceSecretAsync).WithName("ReplaceSecret");
+        secrets.MapPatch("/{name}", UpdateSecretAsync).WithName("UpdateSecret");
+        secrets.MapDelete("/{name}", DeleteSecretAsync).WithName("DeleteSecret");
         return routes;
     }
 
-    public static async Task<Ok<List<SecretSummary>>> ListSecretsAsync(
-        Guid workspaceId, SecretsDbContext db, CancellationToken cancellationToken)
+    public static async Task<Ok<List<SecretInfo>>> ListSecretsAsync(WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await vault.ListAsync(workspace.WorkspaceId, cancellationToken));
+
+    public static async Task<Ok<SecretInfo>> GetSecretAsync(
+        string name, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await vault.GetAsync(workspace.WorkspaceId, name, cancellationToken));
+
+    /// <summary>Creates a secret: 201 when created; with <c>allowExisting</c> an existing one is answered (200) and left unchanged, else 409.</summary>
+    public static async Task<Results<Created<SecretInfo>, Ok<SecretInfo>>> CreateSecretAsync(
+        CreateSecretRequest request, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken)
     {
-        var summaries = await db.Secrets.AsNoTracking()
-            .Where(s => s.WorkspaceId == workspaceId)
-            .OrderBy(s => s.Name)
-            .Select(s => new SecretSummary(s.Name, s.CreatedAt, s.UpdatedAt))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(summaries);
+        var (secret, created) = await vault.CreateAsync(workspace.WorkspaceId, request.Name, request.Values ?? [], request.AllowExisting, cancellationToken);
+        return created ? TypedResults.Created($"/v1/secrets/{secret.Name}", secret) : TypedResults.Ok(secret);
+    }
+
+    /// <summary>Sets the secret to exactly these values (creating it when missing): what a deploy does with secrets defined in the program.</summary>
+    public static async Task<Results<Created<SecretInfo>, Ok<SecretInfo>>> ReplaceSecretAsync(
+        string name, SecretValuesRequest request, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken)
+    {
+        var (secret, created) = await vault.ReplaceAsync(workspace.WorkspaceId, name, request.Values ?? [], cancellationToken);
+        return created ? TypedResults.Created($"/v1/secrets/{secret.Name}", secret) : TypedResults.Ok(secret);
+    }
+
+    /// <summary>Merges the values into the secret: given keys are set, others kept.</summary>
+    public static async Task<Ok<SecretInfo>> UpdateSecretAsync(
+        string name, SecretValuesRequest request, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await vault.UpdateAsync(workspace.WorkspaceId, name, request.Values ?? [], cancellationToken));
+
+    public static async Task<NoContent> DeleteSecretAsync(string name, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken)
+    {
+        await vault.DeleteAsync(workspace.WorkspaceId, name, cancellationToken);
+        return TypedResults.NoContent();
+    }
+}
+
+/// <summary>
+/// The workspace a request acts for. The Secrets service trusts this header because only the Api, which authenticated
+/// the caller and set it from the caller's token, forwards <c>/v1/secrets</c> here; the service is not exposed to clients.
+/// </summary>
+public sealed record WorkspaceScope(Guid WorkspaceId)
+{
+    public const string HeaderName = WorkspaceHeader.Name;
+
+    /// <summary>Binds from the header; a missing or malformed one binds as <see cref="Guid.Empty"/>, which <see cref="SecretProblemFilter"/> refuses.</summary>
+    public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
+        ValueTask.FromResult<WorkspaceScope?>(new(WorkspaceHeader.TryRead(context) ?? Guid.Empty));
+}
+
+/// <summary>
+/// Guards every <c>/v1/secrets</c> route: refuses requests without a workspace, and answers the vault's typed failures
+/// as problem details (only these; anything else stays a 500). Their messages name secrets and keys, never values.
+/// </summary>
+public sealed class SecretProblemFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (WorkspaceHeader.TryRead(context.HttpContext) is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
+                detail: $"Secrets are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
+        }
+        return await SecretProblems.InvokeAsync(context, next);
+    }
+}
+
+/// <summary>The vault's failures as problem details.</summary>
+public static class SecretProblems
+{
+    public const string NotFoundType = "urn:modal:problem:secret-not-found";
+    public const string MissingKeysType = "urn:modal:problem:secret-missing-keys";
+
+    public static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (SecretNotFoundException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Secret not found", detail: e.Message, type: NotFoundType);
+        }
+        catch (MissingSecretKeysException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Missing secret keys", detail: e.Message,
+                type: MissingKeysType);
+        }
+        catch (SecretExistsException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Secret exists", detail: e.Message);
+        }
+        catch (InvalidSecretRequestException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid secret", detail: e.Message);
+        }
     }
 }

@@ -21,6 +21,8 @@ public sealed class SecretsDbContext(DbContextOptions<SecretsDbContext> options)
             secret.Property(s => s.WorkspaceId).HasColumnName("workspace_id");
             secret.Property(s => s.Name).HasColumnName("name").HasMaxLength(64);
             secret.Property(s => s.Ciphertext).HasColumnName("ciphertext");
+            secret.Property(s => s.KeyId).HasColumnName("key_id").HasMaxLength(32);
+            secret.Property(s => s.KeyNames).HasColumnName("key_names");
             secret.Property(s => s.CreatedAt).HasColumnName("created_at");
             secret.Property(s => s.UpdatedAt).HasColumnName("updated_at");
             secret.HasIndex(s => new { s.WorkspaceId, s.Name }).IsUnique();

@@ -7,14 +7,13 @@ namespace Modal.Storage.Objects;
 /// </summary>
 public sealed record WorkspaceScope(Guid WorkspaceId)
 {
-    public const string HeaderName = "Modal-Workspace-Id";
+    public const string HeaderName = WorkspaceHeader.Name;
 
     /// <summary>Binds from the header; a missing or malformed one binds as <see cref="Guid.Empty"/>, which <see cref="StorageObjectFilter"/> refuses.</summary>
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
         ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
 
-    public static Guid? TryRead(HttpContext context) =>
-        Guid.TryParse(context.Request.Headers[HeaderName], out var id) && id != Guid.Empty ? id : null;
+    public static Guid? TryRead(HttpContext context) => WorkspaceHeader.TryRead(context);
 
     public ObjectRef Dict(string name) => new(ObjectKind.Dict, WorkspaceId, name);
 

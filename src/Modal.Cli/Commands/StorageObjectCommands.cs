@@ -6,7 +6,7 @@ using Spectre.Console.Cli;
 
 namespace Modal.Cli.Commands;
 
-/// <summary>Settings of commands that act on one named Dict or Queue.</summary>
+/// <summary>Settings of commands that act on one named Dict, Queue or Secret.</summary>
 public class ObjectNameSettings : ServerSettings
 {
     [CommandArgument(0, "<NAME>")]
@@ -48,7 +48,7 @@ internal static class StorageObjectOutput
         {
             return await body();
         }
-        catch (Exception e) when (e is NotFoundException or ArgumentException or RequestSizeException)
+        catch (Exception e) when (e is NotFoundException or ArgumentException or RequestSizeException or AlreadyExistsException)
         {
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
             return 1;

@@ -44,6 +44,19 @@ public sealed record DeployedFunctionSpec
 
     /// <summary>The class this function is a method of; a class's methods share its containers (and instance). Null for a plain function.</summary>
     public string? ClassName { get; init; }
+
+    /// <summary>
+    /// Secrets whose values become the container's environment, in order (a later one wins on a shared key). Names only:
+    /// a runner reads the values from the Secrets service when it starts a container.
+    /// </summary>
+    public IReadOnlyList<SecretReference> Secrets { get; init; } = [];
+}
+
+/// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>
+public sealed record SecretReference
+{
+    public required string Name { get; init; }
+    public IReadOnlyList<string> RequiredKeys { get; init; } = [];
 }
 
 /// <summary>An app was stopped: its containers stop (running their exit hooks) and inputs still queued fail.</summary>

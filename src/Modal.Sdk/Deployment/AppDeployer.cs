@@ -10,7 +10,8 @@ public sealed record DeploymentResult(DeployedAppInfo App, Bundle Bundle, int Up
 
 /// <summary>
 /// What <c>modal deploy</c> and <c>modal run</c> do with a built app: bundle its folder, upload the files the platform
-/// lacks (through the Api's <c>/v1/blobs</c>), ask the program to describe its functions, and register them.
+/// lacks (through the Api's <c>/v1/blobs</c>), ask the program to describe its functions, store the secrets it defines
+/// (through <c>/v1/secrets</c>), and register the functions.
 /// </summary>
 public static class AppDeployer
 {
@@ -27,6 +28,7 @@ public static class AppDeployer
         var bundle = await Bundle.FromDirectoryAsync(buildDirectory, entryAssembly, cancellationToken).ConfigureAwait(false);
         var uploaded = await BundleUploader.UploadAsync(bundle, client.Http, cancellationToken).ConfigureAwait(false);
         var manifest = await AppDescriber.DescribeAsync(Path.Combine(buildDirectory, entryAssembly), cancellationToken).ConfigureAwait(false);
+        await manifest.StoreLocalSecretsAsync(client, cancellationToken).ConfigureAwait(false);
         var app = await client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, ephemeral, bundle.Id), cancellationToken)
             .ConfigureAwait(false);
         return new DeploymentResult(app, bundle, uploaded);

@@ -24,6 +24,8 @@ public static class AppDescriber
         start.ArgumentList.Add(App.DescribeArgument);
         // Describing must not turn the program into a function server, whatever the caller's environment says.
         start.Environment.Remove(Container.ContainerProtocol.SocketVariable);
+        // The program runs in its build folder; Secret.FromDotEnv resolves relative paths against where the user is.
+        start.Environment[Secret.InvocationDirectoryVariable] = Environment.CurrentDirectory;
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start 'dotnet {entryAssemblyPath}'.");
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);

@@ -34,8 +34,11 @@ public sealed record FunctionOptions
     /// <summary>Retry policy; <c>Retries = 2</c> means two retries 1 s apart. Null: no retries.</summary>
     public Retries? Retries { get; init; }
 
-    /// <summary>Names of platform secrets whose keys become environment variables in the container.</summary>
-    public IReadOnlyList<string> Secrets { get; init; } = [];
+    /// <summary>
+    /// Secrets whose keys become environment variables in the container (a later secret wins on a shared key; secrets
+    /// win over <see cref="Env"/>). See <see cref="Secret"/>.
+    /// </summary>
+    public IReadOnlyList<Secret> Secrets { get; init; } = [];
 
     /// <summary>Volumes by mount path (absolute) → volume name.</summary>
     public IReadOnlyDictionary<string, string> Volumes { get; init; } = new Dictionary<string, string>();
@@ -68,7 +71,7 @@ public sealed record FunctionOptions
         Require(MemoryMiB is >= 1 and <= 1024 * 1024, nameof(MemoryMiB), $"must be between 1 MiB and 1 TiB (was {MemoryMiB})");
         Require(Timeout >= MinTimeout && Timeout <= MaxTimeout, nameof(Timeout),
             $"must be between 1 second and 24 hours (was {Timeout})");
-        Require(Secrets.All(s => !string.IsNullOrWhiteSpace(s)), nameof(Secrets), "must not contain blank names");
+        Require(Secrets.All(s => s is not null), nameof(Secrets), "must not contain null entries");
         Require(Volumes.Keys.All(path => path.StartsWith('/') && !path.Contains("..", StringComparison.Ordinal)), nameof(Volumes),
             "mount paths must be absolute and must not contain '..'");
         Require(Volumes.Values.All(v => !string.IsNullOrWhiteSpace(v)), nameof(Volumes), "must name a volume for every path");

@@ -4,7 +4,7 @@ using Refit;
 
 namespace Modal;
 
-/// <summary>Runs Dict, Queue and Volume requests, turning the platform's problem details into the SDK's typed exceptions.</summary>
+/// <summary>Runs Dict, Queue, Volume and Secret requests, turning the platform's problem details into the SDK's typed exceptions.</summary>
 internal static class StorageCalls
 {
     private const string QueueFullProblemType = "urn:modal:problem:queue-full";

@@ -1,6 +1,6 @@
 namespace Modal;
 
-/// <summary>The named object (a Dict, Queue or Volume, or a file of a Volume) does not exist; the message names it.</summary>
+/// <summary>The named object (a Dict, Queue, Volume or Secret, or a file of a Volume) does not exist in the workspace; the message names it.</summary>
 public sealed class NotFoundException : ModalException
 {
     /// <summary>Creates the exception.</summary>
@@ -41,8 +41,9 @@ public sealed class QueueFullException : ModalException
 }
 
 /// <summary>
-/// Something of that name exists already: a Volume file an upload without <c>force</c> would replace (as Python's
-/// <c>FileExistsError</c>), or the new name of a rename.
+/// Something of that name exists already and the call did not allow it: a Volume file an upload without <c>force</c>
+/// would replace (as Python's <c>FileExistsError</c>), the new name of a rename, or a secret
+/// <see cref="Secret.CreateAsync"/> would overwrite.
 /// </summary>
 public sealed class AlreadyExistsException : ModalException
 {

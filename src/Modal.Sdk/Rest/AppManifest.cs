@@ -3,7 +3,26 @@ namespace Modal.Rest;
 /// <summary>An app as the platform registers it (what <c>--modal-describe</c> prints).</summary>
 /// <param name="Name">The app's name.</param>
 /// <param name="Functions">Its functions.</param>
-public sealed record AppManifest(string Name, IReadOnlyList<FunctionManifest> Functions);
+/// <param name="LocalSecrets">
+/// Values of the secrets the program defines (<see cref="Secret.FromDictionary"/> and the like), by the name a deploy
+/// stores them under. Read on the deploying machine; a deploy stores them through <c>/v1/secrets</c> and never sends them
+/// with the functions. Null when there are none.
+/// </param>
+public sealed record AppManifest(
+    string Name, IReadOnlyList<FunctionManifest> Functions, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? LocalSecrets = null)
+{
+    /// <summary>Stores <see cref="LocalSecrets"/> as the workspace's secrets (replacing earlier values), before the functions that use them are registered.</summary>
+    /// <param name="client">The connection.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    public async Task StoreLocalSecretsAsync(ModalClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        foreach (var (name, values) in LocalSecrets ?? new Dictionary<string, IReadOnlyDictionary<string, string>>())
+        {
+            await StorageCalls.RunAsync(() => client.Secrets.ReplaceAsync(name, new SecretValuesRequest(values), cancellationToken)).ConfigureAwait(false);
+        }
+    }
+}
 
 /// <summary>One function's signature and options.</summary>
 /// <param name="Name">Function name.</param>
@@ -15,7 +34,7 @@ public sealed record AppManifest(string Name, IReadOnlyList<FunctionManifest> Fu
 /// <param name="MemoryMiB">Memory in MiB.</param>
 /// <param name="TimeoutSeconds">Per-attempt timeout.</param>
 /// <param name="Retries">Retry policy, if any.</param>
-/// <param name="Secrets">Secret names.</param>
+/// <param name="Secrets">Secrets by name, with the keys each must have (never values).</param>
 /// <param name="Volumes">Mount path → volume name.</param>
 /// <param name="Env">Extra environment variables.</param>
 /// <param name="MinContainers">Containers kept warm.</param>
@@ -34,7 +53,7 @@ public sealed record FunctionManifest(
     int MemoryMiB,
     double TimeoutSeconds,
     RetriesManifest? Retries,
-    IReadOnlyList<string> Secrets,
+    IReadOnlyList<SecretManifest> Secrets,
     IReadOnlyDictionary<string, string> Volumes,
     IReadOnlyDictionary<string, string> Env,
     int MinContainers,
@@ -44,7 +63,7 @@ public sealed record FunctionManifest(
     int MaxConcurrentInputs,
     string? ClassName = null)
 {
-    internal static FunctionManifest From(FunctionDefinition function)
+    internal static FunctionManifest From(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets)
     {
         var o = function.Options;
         return new FunctionManifest(
@@ -53,7 +72,7 @@ public sealed record FunctionManifest(
             function.ResultType.FullName ?? function.ResultType.Name,
             o.Gpu, o.GpuFallbacks, o.Cpu, o.MemoryMiB, o.Timeout.TotalSeconds,
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
-            o.Secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
+            secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
             o.MaxConcurrentInputs, function.Class?.Name);
     }
 }
@@ -69,3 +88,8 @@ public sealed record ParameterManifest(string Name, string Type);
 /// <param name="InitialDelaySeconds">Delay before the first retry.</param>
 /// <param name="MaxDelaySeconds">Upper bound of a delay.</param>
 public sealed record RetriesManifest(int MaxRetries, double BackoffCoefficient, double InitialDelaySeconds, double MaxDelaySeconds);
+
+/// <summary>A function's use of a secret on the wire.</summary>
+/// <param name="Name">The secret's name.</param>
+/// <param name="RequiredKeys">Keys it must have; a deploy fails naming the first one missing.</param>
+public sealed record SecretManifest(string Name, IReadOnlyList<string> RequiredKeys);

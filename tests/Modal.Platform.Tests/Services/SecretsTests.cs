@@ -1,28 +1,163 @@
+using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Options;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Secrets;
-using Modal.Secrets.Endpoints;
+using Modal.Secrets.Infrastructure;
 using Npgsql;
 
 namespace Modal.Platform.Tests.Services;
 
+/// <summary>The Secrets service alone on the real PostgreSQL: its API, its key ring and its start-up checks.</summary>
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class SecretsTests(InfrastructureFixture infrastructure)
 {
-    [Fact]
-    public async Task Start_FreshDatabase_AppliesMigrationsAndServesSecretList()
-    {
-        await using var secrets = new ServiceFactory<SecretsOptions>();
-        var client = secrets.CreateClient();
+    private static readonly string[] TokenAndUrl = ["TOKEN", "URL"];
 
-        var list = await client.GetFromJsonAsync<List<SecretSummary>>(
-            new Uri($"/v1/workspaces/{Guid.NewGuid()}/secrets", UriKind.Relative));
+    private sealed record Info(string Name, List<string> Keys);
+
+    private sealed record Resolved(Dictionary<string, string> Environment);
+
+    [Fact]
+    public async Task Start_FreshDatabase_AppliesMigrationsAndServesAnEmptyList()
+    {
+        await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
+        using var client = ClientFor(secrets, Guid.NewGuid());
+
+        var list = await client.GetFromJsonAsync<List<Info>>("/v1/secrets");
 
         Assert.NotNull(list);
         Assert.Empty(list);
         await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString("modal_secrets"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""SELECT count(*) FROM "__EFMigrationsHistory" WHERE "MigrationId" LIKE '%InitialCreate'""", connection);
+        await using var command = new NpgsqlCommand("""SELECT count(*) FROM "__EFMigrationsHistory" WHERE "MigrationId" LIKE '%KeyRingAndKeyNames'""", connection);
         Assert.Equal(1L, await command.ExecuteScalarAsync());
+    }
+
+    [Theory]
+    [InlineData("Secrets:Keys", null)]
+    [InlineData("Secrets:Keys:short", "c2hvcnQ=")]
+    [InlineData("Secrets:ActiveKeyId 'missing'", "missing")]
+    public void Start_KeyRingMisconfigured_FailsNamingTheSetting(string setting, string? value)
+    {
+        (string, string)[] settings = setting switch
+        {
+            "Secrets:Keys" => [("Secrets:ActiveKeyId", "k1"), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey)],
+            "Secrets:Keys:short" => [("Secrets:Keys:short", value!), ("Secrets:ActiveKeyId", "short"), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey)],
+            _ => [("Secrets:Keys:k1", TestSecretKeys.NewKey()), ("Secrets:ActiveKeyId", value!), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey)],
+        };
+        using var secrets = new ServiceFactory<SecretsOptions>(settings);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => secrets.CreateClient());
+
+        Assert.Contains(setting, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CreateUpdateList_MergesKeysAndNeverAnswersValues()
+    {
+        await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
+        var workspace = Guid.NewGuid();
+        using var client = ClientFor(secrets, workspace);
+
+        var created = await client.PostAsJsonAsync("/v1/secrets", new { name = "db", values = new Dictionary<string, string> { ["USER"] = "u-value", ["PASSWORD"] = "p-value" } });
+        var again = await client.PostAsJsonAsync("/v1/secrets", new { name = "db", values = new Dictionary<string, string> { ["OTHER"] = "o" } });
+        var allowed = await client.PostAsJsonAsync("/v1/secrets", new { name = "db", values = new Dictionary<string, string> { ["OTHER"] = "o" }, allowExisting = true });
+        var merged = await client.PatchAsJsonAsync("/v1/secrets/db", new { values = new Dictionary<string, string> { ["PASSWORD"] = "p2-value", ["HOST"] = "h-value" } });
+        var invalid = await client.PostAsJsonAsync("/v1/secrets", new { name = "bad", values = new Dictionary<string, string> { ["1X"] = "x" } });
+        var listed = await client.GetStringAsync("/v1/secrets");
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(["PASSWORD", "USER"], (await allowed.Content.ReadFromJsonAsync<Info>())!.Keys);
+        Assert.Equal(["HOST", "PASSWORD", "USER"], (await merged.Content.ReadFromJsonAsync<Info>())!.Keys);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("'1X'", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("-value", listed, StringComparison.Ordinal);
+        var resolved = await ResolveAsync(secrets, workspace, "db");
+        Assert.Equal(new Dictionary<string, string> { ["HOST"] = "h-value", ["PASSWORD"] = "p2-value", ["USER"] = "u-value" }, resolved);
+    }
+
+    [Fact]
+    public async Task Resolve_MissingSecretOrKey_AnswersNamingItWithoutValues()
+    {
+        await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
+        var workspace = Guid.NewGuid();
+        using var client = ClientFor(secrets, workspace);
+        await client.PostAsJsonAsync("/v1/secrets", new { name = "api", values = new Dictionary<string, string> { ["TOKEN"] = "t-value" } });
+        using var runner = RunnerClient(secrets);
+
+        var missingKey = await runner.PostAsJsonAsync("/internal/v1/secrets/resolve",
+            new { workspaceId = workspace, secrets = new[] { new { name = "api", requiredKeys = TokenAndUrl } } });
+        var missingSecret = await runner.PostAsJsonAsync("/internal/v1/secrets/resolve",
+            new { workspaceId = workspace, secrets = new[] { new { name = "nope", requiredKeys = Array.Empty<string>() } } });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, missingKey.StatusCode);
+        var problem = await missingKey.Content.ReadAsStringAsync();
+        Assert.Contains("Secret 'api' is missing required key 'URL'", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("t-value", problem, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, missingSecret.StatusCode);
+    }
+
+    [Fact]
+    public async Task Start_WithANewActiveKey_ReSealsOldSecretsSoTheOldKeyCanGo()
+    {
+        var (oldKey, newKey) = (TestSecretKeys.NewKey(), TestSecretKeys.NewKey());
+        var (oldId, newId) = ($"old{Guid.NewGuid():N}"[..12], $"new{Guid.NewGuid():N}"[..12]);
+        var workspace = Guid.NewGuid();
+        // A database of its own: a rotation re-seals every secret of its database, and other tests share theirs.
+        var database = $"modal_secrets_rotation_{Guid.NewGuid():N}"[..32];
+        var connection = ("ConnectionStrings:secretsdb", infrastructure.DatabaseConnectionString(database));
+        await using (var before = new ServiceFactory<SecretsOptions>(
+            connection, ($"Secrets:Keys:{oldId}", oldKey), ("Secrets:ActiveKeyId", oldId), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey)))
+        {
+            using var client = ClientFor(before, workspace);
+            (await client.PostAsJsonAsync("/v1/secrets", new { name = "rotated", values = new Dictionary<string, string> { ["K"] = "v" } })).EnsureSuccessStatusCode();
+        }
+        Assert.Equal(oldId, await KeyIdOfAsync(database, workspace, "rotated"));
+
+        // Both keys: the secret opens with the old one and is re-sealed with the new one at start.
+        await using (var rotating = new ServiceFactory<SecretsOptions>(
+            connection, ($"Secrets:Keys:{oldId}", oldKey), ($"Secrets:Keys:{newId}", newKey), ("Secrets:ActiveKeyId", newId), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey)))
+        {
+            _ = rotating.CreateClient();
+        }
+        Assert.Equal(newId, await KeyIdOfAsync(database, workspace, "rotated"));
+
+        await using var after = new ServiceFactory<SecretsOptions>(
+            connection, ($"Secrets:Keys:{newId}", newKey), ("Secrets:ActiveKeyId", newId), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey));
+        Assert.Equal(new Dictionary<string, string> { ["K"] = "v" }, await ResolveAsync(after, workspace, "rotated"));
+    }
+
+    private static HttpClient ClientFor(ServiceFactory<SecretsOptions> secrets, Guid workspace)
+    {
+        var client = secrets.CreateClient();
+        client.DefaultRequestHeaders.Add("Modal-Workspace-Id", workspace.ToString());
+        return client;
+    }
+
+    private static HttpClient RunnerClient(ServiceFactory<SecretsOptions> secrets)
+    {
+        var client = secrets.CreateClient();
+        client.DefaultRequestHeaders.Add(SecretsOptions.RunnerKeyHeader, TestSecretKeys.RunnerKey);
+        return client;
+    }
+
+    private static async Task<Dictionary<string, string>> ResolveAsync(ServiceFactory<SecretsOptions> secrets, Guid workspace, string name)
+    {
+        using var runner = RunnerClient(secrets);
+        var response = await runner.PostAsJsonAsync("/internal/v1/secrets/resolve", new { workspaceId = workspace, secrets = new[] { new { name } } });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Resolved>())!.Environment;
+    }
+
+    private async Task<string?> KeyIdOfAsync(string database, Guid workspace, string name)
+    {
+        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT key_id FROM secrets WHERE workspace_id = @w AND name = @n", connection);
+        command.Parameters.AddWithValue("w", workspace);
+        command.Parameters.AddWithValue("n", name);
+        return (string?)await command.ExecuteScalarAsync();
     }
 }

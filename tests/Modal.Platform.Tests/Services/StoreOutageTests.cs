@@ -17,7 +17,7 @@ public sealed class StoreOutageTests(InfrastructureFixture infrastructure)
 
     [Fact]
     public Task Secrets_PostgresStopped_UnhealthyThenRecovers() =>
-        AssertOutageAndRecoveryAsync(new ServiceFactory<SecretsOptions>(), "postgres", "DbContext");
+        AssertOutageAndRecoveryAsync(new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings()), "postgres", "DbContext");
 
     [Fact]
     public Task Scheduler_RabbitMqStopped_UnhealthyThenRecovers() =>

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The header naming the workspace a request acts for. Only the Api sets it, from the caller's token, on the requests
+/// it forwards (Dicts, Queues, Secrets); the services behind it are not exposed to clients, so they trust it.
+/// </summary>
+public static class WorkspaceHeader
+{
+    public const string Name = "Modal-Workspace-Id";
+
+    /// <summary>The workspace id, or null when the header is missing, malformed or the empty id.</summary>
+    public static Guid? TryRead(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Guid.TryParse(context.Request.Headers[Name], out var id) && id != Guid.Empty ? id : null;
+    }
+}
