@@ -54,9 +54,18 @@ public sealed partial class FunctionSubscriptions(
 }
 
 /// <summary>A new deployment: consume its functions' queues (and run its new bundle from now on).</summary>
-public sealed class AppDeployedConsumer(FunctionSubscriptions subscriptions) : IConsumer<AppDeployed>
+public sealed class AppDeployedConsumer(FunctionSubscriptions subscriptions, FunctionCatalog catalog, ContainerCredentials credentials)
+    : IConsumer<AppDeployed>
 {
-    public Task Consume(ConsumeContext<AppDeployed> context) => subscriptions.AddAsync(context.Message, context.CancellationToken);
+    public async Task Consume(ConsumeContext<AppDeployed> context)
+    {
+        await subscriptions.AddAsync(context.Message, context.CancellationToken);
+        // Containers are likely to follow a deploy: their token is fetched now rather than by the first start.
+        if (context.Message.Functions.Count > 0 && catalog.Find(context.Message.Functions[0].FunctionId) is { } entry)
+        {
+            credentials.Prefetch(entry);
+        }
+    }
 }
 
 /// <summary>An app stopped: its containers stop here too.</summary>

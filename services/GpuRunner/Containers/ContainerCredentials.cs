@@ -40,6 +40,22 @@ public sealed class ContainerCredentials(IBus bus, IOptions<GpuRunnerOptions> op
         };
     }
 
+    /// <summary>
+    /// Asks for the app's token in the background (a deploy announces containers to come), so the first container's
+    /// start does not wait for it. A failure is forgotten here and retried by that start.
+    /// </summary>
+    public void Prefetch(CatalogEntry entry)
+    {
+        if (options.Value.ApiUrl is null)
+        {
+            return;
+        }
+        var issuing = _tokens.GetOrAdd(entry.AppId, _ => new Lazy<Task<ContainerToken>>(() => IssueAsync(entry)));
+        _ = issuing.Value.ContinueWith(
+            _ => _tokens.TryRemove(new KeyValuePair<Guid, Lazy<Task<ContainerToken>>>(entry.AppId, issuing)),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
     /// <summary>The app stopped: its token is revoked, so the next deployment's containers need a new one.</summary>
     public void Forget(Guid appId) => _tokens.TryRemove(appId, out _);
 
