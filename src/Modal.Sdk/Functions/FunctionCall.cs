@@ -39,8 +39,8 @@ public sealed class FunctionCall<TResult>
         var deadline = timeout is { } limit ? DateTimeOffset.UtcNow + limit : DateTimeOffset.MaxValue;
         while (true)
         {
-            var remaining = deadline == DateTimeOffset.MaxValue ? MaxServerWait : deadline - DateTimeOffset.UtcNow;
-            var wait = Math.Clamp(remaining.TotalSeconds, 0, MaxServerWait.TotalSeconds);
+            var remaining = deadline == DateTimeOffset.MaxValue ? LongPoll.MaxServerWait : deadline - DateTimeOffset.UtcNow;
+            var wait = Math.Clamp(remaining.TotalSeconds, 0, LongPoll.MaxServerWait.TotalSeconds);
             var call = await _client.Apps.GetCallAsync(Id, wait, cancellationToken).ConfigureAwait(false);
             if (call.IsFinished)
             {
@@ -79,8 +79,6 @@ public sealed class FunctionCall<TResult>
             from = page.Next;
         }
     }
-
-    private static readonly TimeSpan MaxServerWait = TimeSpan.FromSeconds(50);
 
     internal async Task<TResult> UnwrapAsync(CallInfo call, CancellationToken cancellationToken)
     {

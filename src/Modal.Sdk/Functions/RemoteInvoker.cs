@@ -10,9 +10,6 @@ internal static class RemoteInvoker
     /// <summary>Largest payload sent inline; larger arguments are uploaded as a blob first, as Modal's client does.</summary>
     public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
 
-    /// <summary>Longest the Api holds one request open for a result.</summary>
-    public const double MaxServerWaitSeconds = 50;
-
     public static async Task<FunctionCall<TResult>> SpawnAsync<TResult>(
         ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
     {
@@ -26,7 +23,7 @@ internal static class RemoteInvoker
         ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
     {
         var request = await RequestAsync(client, arguments, cancellationToken).ConfigureAwait(false);
-        var call = await client.Apps.CallAsync(app, function, request, MaxServerWaitSeconds, cancellationToken).ConfigureAwait(false);
+        var call = await client.Apps.CallAsync(app, function, request, LongPoll.MaxServerWait.TotalSeconds, cancellationToken).ConfigureAwait(false);
         var handle = new FunctionCall<TResult>(client, call.FunctionCallId);
         return call.IsFinished
             ? await handle.UnwrapAsync(call, cancellationToken).ConfigureAwait(false)

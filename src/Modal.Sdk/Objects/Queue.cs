@@ -23,7 +23,6 @@ namespace Modal;
 public sealed class Queue : IAsyncDisposable
 {
     /// <summary>The longest one get request waits on the server; longer waits are several requests.</summary>
-    private static readonly TimeSpan MaxServerWait = TimeSpan.FromSeconds(50);
 
     private readonly ModalClient _client;
     private readonly bool _createIfMissing;
@@ -212,8 +211,8 @@ public sealed class Queue : IAsyncDisposable
         var deadline = options.Timeout is { } timeout ? DateTimeOffset.UtcNow + timeout : DateTimeOffset.MaxValue;
         while (true)
         {
-            var remaining = deadline == DateTimeOffset.MaxValue ? MaxServerWait : deadline - DateTimeOffset.UtcNow;
-            var wait = options.Block ? Math.Clamp(remaining.TotalSeconds, 0, MaxServerWait.TotalSeconds) : 0;
+            var remaining = deadline == DateTimeOffset.MaxValue ? LongPoll.MaxServerWait : deadline - DateTimeOffset.UtcNow;
+            var wait = options.Block ? Math.Clamp(remaining.TotalSeconds, 0, LongPoll.MaxServerWait.TotalSeconds) : 0;
             var taken = await _handle.RunAsync(() => _client.Queues.GetAsync(Name, options.Partition, count, wait, cancellationToken), cancellationToken)
                 .ConfigureAwait(false);
             if (taken.Items.Count > 0 || !options.Block || DateTimeOffset.UtcNow >= deadline)

@@ -47,7 +47,8 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
         await using var survivor = await StartRunnerAsync("survivor");
 
         Assert.Equal(5_000, await call.GetAsync(TimeSpan.FromMinutes(2)));
-        Assert.Contains(Started(events, call.Id), e => e.RunnerId == "survivor");
+        await Eventually.ReturnsAsync(() => Task.FromResult(Started(events, call.Id)), started => started.Any(e => e.RunnerId == "survivor"),
+            "the surviving runner's start of the input is published");
         var succeeded = await Eventually.ReturnsAsync(
             () => Task.FromResult(events.Events.OfType<FunctionCallSucceeded>().Where(e => e.FunctionCallId == call.Id).ToArray()),
             all => all.Length > 0, "the success is published");

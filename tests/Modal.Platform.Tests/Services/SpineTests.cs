@@ -241,7 +241,9 @@ public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
         {
             await Eventually.ReturnsAsync(() => Task.FromResult(File.Exists(Path.Combine(spine.Markers, $"exit-{instance}"))), seen => seen,
                 "the stopped app's container runs its [Exit] hook");
-            Assert.Contains(events.Events.OfType<ContainerStopped>(), e => e.Reason == "AppStopped");
+            // The stop is announced once the container has exited, a moment after its [Exit] hook wrote the marker.
+            await Eventually.ReturnsAsync(() => Task.FromResult(events.Events.OfType<ContainerStopped>().ToArray()),
+                stopped => stopped.Any(e => e.Reason == "AppStopped"), "the container's stop is published with its reason");
             var refused = await Assert.ThrowsAnyAsync<Refit.ApiException>(() => model.RemoteAsync(m => m.Describe()));
             Assert.Equal(System.Net.HttpStatusCode.NotFound, refused.StatusCode);
         }
