@@ -201,8 +201,7 @@ public static partial class AppEndpoints
     {
         if (timeout is < 0 or > CallEndpoints.MaxWaitSeconds || double.IsNaN(timeout))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid timeout",
-                detail: $"timeout is in seconds, from 0 to {CallEndpoints.MaxWaitSeconds}.");
+            return CallEndpoints.InvalidWait("timeout");
         }
         if (after is not null && !StreamPosition().IsMatch(after))
         {
@@ -218,7 +217,7 @@ public static partial class AppEndpoints
         var deadline = clock.GetUtcNow().AddSeconds(timeout);
         while (true)
         {
-            var lines = await logs.ReadAsync(app.Id, after, MaxLogLinesPerRequest);
+            var lines = await logs.ReadAsync(app.Id, after, CallEndpoints.MaxLogLinesPerRequest);
             if (lines.Count > 0 || clock.GetUtcNow() >= deadline)
             {
                 return TypedResults.Ok(new AppLogsResponse(name, lines, lines.Count > 0 ? lines[^1].Id : after));
@@ -227,8 +226,6 @@ public static partial class AppEndpoints
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
         }
     }
-
-    private const int MaxLogLinesPerRequest = 1_000;
 
     [GeneratedRegex(@"^\d+-\d+$")]
     private static partial Regex StreamPosition();

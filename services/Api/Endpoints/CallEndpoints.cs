@@ -260,7 +260,8 @@ public static class CallEndpoints
         return new CallResponse(call.FunctionCallId, call.State, result, error, call.ResultBlob);
     }
 
-    private static ProblemHttpResult InvalidWait(string parameter) =>
+    /// <summary>The problem for a wait outside 0..<see cref="MaxWaitSeconds"/>, naming the parameter.</summary>
+    internal static ProblemHttpResult InvalidWait(string parameter) =>
         TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"Invalid {parameter}",
             detail: $"{parameter} is in seconds, from 0 (do not wait) to {MaxWaitSeconds}; wait longer by asking again with GET /v1/calls/{{id}}?timeout=.");
 
