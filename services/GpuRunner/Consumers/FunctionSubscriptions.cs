@@ -27,12 +27,7 @@ public sealed partial class FunctionSubscriptions(
             }
             var queue = FunctionQueues.NameFor(function.FunctionId);
             var handle = connector.ConnectReceiveEndpoint(queue, (context, endpoint) =>
-            {
-                endpoint.PrefetchCount = (ushort)Math.Clamp(function.MaxConcurrentInputs, 1, ushort.MaxValue);
-                endpoint.ConcurrentMessageLimit = function.MaxConcurrentInputs;
-                endpoint.UseMessageRetry(retry => retry.Interval(RunFunctionConsumer.CrashRedeliveries, TimeSpan.FromMilliseconds(200)));
-                endpoint.ConfigureConsumer<RunFunctionConsumer>(context);
-            });
+                FunctionQueueEndpoint.Configure(endpoint, context, function.MaxConcurrentInputs));
             await handle.Ready.WaitAsync(cancellationToken);
             LogSubscribed(logger, app.AppName, function.Name, queue);
         }
@@ -51,6 +46,21 @@ public sealed partial class FunctionSubscriptions(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {App}.{Function} from {Queue}")]
     private static partial void LogSubscribed(ILogger logger, string app, string function, string queue);
+}
+
+/// <summary>
+/// How a runner consumes a function's queue: every consumer of the function's input messages, with as many messages
+/// in flight as <c>concurrentInputs</c>. The one place that lists them, whoever connects the endpoint.
+/// </summary>
+public static class FunctionQueueEndpoint
+{
+    public static void Configure(IReceiveEndpointConfigurator endpoint, IRegistrationContext context, int concurrentInputs)
+    {
+        endpoint.PrefetchCount = (ushort)Math.Clamp(concurrentInputs, 1, ushort.MaxValue);
+        endpoint.ConcurrentMessageLimit = concurrentInputs;
+        endpoint.UseMessageRetry(retry => retry.Interval(RunFunctionConsumer.CrashRedeliveries, TimeSpan.FromMilliseconds(200)));
+        endpoint.ConfigureConsumer<RunFunctionConsumer>(context);
+    }
 }
 
 /// <summary>A new deployment: consume its functions' queues (and run its new bundle from now on).</summary>
