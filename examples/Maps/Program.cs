@@ -48,7 +48,7 @@ public sealed record MapFunctions(
             (int x) => x % 7 == 0 ? throw new ArgumentException($"{x} is a multiple of 7.") : x, new FunctionOptions { MaxConcurrentInputs = 16 }),
         SlowSquare: app.Function("slow_square", async (int x) =>
         {
-            await Task.Delay(20);
+            await Task.Delay(100);
             return x * x;
         }, new FunctionOptions { MaxConcurrentInputs = 8 }),
         // Each input learns the size of the batch it ran in.

@@ -95,9 +95,7 @@ public sealed partial class App
         string name, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Batching batching, FunctionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(body);
-        ArgumentNullException.ThrowIfNull(batching);
-        batching.Validate();
-        return new(Define(name, options, validOptions => FunctionDefinition.Batched(this, name, body, batching, validOptions)));
+        return DefineBatched(name, body, body, batching, options);
     }
 
     /// <summary>Defines a synchronous batched function (<see cref="Batching"/>).</summary>
@@ -109,7 +107,17 @@ public sealed partial class App
         string name, Func<IReadOnlyList<TInput>, IReadOnlyList<TResult>> body, Batching batching, FunctionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return BatchedFunction<TInput, TResult>(name, inputs => Task.FromResult(body(inputs)), batching, options);
+        return DefineBatched<TInput, TResult>(name, inputs => Task.FromResult(body(inputs)), body, batching, options);
+    }
+
+    // `declared` is the user's own delegate: its parameter's name is the argument's name on the wire.
+    private Function<TInput, TResult> DefineBatched<TInput, TResult>(
+        string name, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Delegate declared, Batching batching, FunctionOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(batching);
+        batching.Validate();
+        var parameterName = declared.Method.GetParameters() is [{ Name: { Length: > 0 } named }] ? named : "input";
+        return new(Define(name, options, validOptions => FunctionDefinition.Batched(this, name, parameterName, body, batching, validOptions)));
     }
 
     /// <summary>

@@ -227,7 +227,7 @@ public static class MapEndpoints
     /// Splits a page into bus messages: several inputs per message for throughput, but at least as many messages as
     /// the function can run inputs at once (up to the page's size), so a map still spreads over its containers.
     /// </summary>
-    internal static IEnumerable<List<MapInput>> Slices(IReadOnlyList<MapInput> inputs, FunctionSignature signature)
+    public static IEnumerable<List<MapInput>> Slices(IReadOnlyList<MapInput> inputs, FunctionSignature signature)
     {
         var parallelism = (long)(signature.MaxContainers ?? AssumedContainers) * Math.Max(1, Math.Max(signature.MaxConcurrentInputs, signature.BatchMaxSize ?? 1));
         var perMessage = (int)Math.Clamp((inputs.Count + parallelism - 1) / parallelism, 1, MaxInputsPerMessage);

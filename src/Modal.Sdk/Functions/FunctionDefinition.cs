@@ -50,9 +50,9 @@ public sealed class FunctionDefinition
 
     /// <summary>A batched function: one parameter of the element type on the wire; the body takes and returns lists.</summary>
     internal static FunctionDefinition Batched<TInput, TResult>(
-        App app, string name, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Batching batching, FunctionOptions options)
+        App app, string name, string parameterName, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Batching batching,
+        FunctionOptions options)
     {
-        var parameterName = body.Method.GetParameters() is [{ Name: { Length: > 0 } declared }] ? declared : "input";
         return new FunctionDefinition(app, name, new FunctionParameter(parameterName, typeof(TInput)), typeof(TResult), async inputs =>
         {
             var results = await body(inputs.Select(input => (TInput)input!).ToList()).ConfigureAwait(false);
