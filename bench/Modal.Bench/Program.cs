@@ -7,6 +7,7 @@
 // Needs the platform up (scripts/up.sh) and a token: set -a; . .infra/apphost/first-token.env; set +a
 // Run: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll [warm|cold|memory|all] [count] [amqp-uri]
 // Dict and Queue against raw Redis: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll dict-queue [operations] [items] [redis]
+// Map throughput against raw send+consume: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll map [inputs] [amqp-uri]
 // Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
 using System.Diagnostics;
 using System.Globalization;
@@ -17,6 +18,8 @@ using Modal.Deployment;
 
 var app = new App("bench-noop");
 var noop = app.Function("noop", (int x) => x);
+// The map benchmark's function: several inputs at once in one container, as a map of light work would set it.
+var mapNoop = app.Function("map_noop", (int x) => x, new FunctionOptions { MaxConcurrentInputs = 64 });
 
 if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
@@ -70,6 +73,10 @@ if (mode is "cold" or "all")
 if (mode is "memory" or "all")
 {
     await MemoryAsync(noop);
+}
+if (mode is "map")
+{
+    await MapBench.RunAsync(mapNoop, broker, count > 0 ? count : 100_000);
 }
 return 0;
 

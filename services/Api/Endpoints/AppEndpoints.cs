@@ -127,10 +127,17 @@ public static partial class AppEndpoints
             var existing = app.Functions.SingleOrDefault(f => f.Name == signature.Name);
             if (existing is null)
             {
-                app.Functions.Add(new DeployedFunction
+                // Added through the set, not only the loaded app's collection: with its key already set, EF would
+                // otherwise take a new function of an existing app for a stored one and update a row that is not there.
+                var added = new DeployedFunction
                 {
                     Id = Guid.CreateVersion7(), AppId = app.Id, Name = signature.Name, ManifestJson = json, CreatedAt = now, UpdatedAt = now,
-                });
+                };
+                db.Functions.Add(added);
+                if (!app.Functions.Contains(added))
+                {
+                    app.Functions.Add(added); // EF's fix-up adds it when the app is tracked; this covers the rest.
+                }
             }
             else
             {

@@ -15,7 +15,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly string _runtimeDirectory;
-    private readonly SemaphoreSlim _writeLock = new(1);
+    private readonly FrameWriter<RunnerFrame> _writer;
     private readonly ConcurrentDictionary<long, PendingInput> _pending = new();
     private readonly Task _readLoop;
     private long _nextInputId;
@@ -26,6 +26,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         _process = process;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: false);
+        _writer = new FrameWriter<RunnerFrame>(_stream);
         _runtimeDirectory = runtimeDirectory;
         _readLoop = Task.Run(ReadOutputsAsync);
     }
@@ -143,18 +144,15 @@ public sealed partial class ContainerProcess : IAsyncDisposable
 
     private async Task SendAsync(RunnerFrame frame, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await ContainerProtocol.WriteAsync(_stream, frame, cancellationToken);
+            // Inputs sent at once share a write (FrameWriter coalesces them).
+            await _writer.WriteAsync(frame).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        catch (IOException e)
         {
             throw new ContainerCrashedException($"Container {Id} is gone: {e.Message}");
-        }
-        finally
-        {
-            _writeLock.Release();
         }
     }
 
@@ -172,7 +170,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         }
         await _readLoop.ConfigureAwait(false);
         _process.Dispose();
-        _writeLock.Dispose();
+        await _writer.DisposeAsync();
         await _stream.DisposeAsync();
         try
         {
@@ -189,7 +187,9 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         string reason;
         try
         {
-            while (await ContainerProtocol.ReadAsync<ContainerFrame>(_stream, CancellationToken.None) is { } frame)
+            // Buffered: outputs written together by the container are read together.
+            var incoming = new BufferedStream(_stream, 64 * 1024);
+            while (await ContainerProtocol.ReadAsync<ContainerFrame>(incoming, CancellationToken.None) is { } frame)
             {
                 if (!_pending.TryGetValue(frame.Id, out var input))
                 {

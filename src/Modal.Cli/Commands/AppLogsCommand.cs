@@ -37,7 +37,11 @@ public sealed class AppLogsCommand : AsyncCommand<AppLogsSettings>
 /// <summary>Prints an app's log lines as <c>[function] text</c>, stderr in red; optionally follows new ones.</summary>
 internal static class AppLogPrinter
 {
-    public static async Task PrintAsync(ModalClient client, string app, bool follow, CancellationToken cancellationToken)
+    public static Task PrintAsync(ModalClient client, string app, bool follow, CancellationToken cancellationToken) =>
+        ReadAsync(client, app, follow, AnsiConsole.MarkupLine, cancellationToken);
+
+    /// <summary>Hands each log line of the app, as markup, to <paramref name="write"/> (following new lines when asked).</summary>
+    public static async Task ReadAsync(ModalClient client, string app, bool follow, Action<string> write, CancellationToken cancellationToken)
     {
         string? after = null;
         while (true)
@@ -46,7 +50,7 @@ internal static class AppLogPrinter
             foreach (var line in page.Lines)
             {
                 var text = Markup.Escape(line.Text);
-                AnsiConsole.MarkupLine($"[grey][[{Markup.Escape(line.Function)}]][/] {(line.Stream == "stderr" ? $"[red]{text}[/]" : text)}");
+                write($"[grey][[{Markup.Escape(line.Function)}]][/] {(line.Stream == "stderr" ? $"[red]{text}[/]" : text)}");
             }
             after = page.Next ?? after;
             if (!follow && page.Lines.Count == 0)

@@ -18,15 +18,22 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
         try
         {
             var entry = Path.Combine(output, deployment.Bundle.Manifest.EntryAssembly);
-            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+            var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(entry);
             start.Environment[ModalCredentials.ServerUrlVariable] = settings.ServerUrl.ToString();
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start 'dotnet {entry}'.");
+            // The entrypoint's own output goes through the same console as the logs and the map progress bars.
+            var console = new RunConsole(client, deployment.App.Name);
+            process.OutputDataReceived += (_, e) => WriteIfAny(console, e.Data, error: false);
+            process.ErrorDataReceived += (_, e) => WriteIfAny(console, e.Data, error: true);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
             using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var follow = FollowLogsAsync(client, deployment.App.Name, stopFollowing.Token);
-            await process.WaitForExitAsync(cancellationToken);
+            var follow = FollowLogsAsync(client, deployment.App.Name, console, stopFollowing.Token);
+            var exited = process.WaitForExitAsync(cancellationToken);
             // Lines of the last calls reach the log within a shipping interval; give them a moment.
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var settled = exited.ContinueWith(_ => Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None), TaskScheduler.Default).Unwrap();
+            await console.ShowAsync(settled, cancellationToken);
             await stopFollowing.CancelAsync();
             await follow;
             return process.ExitCode;
@@ -38,11 +45,19 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
         }
     }
 
-    private static async Task FollowLogsAsync(ModalClient client, string app, CancellationToken cancellationToken)
+    private static void WriteIfAny(RunConsole console, string? line, bool error)
+    {
+        if (line is not null)
+        {
+            console.Write(error ? $"[red]{Markup.Escape(line)}[/]" : Markup.Escape(line));
+        }
+    }
+
+    private static async Task FollowLogsAsync(ModalClient client, string app, RunConsole console, CancellationToken cancellationToken)
     {
         try
         {
-            await AppLogPrinter.PrintAsync(client, app, follow: true, cancellationToken);
+            await AppLogPrinter.ReadAsync(client, app, follow: true, console.Write, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -50,7 +65,7 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
         }
         catch (HttpRequestException e)
         {
-            AnsiConsole.MarkupLine($"[yellow]Stopped following the app's logs: {Markup.Escape(e.Message)}[/]");
+            console.Write($"[yellow]Stopped following the app's logs: {Markup.Escape(e.Message)}[/]");
         }
     }
 }

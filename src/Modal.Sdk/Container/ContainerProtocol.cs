@@ -118,6 +118,9 @@ public static class ContainerProtocol
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>A frame's JSON body.</summary>
+    internal static byte[] Serialize<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, Json);
+
     /// <summary>Writes one frame. Callers serialise writes on a connection.</summary>
     /// <typeparam name="T">The message type.</typeparam>
     /// <param name="stream">The connection.</param>

@@ -41,7 +41,9 @@ internal static class FunctionServer
         var tasks = new List<Task>();
         try
         {
-            while (await ContainerProtocol.ReadAsync<RunnerFrame>(stream, cancellationToken).ConfigureAwait(false) is { } frame)
+            // Reads are buffered: a burst of inputs arrives in one or a few system calls rather than two per frame.
+            var incoming = new BufferedStream(stream, 64 * 1024);
+            while (await ContainerProtocol.ReadAsync<RunnerFrame>(incoming, cancellationToken).ConfigureAwait(false) is { } frame)
             {
                 if (frame.Type == FrameTypes.Cancel)
                 {
@@ -113,16 +115,11 @@ internal static class FunctionServer
 
     private static async Task WriteFramesAsync(Stream stream, ChannelReader<ContainerFrame> frames)
     {
-        try
+        // Outputs finishing together leave in one write (FrameWriter coalesces what is queued meanwhile).
+        await using var writer = new FrameWriter<ContainerFrame>(stream);
+        await foreach (var frame in frames.ReadAllAsync().ConfigureAwait(false))
         {
-            await foreach (var frame in frames.ReadAllAsync().ConfigureAwait(false))
-            {
-                await ContainerProtocol.WriteAsync(stream, frame, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (IOException)
-        {
-            // The runner hung up; outputs of inputs finished after that have nowhere to go (it redelivers them).
+            writer.Post(frame);
         }
     }
 }

@@ -12,6 +12,11 @@ namespace Modal;
 /// </summary>
 internal static class MapInvoker
 {
+    /// <summary>A page of outputs smaller than this makes the reader pause <see cref="TrickleDelay"/> before asking again.</summary>
+    private const int SmallPage = 64;
+
+    private static readonly TimeSpan TrickleDelay = TimeSpan.FromMilliseconds(20);
+
     /// <summary>The outputs of <paramref name="arguments"/>, as <paramref name="options"/> orders them.</summary>
     public static async IAsyncEnumerable<MapResult<TResult>> RunAsync<TResult>(
         ModalClient client, string app, string function, IAsyncEnumerable<JsonElement> arguments, MapOptions options,
@@ -160,6 +165,11 @@ internal static class MapInvoker
             if (sender is null && page.Finished && received >= page.OutputsRecorded)
             {
                 yield break;
+            }
+            if (page.Outputs.Count < SmallPage && !page.Finished)
+            {
+                // Outputs trickle in: let a few gather rather than ask for each one (a map's reads cost the Api per request).
+                await Task.Delay(TrickleDelay, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -32,6 +32,21 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     };
 
     [Fact]
+    public async Task Deploy_AgainWithANewFunction_AddsItAndKeepsTheOthers()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = infrastructure.AuthenticatedClient(api);
+        var app = UniqueAppName();
+
+        var first = await DeployAsync(client, app, SquareManifest);
+        var second = await DeployAsync(client, app, SquareManifest, GreetManifest);
+
+        Assert.Equal(first.Functions.Single().Id, second.Functions.Single(f => f.Name == "square").Id);
+        using var added = await client.GetAsync(new Uri($"/v1/apps/{app}/functions/greet", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+    }
+
+    [Fact]
     public async Task Deploy_Twice_KeepsFunctionIdsAndDropsUnlistedFunctions()
     {
         await using var api = new ServiceFactory<ApiOptions>();
