@@ -34,8 +34,14 @@ public sealed record MapFunctions(
     Function<int, int, int> Add,
     Function<int, int> FailOnMultiplesOfSeven,
     Function<int, int> SlowSquare,
-    Function<int, int> BatchSizes)
+    Function<int, int> BatchSizes,
+    Function<int, int> ConcurrencyProbe)
 {
+    /// <summary>Inputs one container of <see cref="ConcurrencyProbe"/> runs at once.</summary>
+    public const int ProbeConcurrency = 4;
+
+    private static int _probeRunning, _probeMostAtOnce;
+
     /// <summary>Largest batch <see cref="BatchSizes"/> gathers, and how long it waits for one to fill.</summary>
     public static readonly Batching Batching = new(MaxBatchSize: 4, Wait: TimeSpan.FromMilliseconds(300));
 
@@ -52,6 +58,24 @@ public sealed record MapFunctions(
             return x * x;
         }, new FunctionOptions { MaxConcurrentInputs = 8 }),
         // Each input learns the size of the batch it ran in.
-        BatchSizes: app.BatchedFunction("batch_sizes", (IReadOnlyList<int> xs) => (IReadOnlyList<int>)xs.Select(_ => xs.Count).ToList(), Batching));
+        BatchSizes: app.BatchedFunction("batch_sizes", (IReadOnlyList<int> xs) => (IReadOnlyList<int>)xs.Select(_ => xs.Count).ToList(), Batching),
+        // Each input reports the most inputs its container has run at once so far.
+        ConcurrencyProbe: app.Function("concurrency_probe", async (int x) =>
+        {
+            var running = Interlocked.Increment(ref _probeRunning);
+            InterlockedMax(ref _probeMostAtOnce, running);
+            await Task.Delay(200);
+            Interlocked.Decrement(ref _probeRunning);
+            return Volatile.Read(ref _probeMostAtOnce);
+        }, new FunctionOptions { MaxConcurrentInputs = ProbeConcurrency }));
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var previous && previous != seen)
+        {
+            seen = previous;
+        }
+    }
 }
 }

@@ -108,6 +108,14 @@ public sealed class MapTests(SpineFixture spine) : IClassFixture<SpineFixture>
     }
 
     [Fact]
+    public async Task MaxConcurrentInputs_AContainerRunsSeveralMapInputsAtOnce_NeverMore()
+    {
+        var mostAtOnce = await Functions.ConcurrencyProbe.MapAsync(Enumerable.Range(0, 16)).ToListAsync();
+
+        Assert.InRange(mostAtOnce.Max(), 2, MapFunctions.ProbeConcurrency);
+    }
+
+    [Fact]
     public async Task PutInputs_ArgumentOfTheWrongType_IsRefusedNamingTheInput()
     {
         var map = await spine.Client.Maps.CreateAsync(spine.Maps, "square");
