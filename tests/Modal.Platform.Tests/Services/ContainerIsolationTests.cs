@@ -109,8 +109,9 @@ public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<
             ("GpuRunner:RunnerId", $"nobwrap-{Guid.NewGuid():N}"[..20]), ("GpuRunner:BubblewrapPath", "/nonexistent/bwrap"));
 
         var health = await Eventually.ReturnsAsync(() => HealthReport.ReadAsync(runner.CreateClient()),
-            report => report.Checks.ContainsKey("container-isolation") && report.CheckStatus("heartbeat") == "Healthy",
-            "the runner reports its container backend and beats");
+            report => report.Checks.ContainsKey("container-isolation")
+                && report.Checks.Where(check => check.Key != "container-isolation").All(check => check.Value == "Healthy"),
+            "the runner reports its container backend and its other checks pass");
 
         Assert.Equal("Degraded", health.CheckStatus("container-isolation"));
         Assert.Equal("Degraded", health.Status);
