@@ -58,6 +58,21 @@ internal static class IsolationBench
         return 0;
     }
 
+    /// <summary>
+    /// Prints, one per line, the bubblewrap arguments the runner would use for a container holding the GPUs
+    /// <paramref name="gpus"/> (up to the <c>--</c> before the program), for scripts/device-check.sh on a GPU host.
+    /// </summary>
+    public static int PrintSandbox(IReadOnlyList<int> gpus, string runtimeDirectory)
+    {
+        var launcher = new BubblewrapLauncher("bwrap", DotnetHost.Resolve(), new Dictionary<string, string>(), Path.Exists);
+        var spec = new ContainerSpec("device-check", AppContext.BaseDirectory, "Modal.Bench.dll", new Dictionary<string, string>()) { GpuIndices = gpus };
+        foreach (var argument in launcher.Command(spec, runtimeDirectory, new Dictionary<string, string>()).Arguments.TakeWhile(a => a != "--"))
+        {
+            Console.WriteLine(argument);
+        }
+        return 0;
+    }
+
     private static async Task<double> ColdStartAsync(IContainerLauncher launcher, Cgroups? cgroups, string runtime, int run)
     {
         var id = $"bench-{Guid.NewGuid():N}"[..18];

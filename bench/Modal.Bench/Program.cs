@@ -40,6 +40,11 @@ if (args.Length > 0 && args[0] == "dict-queue")
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000);
 }
 
+if (args.Length > 0 && args[0] == "sandbox-args")
+{
+    // scripts/device-check.sh: the runner's bubblewrap arguments for a container holding the GPUs named after the runtime folder.
+    return IsolationBench.PrintSandbox(args.Skip(2).Select(gpu => int.Parse(gpu, CultureInfo.InvariantCulture)).ToList(), args[1]);
+}
 if (args.Length > 0 && args[0] == "isolation")
 {
     return await IsolationBench.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
