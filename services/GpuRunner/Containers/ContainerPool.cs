@@ -130,11 +130,12 @@ public sealed partial class ContainerPool(
         {
             environment[VolumeMounts.Variable] = mounted.Announcement;
         }
+        var function = entry.Function;
         if (isolation.Unisolated is { } unisolated)
         {
-            LogNotIsolated(logger, containerId, entry.AppName, entry.Function.Name, unisolated);
+            LogNotIsolated(logger, containerId, entry.AppName, function.Name,
+                function.BlockNetwork ? $"{unisolated}; its BlockNetwork is NOT honoured (it shares the node's network)" : unisolated);
         }
-        var function = entry.Function;
         var resources = isolation.Limits.Create(containerId,
             new ContainerLimits((long)function.MemoryMiB * 1024 * 1024, function.Cpu, settings.ContainerPidsLimit));
         _resources[containerId] = resources;
