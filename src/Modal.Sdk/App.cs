@@ -83,6 +83,44 @@ public sealed partial class App
         new(Define(name, body, options));
 
     /// <summary>
+    /// Defines a batched function (<see cref="Batching"/>): callers pass one <typeparamref name="TInput"/> and get one
+    /// <typeparamref name="TResult"/>; the body receives the inputs gathered into a list and returns one result per input,
+    /// in the same order.
+    /// </summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run on a batch.</param>
+    /// <param name="batching">Largest batch and longest wait.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<TInput, TResult> BatchedFunction<TInput, TResult>(
+        string name, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Batching batching, FunctionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return DefineBatched(name, body, body, batching, options);
+    }
+
+    /// <summary>Defines a synchronous batched function (<see cref="Batching"/>).</summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="body">The code to run on a batch.</param>
+    /// <param name="batching">Largest batch and longest wait.</param>
+    /// <param name="options">Resources, timeout, retries, scaling; validated now.</param>
+    public Function<TInput, TResult> BatchedFunction<TInput, TResult>(
+        string name, Func<IReadOnlyList<TInput>, IReadOnlyList<TResult>> body, Batching batching, FunctionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return DefineBatched<TInput, TResult>(name, inputs => Task.FromResult(body(inputs)), body, batching, options);
+    }
+
+    // `declared` is the user's own delegate: its parameter's name is the argument's name on the wire.
+    private Function<TInput, TResult> DefineBatched<TInput, TResult>(
+        string name, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Delegate declared, Batching batching, FunctionOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(batching);
+        batching.Validate();
+        var parameterName = declared.Method.GetParameters() is [{ Name: { Length: > 0 } named }] ? named : "input";
+        return new(Define(name, options, validOptions => FunctionDefinition.Batched(this, name, parameterName, body, batching, validOptions)));
+    }
+
+    /// <summary>
     /// Registers a class whose <see cref="MethodAttribute"/> methods run remotely on one shared instance per container,
     /// with <see cref="EnterAttribute"/> and <see cref="ExitAttribute"/> hooks, as Modal's <c>@app.cls</c>. Each method
     /// becomes the function <c>ClassName.MethodName</c>; the options apply to the class's containers.
@@ -215,13 +253,18 @@ public sealed partial class App
     private FunctionDefinition Define(string name, Delegate body, FunctionOptions? options)
     {
         ArgumentNullException.ThrowIfNull(body);
+        return Define(name, options, validOptions => new FunctionDefinition(this, name, body, validOptions));
+    }
+
+    private FunctionDefinition Define(string name, FunctionOptions? options, Func<FunctionOptions, FunctionDefinition> create)
+    {
         if (name is null || !FunctionNamePattern().IsMatch(name))
         {
             throw new ArgumentException($"Function name '{name}' is invalid: use 1-64 letters, digits, '-', '_' or '.'.", nameof(name));
         }
         options ??= new FunctionOptions();
         options.Validate();
-        return Register(new FunctionDefinition(this, name, body, options));
+        return Register(create(options));
     }
 
     private FunctionDefinition Register(FunctionDefinition definition)

@@ -34,6 +34,7 @@ public sealed class ModalClient : IDisposable
         Queues = ModalRestClient.For<IQueuesApi>(http);
         Volumes = ModalRestClient.For<IVolumesApi>(http);
         Secrets = ModalRestClient.For<ISecretsApi>(http);
+        Maps = ModalRestClient.For<IMapsApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -65,6 +66,9 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Secrets of the workspace (low level; <see cref="Secret"/> is the high-level API). Values can be written, never read back.</summary>
     public ISecretsApi Secrets { get; }
+
+    /// <summary>Maps (<c>/v1/maps</c>).</summary>
+    public IMapsApi Maps { get; }
 
     /// <inheritdoc/>
     public void Dispose()

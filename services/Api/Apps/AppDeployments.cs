@@ -21,7 +21,8 @@ public static class AppDeployments
             {
                 FunctionId = function.Id,
                 Name = function.Name,
-                MaxConcurrentInputs = Math.Max(1, signature.MaxConcurrentInputs),
+                // A batched function gathers its batches from inputs running at once, so it takes a batch's worth.
+                MaxConcurrentInputs = Math.Max(1, Math.Max(signature.MaxConcurrentInputs, signature.BatchMaxSize ?? 0)),
                 Timeout = signature.Timeout,
                 MaxRetries = retries?.MaxRetries ?? 0,
                 BackoffCoefficient = retries?.BackoffCoefficient ?? 1,

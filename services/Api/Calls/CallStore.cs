@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -60,18 +59,14 @@ public sealed class CallStore : IAsyncDisposable
         """;
 
     private readonly IDatabase _redis;
-    private readonly ISubscriber _subscriber;
     private readonly TimeSpan _retention;
-    private readonly ConcurrentDictionary<string, ConcurrentBag<TaskCompletionSource>> _waiters = new();
-    private readonly Lazy<Task> _subscription;
+    private readonly Infrastructure.RedisWakeups _done;
 
     public CallStore(IConnectionMultiplexer redis, IOptions<ApiOptions> options)
     {
         _redis = redis.GetDatabase();
-        _subscriber = redis.GetSubscriber();
         _retention = options.Value.CallRetention;
-        _subscription = new Lazy<Task>(() => _subscriber.SubscribeAsync(
-            RedisChannel.Pattern(DoneChannelPrefix + "*"), (channel, _) => Wake(channel.ToString()[DoneChannelPrefix.Length..])));
+        _done = new Infrastructure.RedisWakeups(redis, DoneChannelPrefix);
     }
 
     public async Task CreateAsync(string callId, Guid workspaceId, Guid functionId, DateTimeOffset createdAt)
@@ -122,7 +117,7 @@ public sealed class CallStore : IAsyncDisposable
             throw new ArgumentException($"'{state}' is not a terminal call state.", nameof(state));
         }
         var recorded = await _redis.ScriptEvaluateAsync(CompleteScript, [KeyPrefix + callId],
-            [state, resultJson ?? "", exceptionType ?? "", message ?? "", stackTrace ?? "", DoneChannelPrefix + callId, resultBlob ?? ""]);
+            [state, resultJson ?? "", exceptionType ?? "", message ?? "", stackTrace ?? "", _done.ChannelFor(callId), resultBlob ?? ""]);
         return (long)recorded == 1;
     }
 
@@ -178,58 +173,20 @@ public sealed class CallStore : IAsyncDisposable
     /// Starts watching a call for its end. Taken before the input is sent, it cannot miss a completion however fast
     /// the runner is, so the waiter needs no first read.
     /// </summary>
-    public async Task<CallWatch> WatchAsync(string callId)
-    {
-        await _subscription.Value;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiters.GetOrAdd(callId, _ => []).Add(done);
-        return new CallWatch(this, callId, done);
-    }
+    public async Task<CallWatch> WatchAsync(string callId) => new(this, callId, await _done.WatchAsync(callId));
 
     /// <summary>A registered wait for one call's end (<see cref="WatchAsync"/>).</summary>
-    public sealed class CallWatch(CallStore store, string callId, TaskCompletionSource done) : IAsyncDisposable
+    public sealed class CallWatch(CallStore store, string callId, Infrastructure.RedisWakeups.Watch done) : IAsyncDisposable
     {
         /// <summary>The call once it is terminal, or as it stands when <paramref name="timeout"/> passes.</summary>
         public async Task<CallRecord?> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
         {
-            try
-            {
-                await done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Still running: answer with the current state.
-            }
+            await done.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             return await store.GetAsync(callId);
         }
 
-        public ValueTask DisposeAsync()
-        {
-            done.TrySetCanceled(CancellationToken.None);
-            if (store._waiters.TryGetValue(callId, out var waiters) && waiters.All(w => w.Task.IsCompleted))
-            {
-                store._waiters.TryRemove(new KeyValuePair<string, ConcurrentBag<TaskCompletionSource>>(callId, waiters));
-            }
-            return ValueTask.CompletedTask;
-        }
+        public ValueTask DisposeAsync() => done.DisposeAsync();
     }
 
-    private void Wake(string callId)
-    {
-        if (_waiters.TryRemove(callId, out var waiters))
-        {
-            foreach (var waiter in waiters)
-            {
-                waiter.TrySetResult();
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_subscription.IsValueCreated)
-        {
-            await _subscriber.UnsubscribeAsync(RedisChannel.Pattern(DoneChannelPrefix + "*"));
-        }
-    }
+    public ValueTask DisposeAsync() => _done.DisposeAsync();
 }

@@ -202,7 +202,7 @@ public static class CallEndpoints
         return TypedResults.Ok(new CallLogsResponse(id, lines, from + lines.Count));
     }
 
-    private static async Task<ProblemHttpResult?> BlobArgumentsProblemAsync(string blob, PayloadBlobs blobs, CancellationToken cancellationToken)
+    internal static async Task<ProblemHttpResult?> BlobArgumentsProblemAsync(string blob, PayloadBlobs blobs, CancellationToken cancellationToken)
     {
         if (!PayloadBlobs.IsBlobId(blob))
         {
@@ -222,7 +222,7 @@ public static class CallEndpoints
             : null;
     }
 
-    private static Dictionary<string, string[]> ArgumentErrors(FunctionSignature signature, JsonElement arguments)
+    internal static Dictionary<string, string[]> ArgumentErrors(FunctionSignature signature, JsonElement arguments)
     {
         var errors = new Dictionary<string, string[]>();
         if (arguments.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined))

@@ -28,10 +28,12 @@ public static class ApiHostingExtensions
         {
             bus.AddConsumer<CallResultConsumer, CallResultConsumerDefinition>();
             bus.AddConsumer<CallLogConsumer, CallLogConsumerDefinition>();
+            bus.AddConsumer<Maps.MapOutputsConsumer, Maps.MapOutputsConsumerDefinition>();
             bus.AddConsumer<ListDeployedAppsConsumer>();
             bus.AddConsumer<IssueContainerTokenConsumer>();
         });
         builder.Services.AddSingleton<CallStore>();
+        builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();
         builder.Services.AddSingleton<Modal.Api.Apps.AppLogStore>();
         builder.Services.AddHttpClient(PayloadBlobs.StorageClientName, (services, http) =>

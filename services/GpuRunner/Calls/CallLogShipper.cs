@@ -21,10 +21,18 @@ public sealed partial class CallLogShipper(IBus bus, TimeProvider clock, ILogger
 
     private readonly ConcurrentDictionary<(string CallId, int Attempt), AttemptLog> _attempts = new();
 
-    /// <summary>Starts collecting an attempt's lines; the returned callback takes (stream, text).</summary>
+    /// <summary>
+    /// Starts collecting an attempt's lines; the returned callback takes (stream, text). A map's slices running at once
+    /// on this runner share one log under the map's id: each opens it, and it closes when the last one closes it.
+    /// </summary>
     public Action<string, string> Open(string callId, int attempt, Guid appId, string functionName)
     {
-        var log = _attempts.GetOrAdd((callId, attempt), _ => new AttemptLog(appId, functionName));
+        AttemptLog log;
+        lock (_gate)
+        {
+            log = _attempts.GetOrAdd((callId, attempt), _ => new AttemptLog(appId, functionName));
+            log.Users++;
+        }
         return (stream, text) => log.Add(new LogLine
         {
             Stream = stream,
@@ -33,14 +41,27 @@ public sealed partial class CallLogShipper(IBus bus, TimeProvider clock, ILogger
         });
     }
 
-    /// <summary>Sends what the attempt printed and has not been sent yet, and stops collecting it.</summary>
+    /// <summary>Sends what the attempt printed and has not been sent yet; stops collecting it once its last user closes it.</summary>
     public async Task CloseAsync(string callId, int attempt)
     {
-        if (_attempts.TryRemove((callId, attempt), out var log))
+        AttemptLog? log;
+        bool last;
+        lock (_gate)
         {
-            await ShipAsync(callId, attempt, log, closing: true);
+            if (!_attempts.TryGetValue((callId, attempt), out log))
+            {
+                return;
+            }
+            last = --log.Users <= 0;
+            if (last)
+            {
+                _attempts.TryRemove((callId, attempt), out _);
+            }
         }
+        await ShipAsync(callId, attempt, log, closing: last);
     }
+
+    private readonly object _gate = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -93,6 +114,9 @@ public sealed partial class CallLogShipper(IBus bus, TimeProvider clock, ILogger
         private int _dropped;
 
         public Task LastShipment { get; set; } = Task.CompletedTask;
+
+        /// <summary>Open handles (guarded by the shipper's gate).</summary>
+        public int Users { get; set; }
 
         public void Add(LogLine line)
         {

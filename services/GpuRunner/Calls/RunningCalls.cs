@@ -11,7 +11,8 @@ public sealed class RunningCalls(TimeProvider clock)
     /// <summary>How long a cancel is remembered for inputs that are still queued.</summary>
     public static readonly TimeSpan CancelMemory = TimeSpan.FromHours(1);
 
-    private readonly ConcurrentDictionary<string, RunningCall> _running = new();
+    // A map's slices run under the map's id, several at once: each is one entry of the id's set.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<RunningCall, byte>> _running = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _cancelled = new();
 
     /// <summary>Registers a call that starts running here; null if it was already cancelled.</summary>
@@ -22,13 +23,23 @@ public sealed class RunningCalls(TimeProvider clock)
             return null;
         }
         var call = new RunningCall();
-        _running[callId] = call;
+        _running.GetOrAdd(callId, _ => new ConcurrentDictionary<RunningCall, byte>())[call] = 0;
         return call;
     }
 
+    /// <summary>Whether a cancel of <paramref name="callId"/> was seen lately.</summary>
+    public bool IsCancelled(string callId) => _cancelled.ContainsKey(callId);
+
     public void Finish(string callId, RunningCall call)
     {
-        _running.TryRemove(new KeyValuePair<string, RunningCall>(callId, call));
+        if (_running.TryGetValue(callId, out var calls))
+        {
+            calls.TryRemove(call, out _);
+            if (calls.IsEmpty)
+            {
+                _running.TryRemove(new KeyValuePair<string, ConcurrentDictionary<RunningCall, byte>>(callId, calls));
+            }
+        }
         call.Dispose();
     }
 
@@ -41,9 +52,12 @@ public sealed class RunningCalls(TimeProvider clock)
         {
             _cancelled.TryRemove(expired);
         }
-        if (_running.TryGetValue(callId, out var call))
+        if (_running.TryGetValue(callId, out var calls))
         {
-            call.Cancel(terminateContainer);
+            foreach (var call in calls.Keys)
+            {
+                call.Cancel(terminateContainer);
+            }
         }
     }
 }

@@ -60,6 +60,7 @@ public static class FunctionQueueEndpoint
         endpoint.ConcurrentMessageLimit = concurrentInputs;
         endpoint.UseMessageRetry(retry => retry.Interval(RunFunctionConsumer.CrashRedeliveries, TimeSpan.FromMilliseconds(200)));
         endpoint.ConfigureConsumer<RunFunctionConsumer>(context);
+        endpoint.ConfigureConsumer<RunMapInputsConsumer>(context);
     }
 }
 

@@ -40,6 +40,7 @@ public static class GpuRunnerHostingExtensions
         {
             // Function queues are connected at run time, one per deployed function (FunctionSubscriptions).
             bus.AddConsumer<RunFunctionConsumer>().ExcludeFromConfigureEndpoints();
+            bus.AddConsumer<RunMapInputsConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<AppDeployedConsumer, AppDeployedConsumerDefinition>();
             bus.AddConsumer<AppStoppedConsumer, AppStoppedConsumerDefinition>();
             bus.AddConsumer<FunctionCallCancelledConsumer, FunctionCallCancelledConsumerDefinition>();

@@ -37,6 +37,7 @@ internal static class FunctionServer
         Console.SetError(new InputLogWriter(Console.Error, "stderr"));
 
         var running = new ConcurrentDictionary<long, CancellationTokenSource>();
+        var batchers = new ConcurrentDictionary<string, InputBatcher>();
         var tasks = new List<Task>();
         try
         {
@@ -57,7 +58,7 @@ internal static class FunctionServer
                 {
                     try
                     {
-                        await outgoing.Writer.WriteAsync(await RunAsync(app, frame, outgoing.Writer, inputCancellation.Token).ConfigureAwait(false),
+                        await outgoing.Writer.WriteAsync(await RunAsync(app, frame, outgoing.Writer, batchers, inputCancellation.Token).ConfigureAwait(false),
                             CancellationToken.None).ConfigureAwait(false);
                     }
                     finally
@@ -88,7 +89,8 @@ internal static class FunctionServer
         return 0;
     }
 
-    private static async Task<ContainerFrame> RunAsync(App app, RunnerFrame input, ChannelWriter<ContainerFrame> outgoing, CancellationToken cancellation)
+    private static async Task<ContainerFrame> RunAsync(
+        App app, RunnerFrame input, ChannelWriter<ContainerFrame> outgoing, ConcurrentDictionary<string, InputBatcher> batchers, CancellationToken cancellation)
     {
         var function = app.Functions.FirstOrDefault(f => f.Name == input.Function);
         if (function is null)
@@ -100,7 +102,9 @@ internal static class FunctionServer
         var context = new FunctionContext(input.FunctionCallId ?? "", function.Name,
             (stream, line) => outgoing.TryWrite(ContainerFrame.Log(input.Id, stream, line)), cancellation);
         FunctionContext.Enter(context);
-        var outcome = await FunctionExecutor.ExecuteAsync(function, input.ArgumentsJson ?? "{}").ConfigureAwait(false);
+        var outcome = function.Batching is null
+            ? await FunctionExecutor.ExecuteAsync(function, input.ArgumentsJson ?? "{}").ConfigureAwait(false)
+            : await batchers.GetOrAdd(function.Name, _ => new InputBatcher(function)).RunAsync(input.ArgumentsJson ?? "{}", context).ConfigureAwait(false);
         context.FlushLog();
         return outcome.Exception is { } e
             ? ContainerFrame.Threw(input.Id, e.GetType().FullName, e.Message, e.StackTrace)

@@ -2,7 +2,7 @@ namespace Modal;
 
 /// <summary>A defined function without parameters, returning <typeparamref name="TResult"/>.</summary>
 /// <typeparam name="TResult">The result type.</typeparam>
-public sealed class Function<TResult>
+public sealed partial class Function<TResult>
 {
     internal Function(FunctionDefinition definition) => Definition = definition;
 
@@ -30,7 +30,7 @@ public sealed class Function<TResult>
 /// <summary>A defined function of one parameter.</summary>
 /// <typeparam name="T1">The parameter type.</typeparam>
 /// <typeparam name="TResult">The result type.</typeparam>
-public sealed class Function<T1, TResult>
+public sealed partial class Function<T1, TResult>
 {
     internal Function(FunctionDefinition definition) => Definition = definition;
 
@@ -62,7 +62,7 @@ public sealed class Function<T1, TResult>
 /// <typeparam name="T1">The first parameter type.</typeparam>
 /// <typeparam name="T2">The second parameter type.</typeparam>
 /// <typeparam name="TResult">The result type.</typeparam>
-public sealed class Function<T1, T2, TResult>
+public sealed partial class Function<T1, T2, TResult>
 {
     internal Function(FunctionDefinition definition) => Definition = definition;
 

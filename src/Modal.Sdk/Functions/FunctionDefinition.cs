@@ -29,7 +29,51 @@ public sealed class FunctionDefinition
         ResultType = IsAsync ? (returnType.IsGenericType ? returnType.GetGenericArguments()[0] : typeof(void)) : returnType;
     }
 
+    private FunctionDefinition(
+        App app, string name, FunctionParameter parameter, Type resultType, Func<IReadOnlyList<object?>, Task<IReadOnlyList<object?>>> batchCall,
+        Batching batching, FunctionOptions options)
+    {
+        App = app;
+        Name = name;
+        Options = options;
+        Parameters = [parameter];
+        ResultType = resultType;
+        IsAsync = true;
+        Batching = batching;
+        _batchCall = batchCall;
+        // Run alone (LocalAsync), an input is a batch of one.
+        _call = arguments => RunAloneAsync(batchCall, arguments[0]);
+    }
+
+    private static async Task<object?> RunAloneAsync(Func<IReadOnlyList<object?>, Task<IReadOnlyList<object?>>> batchCall, object? input) =>
+        (await batchCall([input]).ConfigureAwait(false))[0];
+
+    /// <summary>A batched function: one parameter of the element type on the wire; the body takes and returns lists.</summary>
+    internal static FunctionDefinition Batched<TInput, TResult>(
+        App app, string name, string parameterName, Func<IReadOnlyList<TInput>, Task<IReadOnlyList<TResult>>> body, Batching batching,
+        FunctionOptions options)
+    {
+        return new FunctionDefinition(app, name, new FunctionParameter(parameterName, typeof(TInput)), typeof(TResult), async inputs =>
+        {
+            var results = await body(inputs.Select(input => (TInput)input!).ToList()).ConfigureAwait(false);
+            if (results is null || results.Count != inputs.Count)
+            {
+                throw new InvalidOperationException(
+                    $"Batched function '{name}' returned {results?.Count ?? 0} results for {inputs.Count} inputs; it must return one per input, in order.");
+            }
+            return results.Select(result => (object?)result).ToList();
+        }, batching, options);
+    }
+
     private readonly Func<object?[], object?> _call;
+    private readonly Func<IReadOnlyList<object?>, Task<IReadOnlyList<object?>>>? _batchCall;
+
+    /// <summary>How inputs are gathered into batches, for a batched function (<see cref="App.BatchedFunction{TInput, TResult}(string, Func{IReadOnlyList{TInput}, Task{IReadOnlyList{TResult}}}, Modal.Batching, FunctionOptions?)"/>); else null.</summary>
+    public Batching? Batching { get; }
+
+    /// <summary>Runs a batched function on already-bound inputs (one per element); one result per input.</summary>
+    internal Task<IReadOnlyList<object?>> InvokeBatchAsync(IReadOnlyList<object?> inputs) =>
+        (_batchCall ?? throw new InvalidOperationException($"'{Name}' is not a batched function."))(inputs);
 
     /// <summary>The app the function belongs to.</summary>
     public App App { get; }

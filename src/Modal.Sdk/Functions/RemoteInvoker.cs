@@ -30,12 +30,21 @@ internal static class RemoteInvoker
             : await handle.GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<CreateCallRequest> RequestAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken)
+    private static async Task<CreateCallRequest> RequestAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken) =>
+        await BlobIfLargeAsync(client, arguments, cancellationToken).ConfigureAwait(false) is { } blob
+            ? new CreateCallRequest(null, blob)
+            : new CreateCallRequest(arguments);
+
+    /// <summary>Null when the arguments go inline; else the id of the blob they were uploaded as.</summary>
+    public static async Task<string?> BlobIfLargeAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken)
     {
-        var json = System.Text.Encoding.UTF8.GetBytes(arguments.GetRawText());
-        return json.Length <= MaxInlinePayloadBytes
-            ? new CreateCallRequest(arguments)
-            : new CreateCallRequest(null, await UploadAsync(client, json, cancellationToken).ConfigureAwait(false));
+        var raw = arguments.GetRawText();
+        // Only long texts are measured in bytes (a character is at most 3 UTF-8 bytes).
+        if (raw.Length <= MaxInlinePayloadBytes / 3 || System.Text.Encoding.UTF8.GetByteCount(raw) <= MaxInlinePayloadBytes)
+        {
+            return null;
+        }
+        return await UploadAsync(client, System.Text.Encoding.UTF8.GetBytes(raw), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stores a payload as a content-addressed blob (skipped when already stored) and returns its id.</summary>

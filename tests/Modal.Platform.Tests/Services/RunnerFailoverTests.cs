@@ -56,6 +56,35 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
         Assert.Equal("Succeeded", (await client.Apps.GetCallAsync(call.Id)).State);
     }
 
+    [Fact]
+    public async Task RunnerKilledMidMap_EveryInputStillProducesExactlyOneOutput()
+    {
+        await using var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
+        var http = api.CreateClient();
+        var (id, secret) = infrastructure.ReadFirstToken();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        var client = new ModalClient(http);
+        var deployment = await AppDeployer.DeployAsync(client, Examples.OutputDirectory("Maps"), "Maps.dll");
+        var functions = MapsExample.MapFunctions.Define(new App(deployment.App.Name) { Client = client });
+
+        await using var doomed = await StartRunnerAsync("doomed-map");
+        var map = await functions.SlowSquare.SpawnMapAsync(Enumerable.Range(0, 400));
+        var atKill = await Eventually.ReturnsAsync(() => client.Maps.GetAsync(map.Id), progress => progress.Outputs > 0,
+            "the doomed runner produces some outputs");
+        doomed.Kill();
+        await using var survivor = await StartRunnerAsync("survivor-map");
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var outputs = await map.GetOutputsAsync(deadline.Token).ToListAsync(deadline.Token);
+
+        Assert.InRange(atKill.Outputs, 1, 399); // The kill came mid-map: some inputs were redelivered to the survivor.
+        Assert.Equal(Enumerable.Range(0, 400).Select(i => (long)i), outputs.Select(o => o.Index).Order()); // Each input once.
+        Assert.All(outputs, o => Assert.Equal(o.Index * o.Index, o.Value));
+        var progress = await client.Maps.GetAsync(map.Id);
+        Assert.Equal(400, progress.Outputs);
+        Assert.True(progress.Finished);
+    }
+
     private static FunctionCallStarted[] Started(BusEventRecorder events, string callId) =>
         events.Events.OfType<FunctionCallStarted>().Where(e => e.FunctionCallId == callId).ToArray();
 

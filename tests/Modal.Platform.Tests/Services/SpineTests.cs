@@ -26,6 +26,7 @@ public sealed class SpineFixture : IAsyncLifetime
     public string HelloWorld { get; private set; } = "";
     public string ErrorsAndRetries { get; private set; } = "";
     public string Classes { get; private set; } = "";
+    public string Maps { get; private set; } = "";
 
     /// <summary>Where the examples leave markers of what ran inside containers ([Exit] hooks, cancels).</summary>
     public string Markers { get; } = Directory.CreateTempSubdirectory("modal-markers-").FullName;
@@ -76,6 +77,7 @@ public sealed class SpineFixture : IAsyncLifetime
         HelloWorld = await DeployExampleAsync("HelloWorld");
         ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
         Classes = await DeployExampleAsync("Classes");
+        Maps = await DeployExampleAsync("Maps");
         _ = Runner.CreateClient();
     }
 

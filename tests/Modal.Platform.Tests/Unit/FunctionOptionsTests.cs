@@ -61,3 +61,65 @@ public sealed class FunctionOptionsTests
         }.Validate();
     }
 }
+
+public sealed class MapSlicingTests
+{
+    private static List<Modal.Contracts.Maps.MapInput> Inputs(int count, int argumentBytes = 10) =>
+        Enumerable.Range(0, count).Select(i => new Modal.Contracts.Maps.MapInput
+        {
+            Index = i, ArgumentsJson = new string('x', argumentBytes), Attempt = 1,
+        }).ToList();
+
+    private static Modal.Api.Domain.FunctionSignature Signature(int? maxContainers, int concurrency = 1) =>
+        new("f", [], "System.Int32", 60, MaxConcurrentInputs: concurrency, MaxContainers: maxContainers);
+
+    [Fact]
+    public void Slices_SmallPage_AtLeastOneMessagePerContainerSoTheMapSpreads()
+    {
+        var slices = Modal.Api.Endpoints.MapEndpoints.Slices(Inputs(100), Signature(maxContainers: 10)).ToList();
+
+        Assert.Equal(10, slices.Count);
+        Assert.All(slices, slice => Assert.Equal(10, slice.Count));
+    }
+
+    [Fact]
+    public void Slices_LargePageForOneContainer_CapsInputsPerMessage()
+    {
+        var slices = Modal.Api.Endpoints.MapEndpoints.Slices(Inputs(1000), Signature(maxContainers: 1)).ToList();
+
+        Assert.All(slices, slice => Assert.True(slice.Count <= Modal.Api.Endpoints.MapEndpoints.MaxInputsPerMessage));
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => (long)i), slices.SelectMany(s => s).Select(i => i.Index));
+    }
+
+    [Fact]
+    public void Slices_LargeArguments_CloseASliceEarly()
+    {
+        var slices = Modal.Api.Endpoints.MapEndpoints.Slices(Inputs(8, argumentBytes: 600 * 1024), Signature(maxContainers: 1)).ToList();
+
+        Assert.All(slices, slice => Assert.True(slice.Count <= 2));
+        Assert.Equal(8, slices.Sum(s => s.Count));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1001)]
+    public void Batching_SizeOutOfBounds_IsRefused(int size) =>
+        Assert.Throws<InvalidFunctionOptionsException>(() => new App("batching").BatchedFunction("b",
+            (IReadOnlyList<int> xs) => (IReadOnlyList<int>)xs, new Batching(size, TimeSpan.FromMilliseconds(10))));
+
+    [Fact]
+    public void Batching_WaitOverTenMinutes_IsRefused() =>
+        Assert.Throws<InvalidFunctionOptionsException>(() => new App("batching").BatchedFunction("b",
+            (IReadOnlyList<int> xs) => (IReadOnlyList<int>)xs, new Batching(8, TimeSpan.FromMinutes(11))));
+
+    [Fact]
+    public async Task BatchedFunction_LocalCall_IsABatchOfOne()
+    {
+        var f = new App("batching").BatchedFunction("b", (IReadOnlyList<int> xs) => (IReadOnlyList<int>)xs.Select(x => x * xs.Count).ToList(),
+            new Batching(8, TimeSpan.FromMilliseconds(10)));
+
+        Assert.Equal(5, await f.LocalAsync(5));
+        Assert.Equal("xs", f.Definition.Parameters.Single().Name);
+        Assert.Equal(typeof(int), f.Definition.Parameters.Single().Type);
+    }
+}

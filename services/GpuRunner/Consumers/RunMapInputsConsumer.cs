@@ -1,0 +1,250 @@
+using System.Threading.Channels;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Modal.Container;
+using Modal.Contracts.Calls;
+using Modal.Contracts.Maps;
+using Modal.GpuRunner.Calls;
+using Modal.GpuRunner.Containers;
+using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Secrets;
+
+namespace Modal.GpuRunner.Consumers;
+
+/// <summary>
+/// Runs a slice of a map's inputs in the function's container, as many at once as the container takes, and reports
+/// their outputs in batches while the slice runs. A failed or timed-out input is retried by the function's policy (sent
+/// back with its next attempt); an input whose container crashed is retried likewise. The slice is acknowledged
+/// once every input has an output or a retry queued, so a runner that dies mid-slice has the whole slice run again
+/// elsewhere (the Api keeps each input's first output).
+/// </summary>
+public sealed partial class RunMapInputsConsumer(
+    FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, PayloadBlobs payloads,
+    IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<RunMapInputsConsumer> logger)
+    : IConsumer<RunMapInputs>
+{
+    /// <summary>Outputs are published once this many are waiting, or <see cref="OutputFlushInterval"/> after the first.</summary>
+    public const int OutputBatchSize = 256;
+
+    public static readonly TimeSpan OutputFlushInterval = TimeSpan.FromMilliseconds(20);
+
+    public async Task Consume(ConsumeContext<RunMapInputs> context)
+    {
+        var slice = context.Message;
+        var outputs = new OutputBatcher(context, slice.MapId, options.Value.RunnerId);
+        try
+        {
+            if (catalog.Find(slice.FunctionId) is not { } entry)
+            {
+                foreach (var input in slice.Inputs)
+                {
+                    outputs.Add(Failed(input, "Modal.AppStopped", $"App '{slice.AppName}' was stopped before this input of '{slice.FunctionName}' ran."));
+                }
+                return;
+            }
+            if (runningCalls.Start(slice.MapId) is not { } call)
+            {
+                return; // The map was cancelled: its remaining inputs never run.
+            }
+            try
+            {
+                await RunSliceAsync(context, entry, call, outputs);
+            }
+            finally
+            {
+                runningCalls.Finish(slice.MapId, call);
+            }
+        }
+        finally
+        {
+            await outputs.CompleteAsync();
+        }
+    }
+
+    private async Task RunSliceAsync(ConsumeContext<RunMapInputs> context, CatalogEntry entry, RunningCall call, OutputBatcher outputs)
+    {
+        var slice = context.Message;
+        var function = entry.Function;
+        var log = logs.Open(slice.MapId, 1, entry.AppId, function.Name);
+        var retries = new List<MapInput>();
+        try
+        {
+            await Parallel.ForEachAsync(slice.Inputs,
+                new ParallelOptions { MaxDegreeOfParallelism = function.MaxConcurrentInputs, CancellationToken = context.CancellationToken },
+                async (input, cancellationToken) =>
+                {
+                    if (call.Cancelled.IsCancellationRequested || runningCalls.IsCancelled(slice.MapId))
+                    {
+                        return;
+                    }
+                    var (output, retry) = await RunInputAsync(context, entry, input, call, log, cancellationToken);
+                    if (output is not null)
+                    {
+                        outputs.Add(output);
+                    }
+                    if (retry is not null)
+                    {
+                        lock (retries)
+                        {
+                            retries.Add(retry);
+                        }
+                    }
+                });
+        }
+        finally
+        {
+            await logs.CloseAsync(slice.MapId, 1);
+        }
+        // Retries of the same attempt wait one backoff together and go back to the queue as one slice.
+        foreach (var sameAttempt in retries.GroupBy(retry => retry.Attempt).OrderBy(group => group.Key))
+        {
+            await SendRetriesAsync(context, entry, sameAttempt.Key, sameAttempt.ToList());
+        }
+    }
+
+    /// <summary>Runs one input: its final output, or the next attempt to queue.</summary>
+    private async Task<(MapOutput? Output, MapInput? Retry)> RunInputAsync(
+        ConsumeContext<RunMapInputs> context, CatalogEntry entry, MapInput input, RunningCall call, Action<string, string> log,
+        CancellationToken cancellationToken)
+    {
+        var slice = context.Message;
+        var function = entry.Function;
+        var willRetry = input.Attempt <= function.MaxRetries;
+        ContainerProcess container;
+        try
+        {
+            container = await pool.GetAsync(entry, slice.BundleId ?? entry.BundleId, cancellationToken);
+        }
+        catch (NoGpuAvailableException noGpu)
+        {
+            return (Failed(input, "Modal.NoGpuAvailable", noGpu.Message), null);
+        }
+        catch (ContainerSecretsException missing)
+        {
+            return (Failed(input, ContainerSecretsException.RemoteType, $"Function '{function.Name}' cannot start: {missing.Message}"), null);
+        }
+        catch (ContainerCrashedException crash)
+        {
+            return CrashedOrRetry(input, function, crash);
+        }
+
+        var slots = ContainerInputSlots.For(container, function.MaxConcurrentInputs);
+        await slots.WaitAsync(cancellationToken);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Cancelled);
+        try
+        {
+            var arguments = input.ArgumentsBlob is { } blob ? await payloads.ReadAsync(blob, cancellation.Token) : input.ArgumentsJson;
+            var frame = await container.InvokeAsync(function.Name, arguments, slice.MapId, log, cancellation.Token)
+                .WaitAsync(slice.Timeout, clock, cancellation.Token);
+            if (frame.Succeeded)
+            {
+                var result = frame.ResultJson ?? "null";
+                var resultBlob = PayloadBlobs.FitsInline(result) ? null : await payloads.WriteAsync(result, cancellationToken);
+                return (new MapOutput
+                {
+                    Index = input.Index, Attempt = input.Attempt, Succeeded = true, ResultJson = resultBlob is null ? result : null, ResultBlob = resultBlob,
+                }, null);
+            }
+            return willRetry
+                ? (null, input with { Attempt = input.Attempt + 1 })
+                : (Failed(input, frame.ExceptionType ?? "Unknown", frame.Message ?? "", frame.StackTrace), null);
+        }
+        catch (TimeoutException)
+        {
+            // Stuck in user code: the container goes (inputs running beside it crash and are retried).
+            LogTimedOut(logger, slice.MapId, input.Index, input.Attempt, slice.Timeout.TotalSeconds);
+            await pool.RemoveAsync(entry, container, StopReasons.TimedOut);
+            return willRetry
+                ? (null, input with { Attempt = input.Attempt + 1 })
+                : (Failed(input, "Modal.FunctionTimeoutException",
+                    $"The function ran past its timeout of {slice.Timeout.TotalSeconds:0.###} s (attempt {input.Attempt})."), null);
+        }
+        catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested)
+        {
+            if (call.TerminateContainer)
+            {
+                await pool.RemoveAsync(entry, container, StopReasons.Cancelled);
+            }
+            return (null, null);
+        }
+        catch (ContainerCrashedException crash)
+        {
+            await pool.RemoveAsync(entry, container, StopReasons.Crashed);
+            return CrashedOrRetry(input, function, crash);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>A crash is retried like a failure, and at least <see cref="RunFunctionConsumer.CrashRedeliveries"/> times.</summary>
+    private static (MapOutput?, MapInput?) CrashedOrRetry(MapInput input, Contracts.Apps.DeployedFunctionSpec function, ContainerCrashedException crash) =>
+        input.Attempt <= Math.Max(function.MaxRetries, RunFunctionConsumer.CrashRedeliveries)
+            ? (null, input with { Attempt = input.Attempt + 1 })
+            : (Failed(input, "Modal.ContainerCrashedException", crash.Message), null);
+
+    private async Task SendRetriesAsync(ConsumeContext<RunMapInputs> context, CatalogEntry entry, int attempt, List<MapInput> retries)
+    {
+        var function = entry.Function;
+        var seconds = function.InitialDelay.TotalSeconds * Math.Pow(function.BackoffCoefficient, attempt - 2);
+        var delay = function.MaxRetries == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(seconds, function.MaxDelay.TotalSeconds));
+        await Task.Delay(delay, clock, context.CancellationToken);
+        var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(context.Message.FunctionId)}"));
+        await queue.Send(context.Message with { Inputs = retries }, context.CancellationToken);
+    }
+
+    private static MapOutput Failed(MapInput input, string type, string message, string? stackTrace = null) => new()
+    {
+        Index = input.Index, Attempt = input.Attempt, Succeeded = false, ExceptionType = type, Message = message, StackTrace = stackTrace ?? "",
+    };
+
+    /// <summary>Publishes outputs in batches while a slice runs: many per message, none held back longer than the flush interval.</summary>
+    private sealed class OutputBatcher
+    {
+        private readonly Channel<MapOutput> _outputs = Channel.CreateUnbounded<MapOutput>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Task _publishing;
+
+        public OutputBatcher(ConsumeContext context, string mapId, string runnerId) => _publishing = PublishAsync(context, mapId, runnerId);
+
+        public void Add(MapOutput output) => _outputs.Writer.TryWrite(output);
+
+        /// <summary>Publishes what is left; the slice is acknowledged only after its outputs are on the bus.</summary>
+        public async Task CompleteAsync()
+        {
+            _outputs.Writer.TryComplete();
+            await _publishing;
+        }
+
+        private async Task PublishAsync(ConsumeContext context, string mapId, string runnerId)
+        {
+            var batch = new List<MapOutput>(OutputBatchSize);
+            while (await _outputs.Reader.WaitToReadAsync(CancellationToken.None))
+            {
+                // Linger briefly for more outputs of the same slice, so a fast slice goes out as one message.
+                var deadline = Task.Delay(OutputFlushInterval);
+                while (batch.Count < OutputBatchSize)
+                {
+                    if (_outputs.Reader.TryRead(out var output))
+                    {
+                        batch.Add(output);
+                        continue;
+                    }
+                    var more = _outputs.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
+                    if (await Task.WhenAny(more, deadline) == deadline || !await more)
+                    {
+                        break;
+                    }
+                }
+                if (batch.Count > 0)
+                {
+                    await context.Publish(new MapOutputsProduced { MapId = mapId, RunnerId = runnerId, Outputs = batch.ToList() }, CancellationToken.None);
+                    batch.Clear();
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Map {MapId} input {Index} attempt {Attempt} ran past its timeout of {Seconds} s; its container is killed")]
+    private static partial void LogTimedOut(ILogger logger, string mapId, long index, int attempt, double seconds);
+}
