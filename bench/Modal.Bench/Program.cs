@@ -9,6 +9,7 @@
 // Dict and Queue against raw Redis: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll dict-queue [operations] [items] [redis]
 // Map throughput against raw send+consume: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll map [inputs] [amqp-uri]
 // Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
+// Container isolation, cold start by backend (no platform needed; root for cgroups): ... Modal.Bench.dll isolation [runs]
 using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
@@ -40,6 +41,16 @@ if (args.Length > 0 && args[0] == "dict-queue")
         args.Length > 3 ? args[3] : "127.0.0.1:6389",
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 20_000);
+}
+
+if (args.Length > 0 && args[0] == "sandbox-args")
+{
+    // scripts/device-check.sh: the runner's bubblewrap arguments for a container holding the GPUs named after the runtime folder.
+    return IsolationBench.PrintSandbox(args.Skip(2).Select(gpu => int.Parse(gpu, CultureInfo.InvariantCulture)).ToList(), args[1]);
+}
+if (args.Length > 0 && args[0] == "isolation")
+{
+    return await IsolationBench.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
 }
 
 if (args.Length > 0 && args[0] == "volume")

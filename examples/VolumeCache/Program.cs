@@ -8,7 +8,8 @@ var options = new FunctionOptions { Volumes = new Dictionary<string, string> { [
 
 app.Function("load_model", async () =>
 {
-    // Until containers are isolated the mount is a folder of the runner's: resolve the path.
+    // Isolated containers see the Volume at /models itself; a runner without isolation keeps it in a folder of its own,
+    // which LocalPath resolves (it returns the path unchanged under isolation).
     var path = VolumeMounts.LocalPath("/models/resnet/model.bin");
     if (File.Exists(path))
     {

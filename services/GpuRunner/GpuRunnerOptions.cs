@@ -68,4 +68,33 @@ public sealed class GpuRunnerOptions
     /// <summary>Memory offered to containers in MiB; defaults to the memory the runtime sees.</summary>
     [Range(64, long.MaxValue, ErrorMessage = "GpuRunner:MemoryMiB must be at least 64.")]
     public long MemoryMiB { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
+
+    /// <summary>
+    /// How containers are isolated: <c>bubblewrap</c> (own Linux namespaces, the system read-only, only its bundle, volumes
+    /// and GPUs), <c>process</c> (a plain child process: no isolation) or <c>auto</c> (bubblewrap when this host permits
+    /// it, else process, reported as degraded health and announced to every container).
+    /// </summary>
+    [Required, RegularExpression("^(auto|bubblewrap|process)$", ErrorMessage = "GpuRunner:ContainerBackend must be auto, bubblewrap or process.")]
+    public string ContainerBackend { get; set; } = "auto";
+
+    /// <summary>The bubblewrap executable (Debian's <c>bubblewrap</c> package).</summary>
+    [Required(ErrorMessage = "GpuRunner:BubblewrapPath is required.")]
+    public string BubblewrapPath { get; set; } = "bwrap";
+
+    /// <summary>
+    /// Where this runner makes its containers' cgroups: <c>/sys/fs/cgroup</c> (v1 or v2, found out at start). Limits are
+    /// not enforced by cgroups where it is not writable; an RSS watchdog stands in for the memory limit.
+    /// </summary>
+    [Required(ErrorMessage = "GpuRunner:CgroupRoot is required.")]
+    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>Processes and threads one container may have (the cgroup's pids limit; .NET uses a thread per pid).</summary>
+    [Range(16, 1_000_000, ErrorMessage = "GpuRunner:ContainerPidsLimit must be between 16 and 1000000.")]
+    public int ContainerPidsLimit { get; set; } = 4096;
+
+    /// <summary>
+    /// Host folders every isolated container sees, as <c>host path → container path</c> (read-write): site data such as a
+    /// shared dataset cache. Empty by default: a container sees nothing of the host but the system.
+    /// </summary>
+    public Dictionary<string, string> ContainerBinds { get; set; } = [];
 }

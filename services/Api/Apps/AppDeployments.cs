@@ -33,6 +33,9 @@ public static class AppDeployments
                 Gpu = signature.Gpu,
                 GpuFallbacks = signature.GpuFallbacks ?? [],
                 Volumes = signature.Volumes ?? new Dictionary<string, string>(),
+                Cpu = signature.Cpu,
+                MemoryMiB = signature.MemoryMiB,
+                BlockNetwork = signature.BlockNetwork,
                 Secrets = (signature.Secrets ?? [])
                     .Select(secret => new SecretReference { Name = secret.Name, RequiredKeys = secret.RequiredKeys ?? [] }).ToList(),
             };

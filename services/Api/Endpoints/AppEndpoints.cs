@@ -85,6 +85,13 @@ public static partial class AppEndpoints
                 errors[$"functions[{index}].gpu"] = badGpus.Select(error => $"{signature.Name}: {error}").ToArray();
                 continue;
             }
+            // The runner turns these into the container's cgroup limits; the SDK checks the same bounds before a deploy.
+            if (signature.Cpu is not (> 0 and <= 64) || signature.MemoryMiB is not (>= 1 and <= 1024 * 1024))
+            {
+                errors[$"functions[{index}].resources"] =
+                    [$"{signature.Name}: cpu must be more than 0 and at most 64 (was {signature.Cpu}); memoryMiB between 1 and 1048576 (was {signature.MemoryMiB})."];
+                continue;
+            }
             if (signature.Secrets is { } used && used.Any(s => s is null || string.IsNullOrWhiteSpace(s.Name)))
             {
                 errors[$"functions[{index}].secrets"] = ["Every secret needs a name."];

@@ -86,6 +86,12 @@ public sealed partial class RunFunctionConsumer(
             await FailAsync(context, entry, "Modal.NoGpuAvailable", noGpu.Message, "");
             return;
         }
+        catch (ContainerOutOfMemoryException outOfMemory)
+        {
+            // Deterministic for this input (a redelivery would run out again): fail it, retried by the function's policy.
+            await FailAsync(context, entry, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message, "");
+            return;
+        }
         catch (ContainerCrashedException crash) when (context.GetRetryAttempt() >= CrashRedeliveries)
         {
             await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
@@ -159,7 +165,12 @@ public sealed partial class RunFunctionConsumer(
         }
         catch (ContainerCrashedException)
         {
-            await pool.RemoveAsync(entry, container, StopReasons.Crashed);
+            var outOfMemory = pool.DescribeOutOfMemory(entry, container);
+            await pool.RemoveAsync(entry, container, outOfMemory is null ? StopReasons.Crashed : StopReasons.OutOfMemory);
+            if (outOfMemory is not null)
+            {
+                throw new ContainerOutOfMemoryException(outOfMemory);
+            }
             throw;
         }
     }

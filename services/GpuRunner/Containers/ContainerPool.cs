@@ -18,10 +18,13 @@ namespace Modal.GpuRunner.Containers;
 /// </summary>
 public sealed partial class ContainerPool(
     BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerCredentials credentials, ContainerSecrets secrets, IBus bus,
-    IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
+    ContainerIsolation isolation, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
+
+    /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
+    private readonly ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
 
     /// <summary>A live container of <paramref name="entry"/>'s function running <paramref name="bundleId"/>.</summary>
     public async Task<ContainerProcess> GetAsync(CatalogEntry entry, string bundleId, CancellationToken cancellationToken)
@@ -35,7 +38,7 @@ public sealed partial class ContainerPool(
             {
                 running = await starting.Value.WaitAsync(cancellationToken);
             }
-            catch (Exception e) when (e is ContainerCrashedException or ContainerSecretsException or HttpRequestException)
+            catch (Exception e) when (e is ContainerCrashedException or ContainerOutOfMemoryException or ContainerSecretsException or HttpRequestException)
             {
                 // A failed start is not kept: the next input tries again (the secret may exist by then).
                 _containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(group, starting));
@@ -112,19 +115,37 @@ public sealed partial class ContainerPool(
         var allocated = AllocateGpus(entry, containerId);
         environment["CUDA_VISIBLE_DEVICES"] = string.Join(',', allocated.Select(gpu => gpu.Index));
         environment["NVIDIA_VISIBLE_DEVICES"] = allocated.Count == 0 ? "void" : string.Join(',', allocated.Select(gpu => gpu.Uuid));
+        var launcher = isolation.Launcher;
+        MountedVolumes? mounted;
         try
         {
-            if (await volumes.MountAsync(entry, containerId, CancellationToken.None) is { } mounts)
-            {
-                environment[VolumeMounts.Variable] = mounts;
-            }
+            mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
         }
         catch
         {
             gpus.Release(containerId);
             throw;
         }
-        var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment);
+        if (mounted is not null)
+        {
+            environment[VolumeMounts.Variable] = mounted.Announcement;
+        }
+        var function = entry.Function;
+        if (isolation.Unisolated is { } unisolated)
+        {
+            LogNotIsolated(logger, containerId, entry.AppName, function.Name,
+                function.BlockNetwork ? $"{unisolated}; its BlockNetwork is NOT honoured (it shares the node's network)" : unisolated);
+        }
+        var resources = isolation.Limits.Create(containerId,
+            new ContainerLimits((long)function.MemoryMiB * 1024 * 1024, function.Cpu, settings.ContainerPidsLimit));
+        _resources[containerId] = resources;
+        var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment)
+        {
+            Binds = mounted?.Binds ?? [],
+            BlockNetwork = function.BlockNetwork,
+            GpuIndices = allocated.Select(gpu => gpu.Index).ToList(),
+            CgroupProcsFiles = resources.ProcsFiles,
+        };
         // A class's [Enter] hooks run before its container listens (loading a model can take a while), so, as in Modal,
         // start-up may take as long as the function's own timeout.
         var startupTimeout = entry.Function.ClassName is null
@@ -133,12 +154,27 @@ public sealed partial class ContainerPool(
         ContainerProcess process;
         try
         {
-            process = await ContainerProcess.StartAsync(spec, settings.RuntimeDirectory, startupTimeout,
+            process = await ContainerProcess.StartAsync(spec, launcher, settings.RuntimeDirectory, startupTimeout,
                 (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
+            resources.Watch(process.ProcessId);
+        }
+        catch (ContainerCrashedException crash)
+        {
+            // An [Enter] hook (a model load) may be what ran out of memory.
+            var outOfMemory = resources.WasOutOfMemory();
+            gpus.Release(containerId);
+            ReleaseResources(containerId);
+            await volumes.ReleaseAsync(containerId, commit: false);
+            if (outOfMemory)
+            {
+                throw new ContainerOutOfMemoryException(OutOfMemoryMessage(entry, $"while starting ({crash.Message.Split('\n')[0]})"));
+            }
+            throw;
         }
         catch
         {
             gpus.Release(containerId);
+            ReleaseResources(containerId);
             await volumes.ReleaseAsync(containerId, commit: false);
             throw;
         }
@@ -168,6 +204,32 @@ public sealed partial class ContainerPool(
         }
     }
 
+    /// <summary>
+    /// Why <paramref name="container"/> died, when it was for passing its memory limit: a message naming the function and
+    /// the limit (for <see cref="ContainerOutOfMemoryException"/>); null when it died of something else. Ask before
+    /// removing the container: its cgroup goes with it.
+    /// </summary>
+    public string? DescribeOutOfMemory(CatalogEntry entry, ContainerProcess container)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(container);
+        return _resources.TryGetValue(container.Id, out var resources) && resources.WasOutOfMemory()
+            ? OutOfMemoryMessage(entry, "while running an input")
+            : null;
+    }
+
+    private string OutOfMemoryMessage(CatalogEntry entry, string when) =>
+        $"{entry.AppName}.{entry.Function.Name} ran out of memory {when}: its container passed its limit of {entry.Function.MemoryMiB} MiB " +
+        $"and was killed ({isolation.Limits.Enforcement}). Raise FunctionOptions.MemoryMiB or use less memory.";
+
+    private void ReleaseResources(string containerId)
+    {
+        if (_resources.TryRemove(containerId, out var resources))
+        {
+            resources.Dispose();
+        }
+    }
+
     private IReadOnlyList<Contracts.Runners.RunnerGpu> AllocateGpus(CatalogEntry entry, string containerId)
     {
         if (entry.Function.Gpu is not { } gpu)
@@ -183,8 +245,9 @@ public sealed partial class ContainerPool(
     private async Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason)
     {
         gpus.Release(container.Id);
+        ReleaseResources(container.Id);
         // As on Modal, a container's Volume changes are committed when it stops (not when it crashed).
-        await volumes.ReleaseAsync(container.Id, commit: reason != StopReasons.Crashed);
+        await volumes.ReleaseAsync(container.Id, commit: reason is not (StopReasons.Crashed or StopReasons.OutOfMemory));
         await bus.Publish(new ContainerStopped
         {
             ContainerId = container.Id, RunnerId = options.Value.RunnerId, FunctionId = functionId, Reason = reason, StoppedAt = clock.GetUtcNow(),
@@ -195,6 +258,9 @@ public sealed partial class ContainerPool(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} started for {App}.{Function} (bundle {BundleId})")]
     private static partial void LogContainerStarted(ILogger logger, string containerId, string app, string function, string bundleId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} is NOT isolated: {Reason}")]
+    private static partial void LogNotIsolated(ILogger logger, string containerId, string app, string function, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
     private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);
@@ -209,4 +275,5 @@ public static class StopReasons
     public const string RunnerStopping = "RunnerStopping";
     public const string AppStopped = "AppStopped";
     public const string Cancelled = "Cancelled";
+    public const string OutOfMemory = "OutOfMemory";
 }

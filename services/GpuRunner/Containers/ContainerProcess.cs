@@ -33,6 +33,9 @@ public sealed partial class ContainerProcess : IAsyncDisposable
 
     public string Id { get; }
 
+    /// <summary>The container's first process on the node (bubblewrap's, or the program's for a plain process).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>What a container keeps of the runner's environment: enough to find and run dotnet, nothing secret.</summary>
     private static readonly string[] InheritedVariables =
         ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT", "DOTNET_CLI_TELEMETRY_OPTOUT", "DOTNET_NOLOGO"];
@@ -40,41 +43,50 @@ public sealed partial class ContainerProcess : IAsyncDisposable
     /// <summary>Completes when the container's process has exited.</summary>
     public Task Exited => _process.WaitForExitAsync();
 
+    /// <summary>Starts the program as a plain child process (<see cref="ProcessLauncher"/>); see the overload.</summary>
+    public static Task<ContainerProcess> StartAsync(
+        ContainerSpec spec, string runtimeRoot, TimeSpan startupTimeout, Action<string, bool> onOutputLine, CancellationToken cancellationToken) =>
+        StartAsync(spec, new ProcessLauncher(DotnetHost.Resolve()), runtimeRoot, startupTimeout, onOutputLine, cancellationToken);
+
     /// <summary>
-    /// Starts the program and connects to its function server. Fails with <see cref="ContainerCrashedException"/>
-    /// (carrying the end of its output) if it exits or does not listen within <paramref name="startupTimeout"/>.
+    /// Starts the program through <paramref name="launcher"/> and connects to its function server. Fails with
+    /// <see cref="ContainerCrashedException"/> (carrying the end of its output) if it exits or does not listen within
+    /// <paramref name="startupTimeout"/>.
     /// </summary>
     public static async Task<ContainerProcess> StartAsync(
-        ContainerSpec spec, string runtimeRoot, TimeSpan startupTimeout, Action<string, bool> onOutputLine, CancellationToken cancellationToken)
+        ContainerSpec spec, IContainerLauncher launcher, string runtimeRoot, TimeSpan startupTimeout, Action<string, bool> onOutputLine,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(launcher);
         var runtimeDirectory = Path.Combine(runtimeRoot, spec.ContainerId);
         Directory.CreateDirectory(runtimeDirectory);
         var socketPath = Path.Combine(runtimeDirectory, "fn.sock");
 
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = spec.BundleDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(spec.BundleDirectory, spec.EntryAssembly));
         // A container starts from a clean environment: the runner's own holds its broker and store credentials.
-        start.Environment.Clear();
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in InheritedVariables)
         {
             if (Environment.GetEnvironmentVariable(name) is { } value)
             {
-                start.Environment[name] = value;
+                environment[name] = value;
             }
         }
         foreach (var (name, value) in spec.Environment)
         {
-            start.Environment[name] = value;
+            environment[name] = value;
         }
-        start.Environment[ContainerProtocol.SocketVariable] = socketPath;
+        var start = launcher.Command(spec, runtimeDirectory, environment).ToStartInfo(spec.CgroupProcsFiles);
 
-        var process = Process.Start(start) ?? throw new ContainerCrashedException($"Could not start 'dotnet {spec.EntryAssembly}'.");
+        Process process;
+        try
+        {
+            process = await ContainerSpawner.StartAsync(start);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            throw new ContainerCrashedException($"Could not start '{start.FileName}' for {spec.EntryAssembly}: {e.Message}");
+        }
         var recentOutput = new ConcurrentQueue<string>();
         void Capture(string? line, bool isError)
         {

@@ -6,7 +6,20 @@ namespace Modal.GpuRunner.Containers;
 /// <param name="EntryAssembly">The app's entry assembly, relative to the bundle (e.g. <c>HelloWorld.dll</c>).</param>
 /// <param name="Environment">Extra environment: secrets, the function's env, <c>CUDA_VISIBLE_DEVICES</c>.</param>
 public sealed record ContainerSpec(
-    string ContainerId, string BundleDirectory, string EntryAssembly, IReadOnlyDictionary<string, string> Environment);
+    string ContainerId, string BundleDirectory, string EntryAssembly, IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary>Folders bound into an isolated container (its Volumes at their mount paths); a plain process ignores them.</summary>
+    public IReadOnlyList<ContainerBind> Binds { get; init; } = [];
+
+    /// <summary>No network at all (an isolated container gets a network namespace of its own with only loopback).</summary>
+    public bool BlockNetwork { get; init; }
+
+    /// <summary>The GPUs the container holds (runner indices); an isolated container sees only their device files.</summary>
+    public IReadOnlyList<int> GpuIndices { get; init; } = [];
+
+    /// <summary><c>cgroup.procs</c> files the container's first process joins before it starts the program (none: no cgroup).</summary>
+    public IReadOnlyList<string> CgroupProcsFiles { get; init; } = [];
+}
 
 /// <summary>The container exited, or never came up, while inputs were in flight.</summary>
 public sealed class ContainerCrashedException(string message) : Exception(message);

@@ -27,6 +27,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<ContainerVolumes>();
         builder.Services.AddContainerSecrets();
         builder.Services.AddSingleton<FunctionCatalog>();
+        builder.Services.AddSingleton<ContainerIsolation>();
         builder.Services.AddSingleton<ContainerPool>();
         builder.Services.AddSingleton<ContainerCredentials>();
         builder.Services.AddSingleton<FunctionSubscriptions>();
@@ -47,7 +48,9 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddHostedService<DeployedAppsSync>();
         builder.Services.AddSingleton<HeartbeatStatus>();
         builder.Services.AddHostedService<CapacityHeartbeatService>();
-        builder.Services.AddHealthChecks().AddCheck<HeartbeatHealthCheck>("heartbeat");
+        builder.Services.AddHealthChecks()
+            .AddCheck<HeartbeatHealthCheck>("heartbeat")
+            .AddCheck<ContainerIsolationHealthCheck>("container-isolation");
         return builder;
     }
 }

@@ -1,17 +1,19 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Modal.GpuRunner.Bundles;
+using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
 using Modal.Volumes;
 
 namespace Modal.GpuRunner.Volumes;
 
 /// <summary>
-/// The Volumes mounted into this node's containers. Until containers are isolated (issue 9 binds the folder at the
-/// mount path), each mount is a folder of the runner's holding the Volume's latest version, copied from the blob cache
-/// (copies, not hard links: the container may change its files, and the cache must stay what its hashes say), and
-/// announced to the container in <see cref="VolumeMounts.Variable"/>. When the container stops its changes are
-/// committed and the folders removed.
+/// The Volumes mounted into this node's containers. Each mount is a folder of the runner's holding the Volume's latest
+/// version, copied from the blob cache (copies, not hard links: the container may change its files, and the cache must
+/// stay what its hashes say), and announced to the container in <see cref="VolumeMounts.Variable"/>. An isolated
+/// container sees the folder at the mount path itself, and the folders' sync state at <see cref="StatePath"/> (so a
+/// <see cref="Volume.CommitAsync"/> inside it and the runner's commit at stop agree on what changed); a plain process
+/// is told the folder. When the container stops its changes are committed and the folders removed.
 /// </summary>
 public sealed partial class ContainerVolumes(
     BundleCache blobs, IHttpClientFactory httpClients, IOptions<GpuRunnerOptions> options, ILogger<ContainerVolumes> logger)
@@ -21,8 +23,14 @@ public sealed partial class ContainerVolumes(
 
     private readonly ConcurrentDictionary<string, IReadOnlyList<VolumeDirectory>> _mounted = new(StringComparer.Ordinal);
 
-    /// <summary>Fills a folder per Volume of <paramref name="entry"/>'s function; returns the announcement, or null when it mounts none.</summary>
-    public async Task<string?> MountAsync(CatalogEntry entry, string containerId, CancellationToken cancellationToken)
+    /// <summary>Where an isolated container sees the folder of its mounts' sync state.</summary>
+    public const string StatePath = "/run/modal-volumes";
+
+    /// <summary>
+    /// Fills a folder per Volume of <paramref name="entry"/>'s function; returns the announcement and, for an isolated
+    /// container (<paramref name="atMountPaths"/>), the binds that put each folder at its mount path. Null when it mounts none.
+    /// </summary>
+    public async Task<MountedVolumes?> MountAsync(CatalogEntry entry, string containerId, bool atMountPaths, CancellationToken cancellationToken)
     {
         if (entry.Function.Volumes.Count == 0)
         {
@@ -31,6 +39,7 @@ public sealed partial class ContainerVolumes(
         var http = StorageClient(entry.WorkspaceId);
         var root = Path.Combine(Path.GetFullPath(options.Value.CacheDirectory), "mounts", containerId);
         var mounts = new List<VolumeMount>();
+        var binds = new List<ContainerBind>();
         var directories = new List<VolumeDirectory>();
         _mounted[containerId] = directories;
         foreach (var (mountPath, volume) in entry.Function.Volumes.OrderBy(v => v.Key, StringComparer.Ordinal))
@@ -41,13 +50,26 @@ public sealed partial class ContainerVolumes(
             {
                 created.EnsureSuccessStatusCode();
             }
-            var directory = new VolumeDirectory(http, volume, Path.Combine(root, directories.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var folder = directories.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var directory = new VolumeDirectory(http, volume, Path.Combine(root, folder));
             directories.Add(directory);
             var version = await directory.SyncAsync(CopyFromCacheAsync, cancellationToken);
-            mounts.Add(new VolumeMount(mountPath, volume, directory.Directory));
+            if (atMountPaths)
+            {
+                binds.Add(new ContainerBind(directory.Directory, mountPath));
+                mounts.Add(new VolumeMount(mountPath, volume, mountPath, $"{StatePath}/{folder}.modal-volume.json"));
+            }
+            else
+            {
+                mounts.Add(new VolumeMount(mountPath, volume, directory.Directory));
+            }
             LogMounted(logger, volume, version, containerId, directory.Directory);
         }
-        return VolumeMounts.Describe(mounts);
+        if (atMountPaths)
+        {
+            binds.Add(new ContainerBind(root, StatePath));
+        }
+        return new MountedVolumes(VolumeMounts.Describe(mounts), binds);
     }
 
     /// <summary>Commits a stopped container's changes (unless it crashed) and removes its folders.</summary>
@@ -103,3 +125,6 @@ public sealed partial class ContainerVolumes(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Volume {Volume}: the changes of {ContainerId} could not be committed")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string volume, string containerId);
 }
+
+/// <summary>A container's Volumes: the announcement for <see cref="VolumeMounts.Variable"/> and what to bind where.</summary>
+public sealed record MountedVolumes(string Announcement, IReadOnlyList<ContainerBind> Binds);

@@ -50,6 +50,15 @@ public sealed record DeployedFunctionSpec
     /// a runner reads the values from the Secrets service when it starts a container.
     /// </summary>
     public IReadOnlyList<SecretReference> Secrets { get; init; } = [];
+
+    /// <summary>CPU cores the container is guaranteed (a share of the node's CPU under contention, not a cap).</summary>
+    public double Cpu { get; init; } = 0.125;
+
+    /// <summary>Memory limit of the container in MiB: a container that goes past it is killed and its call fails.</summary>
+    public int MemoryMiB { get; init; } = 128;
+
+    /// <summary>The container has no network at all (only loopback of its own); otherwise it shares the node's.</summary>
+    public bool BlockNetwork { get; init; }
 }
 
 /// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>

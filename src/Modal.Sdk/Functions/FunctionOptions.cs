@@ -61,6 +61,13 @@ public sealed record FunctionOptions
     /// <summary>Inputs one container runs at once (1 to 1,000; default 1).</summary>
     public int MaxConcurrentInputs { get; init; } = 1;
 
+    /// <summary>
+    /// No network access at all from the container (as Modal's <c>block_network</c>): it cannot reach the internet nor the
+    /// platform, so Dicts, Queues, other functions and <see cref="Volume.CommitAsync"/> are out of reach too (Volume changes
+    /// are still committed when the container stops).
+    /// </summary>
+    public bool BlockNetwork { get; init; }
+
     /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
     public void Validate()
     {

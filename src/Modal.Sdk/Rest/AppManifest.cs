@@ -45,6 +45,7 @@ public sealed record AppManifest(
 /// <param name="ClassName">The class a method belongs to (its functions share containers); null for a plain function.</param>
 /// <param name="BatchMaxSize">Largest batch of a batched function; null when not batched.</param>
 /// <param name="BatchWaitMs">Longest wait for a batch to fill, in milliseconds; null when not batched.</param>
+/// <param name="BlockNetwork">The container gets no network at all.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -65,7 +66,8 @@ public sealed record FunctionManifest(
     int MaxConcurrentInputs,
     string? ClassName = null,
     int? BatchMaxSize = null,
-    double? BatchWaitMs = null)
+    double? BatchWaitMs = null,
+    bool BlockNetwork = false)
 {
     internal static FunctionManifest From(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets)
     {
@@ -77,7 +79,8 @@ public sealed record FunctionManifest(
             o.Gpu, o.GpuFallbacks, o.Cpu, o.MemoryMiB, o.Timeout.TotalSeconds,
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
             secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
-            o.MaxConcurrentInputs, function.Class?.Name, function.Batching?.MaxBatchSize, function.Batching?.Wait.TotalMilliseconds);
+            o.MaxConcurrentInputs, function.Class?.Name, function.Batching?.MaxBatchSize, function.Batching?.Wait.TotalMilliseconds,
+            o.BlockNetwork);
     }
 }
 

@@ -12,8 +12,9 @@ namespace Modal;
 /// locking: commits from several containers all land, and of two writes to one file the later commit wins.
 /// </summary>
 /// <remarks>
-/// Until containers are isolated, a mount is not at its literal path but in a folder of the runner's: use
-/// <see cref="LocalPath"/> (or <see cref="VolumeMounts.LocalPath"/>) to turn <c>/models/x</c> into the real path.
+/// In an isolated container a mount is at its literal path (<c>/models/x</c>). A runner without isolation keeps it in a
+/// folder of its own: <see cref="LocalPath"/> (or <see cref="VolumeMounts.LocalPath"/>) turns <c>/models/x</c> into the
+/// real path on either.
 /// </remarks>
 /// <example>
 /// <code>
@@ -198,7 +199,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.Http, Name, mount.Directory).CommitAsync(cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(_client.Http, Name, mount.Directory, mount.State).CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -211,7 +212,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.Http, Name, mount.Directory).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(_client.Http, Name, mount.Directory, mount.State).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 

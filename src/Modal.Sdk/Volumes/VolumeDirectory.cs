@@ -21,13 +21,16 @@ public sealed class VolumeDirectory
     /// workspace: the Api with a token, or (inside the platform) Storage with the workspace header.</param>
     /// <param name="volumeName">The Volume.</param>
     /// <param name="directory">The local folder (created when missing).</param>
-    public VolumeDirectory(HttpClient http, string volumeName, string directory)
+    /// <param name="stateFile">Where to keep the sync state; null: <c>{folder}.modal-volume.json</c> next to the folder. An
+    /// isolated container's folder is a mount point whose parent it cannot write, so the runner names a file elsewhere.</param>
+    public VolumeDirectory(HttpClient http, string volumeName, string directory, string? stateFile = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         _http = http;
         _volumes = ModalRestClient.For<IVolumesApi>(http);
         VolumeName = volumeName;
         Directory = Path.GetFullPath(directory);
+        StatePath = stateFile ?? Directory.TrimEnd(Path.DirectorySeparatorChar) + ".modal-volume.json";
     }
 
     /// <summary>The Volume's name.</summary>
@@ -36,7 +39,7 @@ public sealed class VolumeDirectory
     /// <summary>The local folder.</summary>
     public string Directory { get; }
 
-    private string StatePath => Directory.TrimEnd(Path.DirectorySeparatorChar) + ".modal-volume.json";
+    private string StatePath { get; }
 
     /// <summary>
     /// Makes the folder hold the Volume's latest version: missing and changed files are written, files the version lacks

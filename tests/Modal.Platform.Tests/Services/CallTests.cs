@@ -92,6 +92,23 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task Deploy_MemoryOrCpuOutOfBounds_Returns400NamingTheFunction()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        var client = infrastructure.AuthenticatedClient(api);
+
+        using var memory = await client.PutAsJsonAsync(new Uri($"/v1/apps/{UniqueAppName()}", UriKind.Relative),
+            new { functions = new[] { new { name = "big", parameters = Array.Empty<object>(), resultType = "System.Int32", memoryMiB = 0 } } });
+        using var cpu = await client.PutAsJsonAsync(new Uri($"/v1/apps/{UniqueAppName()}", UriKind.Relative),
+            new { functions = new[] { new { name = "busy", parameters = Array.Empty<object>(), resultType = "System.Int32", cpu = 65.0 } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, memory.StatusCode);
+        Assert.Contains("big: cpu must be more than 0", await memory.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, cpu.StatusCode);
+        Assert.Contains("busy: cpu must be more than 0 and at most 64 (was 65)", await cpu.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Call_RunnerSucceeds_LongPollReturnsResult()
     {
         await using var api = new ServiceFactory<ApiOptions>();

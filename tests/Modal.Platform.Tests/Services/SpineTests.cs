@@ -33,6 +33,9 @@ public sealed class SpineFixture : IAsyncLifetime
 
     private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
 
+    /// <summary>The runner's cache and runtime folders live under here.</summary>
+    public string RunnerRoot => _runnerRoot;
+
     public async Task InitializeAsync()
     {
         var storageHttp = Storage.CreateClient();
@@ -61,6 +64,8 @@ public sealed class SpineFixture : IAsyncLifetime
             ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
             ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")),
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
+            // Isolated containers see no host folder unless the site binds it: the markers folder is the tests' window in.
+            ($"GpuRunner:ContainerBinds:{Markers}", Markers),
             ("GpuRunner:SimulatedGpus:0", "A100-80GB"),
             ("GpuRunner:SimulatedGpus:1", "T4"))
         {

@@ -1,0 +1,23 @@
+namespace Modal.GpuRunner.Containers;
+
+/// <summary>
+/// A container as a plain child process: it shares the node's file system, processes and network. Its Volumes are in
+/// the runner's folders (announced in <c>MODAL_VOLUME_MOUNTS</c>) and its limits, where cgroups are writable, still apply.
+/// </summary>
+public sealed class ProcessLauncher(string dotnetPath) : IContainerLauncher
+{
+    public string Backend => "process";
+
+    public bool Isolates => false;
+
+    public ContainerCommand Command(ContainerSpec spec, string runtimeDirectory, IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            [Modal.Container.ContainerProtocol.SocketVariable] = Path.Combine(runtimeDirectory, "fn.sock"),
+            [ContainerCommand.IsolationVariable] = "none",
+        };
+        return new ContainerCommand(dotnetPath, [Path.Combine(spec.BundleDirectory, spec.EntryAssembly)], spec.BundleDirectory, variables);
+    }
+}

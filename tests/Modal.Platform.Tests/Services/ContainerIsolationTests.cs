@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using Modal.GpuRunner;
+using Modal.GpuRunner.Containers;
+using Modal.Platform.Tests.Infrastructure;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>
+/// Containers of the real runner (bubblewrap backend, chosen by <c>auto</c> on a host that permits namespaces) running
+/// examples/Isolation: what they see of the node and of each other, their Volumes at their mount paths, their memory
+/// limit and their network.
+/// </summary>
+[Collection(InfrastructureTestGroup.Name)]
+public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<SpineFixture>
+{
+    private const string HeldValue = "held-by-another-function-7f3a";
+
+    [Fact]
+    public async Task Container_Bubblewrap_SeesNeitherOtherContainersNorTheRunnersFilesNorOtherProcesses()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+        var marker = $"iso-{Guid.NewGuid():N}";
+
+        Assert.Equal("bubblewrap", await Function.FromName(spine.Client, app, "isolation").RemoteAsync<string>(new { }));
+        Assert.True(await Function.FromName(spine.Client, app, "write_tmp").RemoteAsync<bool>(new { name = marker }));
+        Assert.Equal(HeldValue, await Function.FromName(spine.Client, app, "hold").RemoteAsync<string>(new { }));
+        var cache = Path.Combine(spine.RunnerRoot, "cache");
+        var runtime = Path.Combine(spine.RunnerRoot, "run");
+        Assert.True(Directory.Exists(cache) && Directory.Exists(runtime), "the runner's folders exist on the node");
+        // The holder's container is alive and its environment is readable from the node: the value is there to find.
+        Assert.Contains(Directory.EnumerateDirectories("/proc"), process => ReadOrEmpty(Path.Combine(process, "environ")).Contains(HeldValue, StringComparison.Ordinal));
+
+        var seen = await Function.FromName(spine.Client, app, "look").RemoteAsync<string>(new
+        {
+            paths = string.Join('\n', $"/tmp/{marker}", cache, runtime, spine.RunnerRoot, "/root", "/app/Isolation.dll", "/run/modal/fn.sock"),
+        });
+        var processes = await Function.FromName(spine.Client, app, "processes").RemoteAsync<string>(new { });
+        var holders = await Function.FromName(spine.Client, app, "find_environment_value").RemoteAsync<int>(new { value = HeldValue });
+
+        Assert.Equal(
+            [$"/tmp/{marker}=absent", $"{cache}=absent", $"{runtime}=absent", $"{spine.RunnerRoot}=absent", "/root=absent",
+                "/app/Isolation.dll=visible", "/run/modal/fn.sock=visible"],
+            seen.Split('\n'));
+        // Its own pid namespace: bubblewrap's init and the function server, nothing of the node or other containers.
+        Assert.All(processes.Split(','), process => Assert.Matches("^[12]:(bwrap|dotnet)$", process));
+        Assert.Equal(0, holders);
+    }
+
+    [Fact]
+    public async Task Volume_FileWrittenAtItsMountPathAndCommittedInside_AnotherContainerReadsIt()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+        var name = $"out-{Guid.NewGuid():N}.txt";
+
+        var path = await Function.FromName(spine.Client, app, "write_data").RemoteAsync<string>(new { name, text = "written at /data" });
+        var read = await Function.FromName(spine.Client, app, "read_data").RemoteAsync<string>(new { name });
+
+        Assert.Equal($"/data/{name}", path);
+        Assert.Equal("written at /data", read);
+        // Committed by Volume.CommitAsync inside the container, not at its stop: the app is still running.
+        var volume = Volume.FromName(spine.Client, "example-isolation-data");
+        await using var stored = await volume.ReadFileAsync($"/{name}");
+        Assert.Equal("written at /data", await new StreamReader(stored).ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task Allocate_PastItsMemoryLimit_FailsOutOfMemoryWhileTheRunnerAndOtherContainersCarryOn()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+        var allocate = Function.FromName(spine.Client, app, "allocate");
+        var processes = Function.FromName(spine.Client, app, "processes");
+        var before = await processes.RemoteAsync<string>(new { });
+
+        var error = await Assert.ThrowsAsync<RemoteFunctionException>(() => allocate.RemoteAsync<int>(new { mib = 1024 }));
+
+        Assert.Equal(ContainerOutOfMemoryException.RemoteType, error.RemoteType);
+        Assert.Contains("allocate", error.Message, StringComparison.Ordinal);
+        Assert.Contains("160 MiB", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await processes.RemoteAsync<string>(new { })); // Another container, untouched, answers.
+        Assert.Equal(16, await allocate.RemoteAsync<int>(new { mib = 16 })); // Its function gets a fresh container.
+        var health = await HealthReport.ReadAsync(spine.Runner!.CreateClient());
+        Assert.Equal("Healthy", health.CheckStatus("container-isolation"));
+    }
+
+    [Fact]
+    public async Task BlockNetwork_OutboundConnectionFails_WithoutItTheFunctionReachesADict()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+        var api = spine.Client.Http.BaseAddress!;
+        var dict = $"iso-{Guid.NewGuid():N}"[..20];
+
+        var blocked = await Function.FromName(spine.Client, app, "connect_blocked").RemoteAsync<string>(new { host = api.Host, port = api.Port });
+        var open = await Function.FromName(spine.Client, app, "connect").RemoteAsync<string>(new { host = api.Host, port = api.Port });
+        await Function.FromName(spine.Client, app, "dict_put").RemoteAsync<string>(new { dict, value = "from a container" });
+        await Assert.ThrowsAsync<RemoteFunctionException>(() =>
+            Function.FromName(spine.Client, app, "dict_put_blocked").RemoteAsync<string>(new { dict, value = "never" }));
+
+        Assert.StartsWith("failed", blocked, StringComparison.Ordinal);
+        Assert.Equal("connected", open);
+        var stored = Dict.FromName(spine.Client, dict);
+        Assert.Equal("from a container", await stored.GetAsync<string>("from-container"));
+    }
+
+    [Fact]
+    public async Task Health_AutoWhereBubblewrapCannotRun_DegradedNamingTheReason()
+    {
+        await using var runner = new ServiceFactory<GpuRunnerOptions>(
+            ("GpuRunner:RunnerId", $"nobwrap-{Guid.NewGuid():N}"[..20]), ("GpuRunner:BubblewrapPath", "/nonexistent/bwrap"));
+
+        var health = await Eventually.ReturnsAsync(() => HealthReport.ReadAsync(runner.CreateClient()),
+            report => report.Checks.ContainsKey("container-isolation")
+                && report.Checks.Where(check => check.Key != "container-isolation").All(check => check.Value == "Healthy"),
+            "the runner reports its container backend and its other checks pass");
+
+        Assert.Equal("Degraded", health.CheckStatus("container-isolation"));
+        Assert.Equal("Degraded", health.Status);
+    }
+
+    [Theory]
+    [InlineData("bubblewrap", "bubblewrap")]
+    [InlineData("process", "none")]
+    public async Task Container_EachBackend_TellsTheContainerItsIsolation(string backend, string expected)
+    {
+        var runtime = Directory.CreateTempSubdirectory("modal-iso-").FullName;
+        var output = new ConcurrentQueue<string>();
+        IContainerLauncher launcher = backend == "process"
+            ? new ProcessLauncher(DotnetHost.Resolve())
+            : new BubblewrapLauncher("bwrap", DotnetHost.Resolve(), new Dictionary<string, string>(), Path.Exists);
+        var spec = new ContainerSpec($"iso-{backend}", Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll", new Dictionary<string, string>());
+        try
+        {
+            await using var container = await ContainerProcess.StartAsync(spec, launcher, runtime, TimeSpan.FromSeconds(30),
+                (line, _) => output.Enqueue(line), CancellationToken.None);
+
+            var isolation = await container.InvokeAsync("env", """{"name": "MODAL_ISOLATION"}""", "fc-iso", (_, _) => { }, CancellationToken.None);
+
+            Assert.Equal($"\"{expected}\"", isolation.ResultJson);
+        }
+        finally
+        {
+            Directory.Delete(runtime, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Cgroups_ThisHost_EnforcedByCgroupsWhereWritable()
+    {
+        var cgroups = new Cgroups("/sys/fs/cgroup", NullLogger<Cgroups>.Instance);
+        var writable = Directory.Exists("/sys/fs/cgroup/memory") ? IsWritable("/sys/fs/cgroup/memory") : IsWritable("/sys/fs/cgroup");
+
+        Assert.Equal(writable, cgroups.Enforcement != LimitEnforcement.RssWatchdog);
+    }
+
+    private static bool IsWritable(string folder)
+    {
+        var probe = Path.Combine(folder, $"modal-test-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(probe);
+            Directory.Delete(probe);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}
