@@ -24,6 +24,7 @@ public static class StorageHostingExtensions
 
         builder.AddRedisClient(RedisConnectionName);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddStorageCredentials();
         builder.Services.AddSingleton<ObjectRegistry>();
         builder.Services.AddSingleton<DictStore>();
         builder.Services.AddSingleton<QueueStore>();

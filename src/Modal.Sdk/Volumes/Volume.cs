@@ -198,7 +198,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.Http, Name, mount.Directory).CommitAsync(cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(_client.StorageHttp, Name, mount.Directory).CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -211,7 +211,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.Http, Name, mount.Directory).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(_client.StorageHttp, Name, mount.Directory).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -290,7 +290,7 @@ public sealed class VolumeUploadBatch
         var name = _volume.Name;
         await _volume.InfoAsync(cancellationToken).ConfigureAwait(false);
         var hashed = await VolumeBlobs.HashAllAsync(_files.Select(f => f.LocalPath).ToList(), cancellationToken).ConfigureAwait(false);
-        await VolumeBlobs.UploadAsync(client.Http, hashed, cancellationToken).ConfigureAwait(false);
+        await VolumeBlobs.UploadAsync(client.StorageHttp, hashed, cancellationToken).ConfigureAwait(false);
         var puts = _files.Select((f, i) => new VolumePut(f.RemotePath, hashed[i].Sha256, File.GetLastWriteTimeUtc(f.LocalPath))).ToList();
         return await _volume.RunAsync(() => client.Volumes.CommitAsync(name, new VolumeCommitRequest(puts, null, _force), cancellationToken), cancellationToken)
             .ConfigureAwait(false);

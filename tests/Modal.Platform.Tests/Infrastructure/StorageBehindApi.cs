@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,8 +9,10 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Modal.Platform.Tests.Infrastructure;
 
 /// <summary>
-/// Storage and the Api on the real infrastructure, the Api forwarding to Storage (YARP) as deployed, and an SDK
-/// client signed in with the install's first token: what a user's Dict and Queue calls go through.
+/// Storage and the Api on the real infrastructure, as deployed: the Api forwarding to Storage (YARP) and offering direct
+/// access to it, and an SDK client signed in with the install's first token that takes the direct path (into Storage's
+/// test server, counted by <see cref="DirectRequests"/>): what a user's Dict and Queue calls go through.
+/// <see cref="ProxiedClient"/> is a client of the same install that has no direct path and goes through the Api.
 /// <see cref="StartAsync"/> overrides Storage's configuration (short TTLs).
 /// </summary>
 public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
@@ -17,6 +20,14 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
     public ServiceFactory<StorageOptions> Storage { get; }
     public ServiceFactory<ApiOptions> Api { get; private set; } = null!;
     public ModalClient Client { get; private set; } = null!;
+
+    /// <summary>A client that cannot reach Storage directly (as where the Api offers no direct path) and uses the Api.</summary>
+    public ModalClient ProxiedClient { get; private set; } = null!;
+
+    /// <summary>How many requests <see cref="Client"/> sent straight to Storage.</summary>
+    public int DirectRequests => _directRequests.Count;
+
+    private readonly CountingHandler _directRequests = new();
 
     // xunit requires a class fixture to have exactly one public constructor.
     public StorageBehindApi() : this([])
@@ -29,7 +40,8 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
     public Task InitializeAsync()
     {
         var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
+        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()),
+            ("Api:StoragePublicUrl", storageHttp.BaseAddress!.ToString()))
         {
             ConfigureServices = services => services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server)),
         };
@@ -39,21 +51,28 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
         // A class fixture cannot take the collection's fixture in xunit 2; it set this path.
         var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
         apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
+        _directRequests.InnerHandler = Storage.Server.CreateHandler();
+        Client = new ModalClient(apiHttp, _directRequests);
+        var proxiedHttp = Api.CreateClient();
+        proxiedHttp.Timeout = apiHttp.Timeout;
+        proxiedHttp.DefaultRequestHeaders.Authorization = apiHttp.DefaultRequestHeaders.Authorization;
+        // Storage's advertised address is not reachable from this handler: the client must fall back to the Api.
+        ProxiedClient = new ModalClient(proxiedHttp, new UnreachableHandler());
         return Task.CompletedTask;
     }
 
-    /// <summary>A client of Storage itself, sending <paramref name="workspaceId"/> as the Api would.</summary>
+    /// <summary>A client of Storage itself, with a credential for <paramref name="workspaceId"/> as the Api issues them.</summary>
     public HttpClient StorageClientFor(Guid workspaceId)
     {
         var client = Storage.CreateClient();
-        client.DefaultRequestHeaders.Add("Modal-Workspace-Id", workspaceId.ToString());
+        client.DefaultRequestHeaders.Add(StorageCredentials.HeaderName, TestSecretKeys.StorageCredentials().Issue(workspaceId).Credential);
         return client;
     }
 
     public async Task DisposeAsync()
     {
         Client?.Dispose();
+        ProxiedClient?.Dispose();
         if (Api is not null)
         {
             await Api.DisposeAsync();
@@ -76,4 +95,25 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
 public sealed class TestServerForwarderFactory(TestServer storage) : IForwarderHttpClientFactory
 {
     public HttpMessageInvoker CreateClient(ForwarderHttpClientContext context) => new(storage.CreateHandler());
+}
+
+/// <summary>Counts the requests that pass through it.</summary>
+public sealed class CountingHandler : DelegatingHandler
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _count);
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>A network on which nothing answers: every connection fails, as to an address a client cannot reach.</summary>
+public sealed class UnreachableHandler : HttpMessageHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        Task.FromException<HttpResponseMessage>(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (test)."));
 }
