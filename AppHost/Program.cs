@@ -12,6 +12,8 @@ var s3 = infrastructure.S3;
 var installKeys = InstallKeys.LoadOrCreate(infrastructure.DataDirectory);
 
 var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
+    // Clients call Storage directly (the Api hands out credentials for it): no proxy in front of it.
+    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
     .WithStore(redis).WithStore(s3)
     .WithStorageCredentialKey(installKeys);
 

@@ -21,6 +21,13 @@ public sealed class StorageOptions
 
     public IEnumerable<string> AllBuckets => [BlobBucket, VolumeBucket];
 
+    /// <summary>
+    /// Trace every Dict entry and Queue item request (and its Redis command). Off by default: on the data path a span per
+    /// operation, exported to the collector, costs more CPU than the operation itself (see docs/decisions.md, 14).
+    /// Lifecycle, listing, Volume and blob requests are always traced.
+    /// </summary>
+    public bool TraceDataOperations { get; set; }
+
     /// <summary>A Dict entry expires after this long without a read or write (Modal: 7 days).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Storage:DictEntryTtl must be between 1 second and 365 days.")]
     public TimeSpan DictEntryTtl { get; set; } = TimeSpan.FromDays(7);
