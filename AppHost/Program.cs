@@ -15,7 +15,9 @@ var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
     // Clients call Storage directly (the Api hands out credentials for it): no proxy in front of it.
     .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
     .WithStore(redis).WithStore(s3)
-    .WithStorageCredentialKey(installKeys);
+    .WithStorageCredentialKey(installKeys)
+    // The S3 endpoint is a local process that clients reach at the address Storage uses: large reads go to it directly.
+    .WithEnvironment("Storage__PresignedReads", "true");
 
 var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
     .WithDatabase(postgres, "secretsdb", "modal_secrets")

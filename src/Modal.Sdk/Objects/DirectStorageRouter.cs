@@ -7,8 +7,10 @@ namespace Modal;
 /// <summary>
 /// Sends Dict, Queue and Volume requests straight to Storage with a workspace credential from the Api
 /// (<see cref="IStorageAccessApi"/>), one HTTP hop instead of two, and through the Api when the install offers no direct
-/// path or Storage cannot be reached. The credential is renewed before it expires. The REST clients above it see the
-/// Api's addresses either way: this handler only changes where a request goes and how it is authenticated.
+/// path or Storage cannot be reached. The credential is renewed before it expires. Reads of Volume files and blobs offer to
+/// follow a redirect to a presigned S3 URL, which Storage gives for large ones: the bytes then come from S3 directly.
+/// The REST clients above it see the Api's addresses and ordinary answers either way: this handler only changes where a
+/// request goes and how it is authenticated.
 /// </summary>
 internal sealed class DirectStorageRouter : HttpMessageHandler
 {
@@ -19,9 +21,12 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
     private static readonly TimeSpan RetryDirectAfter = TimeSpan.FromMinutes(5);
 
     private const string CredentialHeader = "Modal-Storage-Credential";
+    private const string AcceptRedirectHeader = "Modal-Accept-Redirect";
 
     private readonly HttpClient _api;
     private readonly HttpMessageInvoker _storage;
+    private readonly HttpMessageInvoker _s3 = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) });
+    private DateTimeOffset _s3UnreachableUntil = DateTimeOffset.MinValue;
     private readonly IStorageAccessApi _access;
     private readonly SemaphoreSlim _renewal = new(1, 1);
     private volatile Route _route = Route.Unknown;
@@ -29,7 +34,8 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
     public DirectStorageRouter(HttpClient api, HttpMessageHandler? storageHandler)
     {
         _api = api;
-        _storage = new HttpMessageInvoker(storageHandler ?? new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) },
+        // Redirects are followed by this class, not the handler: a handler would carry the storage credential to S3.
+        _storage = new HttpMessageInvoker(storageHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) },
             disposeHandler: storageHandler is null);
         _access = RestService.For<IStorageAccessApi>(api);
     }
@@ -38,6 +44,52 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
     public bool LastWentDirect { get; private set; }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!IsRedirectableRead(request) || DateTimeOffset.UtcNow < _s3UnreachableUntil)
+        {
+            return await SendRoutedAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        var retry = Copy(request);
+        request.Headers.Add(AcceptRedirectHeader, "presigned");
+        var response = await SendRoutedAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.TemporaryRedirect || response.Headers.Location is not { IsAbsoluteUri: true } location)
+        {
+            retry.Dispose();
+            return response;
+        }
+        response.Dispose();
+        using var fromS3 = new HttpRequestMessage(HttpMethod.Get, location);
+        if (request.Headers.Range is { } range)
+        {
+            fromS3.Headers.Range = range;
+        }
+        try
+        {
+            var s3Response = await _s3.SendAsync(fromS3, cancellationToken).ConfigureAwait(false);
+            retry.Dispose();
+            return s3Response;
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            // S3 is not reachable from here at the address Storage signs for: read through Storage for a while.
+            _s3UnreachableUntil = DateTimeOffset.UtcNow + RetryDirectAfter;
+            return await SendRoutedAsync(retry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A GET of a Volume file (<c>/v1/volumes/{name}/file</c>) or a blob (<c>/v1/blobs/{hash}</c>).</summary>
+    private static bool IsRedirectableRead(HttpRequestMessage request)
+    {
+        if (request.Method != HttpMethod.Get || request.RequestUri is not { } uri)
+        {
+            return false;
+        }
+        var path = uri.AbsolutePath;
+        return (path.StartsWith("/v1/volumes/", StringComparison.Ordinal) && path.EndsWith("/file", StringComparison.Ordinal))
+            || (path.StartsWith("/v1/blobs/", StringComparison.Ordinal) && path.Length == "/v1/blobs/".Length + 64);
+    }
+
+    private async Task<HttpResponseMessage> SendRoutedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var route = await CurrentRouteAsync(cancellationToken).ConfigureAwait(false);
         if (route.Access is { } access)
@@ -70,7 +122,8 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
             }
         }
         LastWentDirect = false;
-        return await _api.SendAsync(CopyForApi(request), cancellationToken).ConfigureAwait(false);
+        // The Api's client, with its token and handler, buffers nothing here: callers streaming a file get it streamed.
+        return await _api.SendAsync(Copy(request), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
     }
 
     protected override void Dispose(bool disposing)
@@ -78,6 +131,7 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
         if (disposing)
         {
             _storage.Dispose();
+            _s3.Dispose();
             _renewal.Dispose();
         }
         base.Dispose(disposing);
@@ -121,7 +175,7 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
     /// A request message is sent once per <see cref="HttpClient"/>; the Api's client (with its token and handler) gets a
     /// copy sharing the same, not yet read, content.
     /// </summary>
-    private static HttpRequestMessage CopyForApi(HttpRequestMessage request)
+    private static HttpRequestMessage Copy(HttpRequestMessage request)
     {
         var copy = new HttpRequestMessage(request.Method, request.RequestUri)
         {

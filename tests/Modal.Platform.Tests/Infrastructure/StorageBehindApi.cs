@@ -27,6 +27,9 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
     /// <summary>How many requests <see cref="Client"/> sent straight to Storage.</summary>
     public int DirectRequests => _directRequests.Count;
 
+    /// <summary>How many of those Storage answered with a redirect to a presigned S3 URL.</summary>
+    public int DirectRedirects => _directRequests.Redirects;
+
     private readonly CountingHandler _directRequests = new();
 
     // xunit requires a class fixture to have exactly one public constructor.
@@ -34,7 +37,9 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
     {
     }
 
-    private StorageBehindApi((string Key, string Value)[] storageSettings) => Storage = new(storageSettings);
+    // Presigned reads as deployed (the tests' S3 endpoint is reachable from the test process); a test may turn them off.
+    private StorageBehindApi((string Key, string Value)[] storageSettings) =>
+        Storage = new([("Storage:PresignedReads", "true"), .. storageSettings]);
 
     /// <summary>Starts both services; the collection's <see cref="InfrastructureFixture"/> must have started the stores.</summary>
     public Task InitializeAsync()
@@ -45,7 +50,8 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
         {
             ConfigureServices = services => services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server)),
         };
-        var apiHttp = Api.CreateClient();
+        // Redirects to S3 are the SDK's to follow (the test server's client would follow them into the test server).
+        var apiHttp = Api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         // Long polls wait up to 50 s on the server; the test server's client must not give up first.
         apiHttp.Timeout = TimeSpan.FromMinutes(2);
         // A class fixture cannot take the collection's fixture in xunit 2; it set this path.
@@ -53,7 +59,7 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
         apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         _directRequests.InnerHandler = Storage.Server.CreateHandler();
         Client = new ModalClient(apiHttp, _directRequests);
-        var proxiedHttp = Api.CreateClient();
+        var proxiedHttp = Api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         proxiedHttp.Timeout = apiHttp.Timeout;
         proxiedHttp.DefaultRequestHeaders.Authorization = apiHttp.DefaultRequestHeaders.Authorization;
         // Storage's advertised address is not reachable from this handler: the client must fall back to the Api.
@@ -97,17 +103,25 @@ public sealed class TestServerForwarderFactory(TestServer storage) : IForwarderH
     public HttpMessageInvoker CreateClient(ForwarderHttpClientContext context) => new(storage.CreateHandler());
 }
 
-/// <summary>Counts the requests that pass through it.</summary>
+/// <summary>Counts the requests that pass through it, and the redirects answered to them.</summary>
 public sealed class CountingHandler : DelegatingHandler
 {
     private int _count;
+    private int _redirects;
 
     public int Count => Volatile.Read(ref _count);
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    public int Redirects => Volatile.Read(ref _redirects);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _count);
-        return base.SendAsync(request, cancellationToken);
+        var response = await base.SendAsync(request, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.TemporaryRedirect)
+        {
+            Interlocked.Increment(ref _redirects);
+        }
+        return response;
     }
 }
 
