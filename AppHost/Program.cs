@@ -12,7 +12,12 @@ var s3 = infrastructure.S3;
 var installKeys = InstallKeys.LoadOrCreate(infrastructure.DataDirectory);
 
 var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
-    .WithStore(redis).WithStore(s3);
+    // Clients call Storage directly (the Api hands out credentials for it): no proxy in front of it.
+    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
+    .WithStore(redis).WithStore(s3)
+    .WithStorageCredentialKey(installKeys)
+    // The S3 endpoint is a local process that clients reach at the address Storage uses: large reads go to it directly.
+    .WithEnvironment("Storage__PresignedReads", "true");
 
 var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
     .WithDatabase(postgres, "secretsdb", "modal_secrets")
@@ -24,6 +29,9 @@ var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler"
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
+    .WithStorageCredentialKey(installKeys)
+    // Clients (and containers) get this address with a workspace credential and call Storage directly.
+    .WithEnvironment("Api__StoragePublicUrl", storage.GetEndpoint("http"))
     .WithFirstTokenFile(Path.Combine(infrastructure.DataDirectory, "first-token.env"))
     .WithAnnouncedUrl("Modal API");
 
@@ -31,6 +39,7 @@ var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner
     .WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
     .WithRunnerKey(installKeys)
+    .WithStorageCredentialKey(installKeys)
     // Containers reach the Api by its real address (they have no service discovery).
     .WithEnvironment("GpuRunner__ApiUrl", api.GetEndpoint("http"));
 

@@ -3,7 +3,8 @@ using System.Security.Cryptography;
 namespace Modal.AppHost.Infrastructure;
 
 /// <summary>
-/// The install's own keys: the Secrets service's encryption key ring and the runner credential. Generated on a fresh
+/// The install's own keys: the Secrets service's encryption key ring, the runner credential and the key of
+/// Storage's workspace-scoped credentials. Generated on a fresh
 /// install into <c>{data}/install-keys.env</c> (owner-readable only; never in the repository), read back on every
 /// start. To rotate the encryption key, add a <c>Secrets__Keys__{newId}=…</c> line and point
 /// <c>Secrets__ActiveKeyId</c> at it: the Secrets service re-seals old secrets at its next start; the old line can go
@@ -14,6 +15,7 @@ internal sealed class InstallKeys
     private const string ActiveKeyIdSetting = "Secrets__ActiveKeyId";
     private const string KeyPrefix = "Secrets__Keys__";
     private const string RunnerKeySetting = "Secrets__RunnerKey";
+    private const string StorageCredentialKeySetting = "StorageCredentials__Key";
 
     private readonly Dictionary<string, string> _settings;
 
@@ -39,6 +41,11 @@ internal sealed class InstallKeys
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
         }
+        // Installs made before Storage checked credentials lack its key; it protects nothing stored, so adding one is safe.
+        if (!File.ReadAllLines(path).Any(line => line.StartsWith(StorageCredentialKeySetting + "=", StringComparison.Ordinal)))
+        {
+            File.AppendAllLines(path, [$"{StorageCredentialKeySetting}={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"]);
+        }
         var settings = File.ReadAllLines(path)
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
             .Select(line => line.Split('=', 2))
@@ -55,7 +62,7 @@ internal sealed class InstallKeys
     /// <summary>Gives the Secrets service its key ring and the runner credential, as secret parameters (masked in the dashboard).</summary>
     public IResourceBuilder<ProjectResource> ApplyToSecretsService(IResourceBuilder<ProjectResource> secrets)
     {
-        foreach (var (name, value) in _settings)
+        foreach (var (name, value) in _settings.Where(s => s.Key != StorageCredentialKeySetting))
         {
             secrets.WithEnvironment(name, Parameter(secrets.ApplicationBuilder, name, value));
         }
@@ -65,6 +72,11 @@ internal sealed class InstallKeys
     /// <summary>Gives a runner the credential it presents to the Secrets service.</summary>
     public IResourceBuilder<ProjectResource> ApplyToRunner(IResourceBuilder<ProjectResource> runner) =>
         runner.WithEnvironment("GpuRunner__RunnerKey", Parameter(runner.ApplicationBuilder, RunnerKeySetting, _settings[RunnerKeySetting]));
+
+    /// <summary>Gives a service the key of the workspace-scoped Storage credentials (the Api issues them, Storage checks them, runners issue their own).</summary>
+    public IResourceBuilder<ProjectResource> ApplyStorageCredentialKey(IResourceBuilder<ProjectResource> service) =>
+        service.WithEnvironment(StorageCredentialKeySetting,
+            Parameter(service.ApplicationBuilder, StorageCredentialKeySetting, _settings[StorageCredentialKeySetting]));
 
     private static IResourceBuilder<ParameterResource> Parameter(IDistributedApplicationBuilder builder, string setting, string value)
     {
@@ -84,4 +96,8 @@ internal static class InstallKeysExtensions
     /// <summary>The credential a runner presents to the Secrets service to read the values of functions' secrets.</summary>
     public static IResourceBuilder<ProjectResource> WithRunnerKey(this IResourceBuilder<ProjectResource> runner, InstallKeys keys) =>
         keys.ApplyToRunner(runner);
+
+    /// <summary>The key of the workspace-scoped credentials with which clients and runners reach Storage directly.</summary>
+    public static IResourceBuilder<ProjectResource> WithStorageCredentialKey(this IResourceBuilder<ProjectResource> service, InstallKeys keys) =>
+        keys.ApplyStorageCredentialKey(service);
 }

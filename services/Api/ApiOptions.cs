@@ -25,6 +25,13 @@ public sealed class ApiOptions
     [Required(ErrorMessage = "Api:StorageUrl is required.")]
     public Uri StorageUrl { get; set; } = new("http://storage");
 
+    /// <summary>
+    /// Storage's address as clients can reach it. When set (and <c>StorageCredentials:Key</c> is), the Api hands clients
+    /// a workspace-scoped credential and this address (<c>POST /v1/storage/credentials</c>) so their Dict, Queue and Volume
+    /// requests skip the Api; empty: clients go through the Api's forwarder only.
+    /// </summary>
+    public Uri? StoragePublicUrl { get; set; }
+
     /// <summary>Base address of the Secrets service; <c>/v1/secrets</c> is forwarded there, and deploys check secrets there. Under Aspire, service discovery resolves it.</summary>
     [Required(ErrorMessage = "Api:SecretsUrl is required.")]
     public Uri SecretsUrl { get; set; } = new("http://secrets");

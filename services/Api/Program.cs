@@ -20,6 +20,7 @@ app.MapApiV1()
     .MapAppEndpoints()
     .MapCallEndpoints()
     .MapMapEndpoints()
+    .MapStorageAccessEndpoints()
     .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
     .MapDictAndQueueProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
     .MapSecretProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.SecretsUrl);

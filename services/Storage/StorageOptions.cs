@@ -21,6 +21,23 @@ public sealed class StorageOptions
 
     public IEnumerable<string> AllBuckets => [BlobBucket, VolumeBucket];
 
+    /// <summary>
+    /// Answer a client's read of a Volume file or blob of at least <see cref="PresignedReadMinBytes"/> with a redirect to a
+    /// presigned S3 URL (when the client asks for one with <c>Modal-Accept-Redirect: presigned</c>), so the bytes go from S3
+    /// to the client without passing through Storage. Needs S3 reachable by clients at the address Storage uses.
+    /// </summary>
+    public bool PresignedReads { get; set; }
+
+    /// <summary>Smaller reads stream through Storage: for them the redirect's extra round trip costs more than it saves.</summary>
+    public const long PresignedReadMinBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Trace every Dict entry and Queue item request (and its Redis command). Off by default: on the data path a span per
+    /// operation, exported to the collector, costs more CPU than the operation itself (see docs/decisions.md, 14).
+    /// Lifecycle, listing, Volume and blob requests are always traced.
+    /// </summary>
+    public bool TraceDataOperations { get; set; }
+
     /// <summary>A Dict entry expires after this long without a read or write (Modal: 7 days).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00", ErrorMessage = "Storage:DictEntryTtl must be between 1 second and 365 days.")]
     public TimeSpan DictEntryTtl { get; set; } = TimeSpan.FromDays(7);

@@ -6,6 +6,7 @@ namespace Modal;
 public sealed class ModalClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly HttpClient _storageHttp;
     private readonly bool _ownsHttp;
 
     /// <summary>Connects to <paramref name="server"/> with <paramref name="credentials"/>.</summary>
@@ -18,21 +19,31 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Uses an already configured HTTP client (base address and token set), e.g. from a test host.</summary>
     /// <param name="http">The client; not disposed with this object.</param>
-    public ModalClient(HttpClient http) : this(http, ownsHttp: false)
+    /// <param name="storageHandler">
+    /// How to reach Storage when the Api offers direct access (<see cref="IStorageAccessApi"/>); null: over the network.
+    /// A test host passes its in-memory Storage server's handler.
+    /// </param>
+    public ModalClient(HttpClient http, HttpMessageHandler? storageHandler = null) : this(http, ownsHttp: false, storageHandler)
     {
     }
 
-    private ModalClient(HttpClient http, bool ownsHttp)
+    private ModalClient(HttpClient http, bool ownsHttp, HttpMessageHandler? storageHandler = null)
     {
+        ArgumentNullException.ThrowIfNull(http);
         _http = http;
         _ownsHttp = ownsHttp;
+        // Dicts, Queues and Volumes (with their blobs) go straight to Storage when the Api hands out a credential for it,
+        // else through the Api; requests name the Api's routes either way.
+        StorageRouter = new DirectStorageRouter(http, storageHandler);
+        _storageHttp = new HttpClient(StorageRouter) { BaseAddress = http.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
         Apps = ModalRestClient.For<IAppsApi>(http);
         Workspaces = ModalRestClient.For<IWorkspacesApi>(http);
         Tokens = ModalRestClient.For<ITokensApi>(http);
         Blobs = ModalRestClient.For<IBlobsApi>(http);
-        Dicts = ModalRestClient.For<IDictsApi>(http);
-        Queues = ModalRestClient.For<IQueuesApi>(http);
-        Volumes = ModalRestClient.For<IVolumesApi>(http);
+        StorageAccess = ModalRestClient.For<IStorageAccessApi>(http);
+        Dicts = ModalRestClient.For<IDictsApi>(_storageHttp);
+        Queues = ModalRestClient.For<IQueuesApi>(_storageHttp);
+        Volumes = ModalRestClient.For<IVolumesApi>(_storageHttp);
         Secrets = ModalRestClient.For<ISecretsApi>(http);
         Maps = ModalRestClient.For<IMapsApi>(http);
     }
@@ -42,6 +53,17 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>The authenticated HTTP client the REST clients share (base address: the Api).</summary>
     public HttpClient Http => _http;
+
+    /// <summary>
+    /// The client Dict, Queue and Volume requests (and Volume blobs) go through: the Api's routes, sent straight to Storage
+    /// when the Api offers direct access, else to the Api.
+    /// </summary>
+    public HttpClient StorageHttp => _storageHttp;
+
+    internal DirectStorageRouter StorageRouter { get; }
+
+    /// <summary>Direct access to Storage (used by the SDK itself; see <see cref="StorageHttp"/>).</summary>
+    public IStorageAccessApi StorageAccess { get; }
 
     /// <summary>Apps, functions and calls.</summary>
     public IAppsApi Apps { get; }
@@ -73,6 +95,7 @@ public sealed class ModalClient : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        _storageHttp.Dispose();
         if (_ownsHttp)
         {
             _http.Dispose();

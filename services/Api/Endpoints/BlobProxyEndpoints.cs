@@ -31,8 +31,8 @@ public static class BlobProxyEndpoints
     /// dropped), so each workspace sees only its own objects.
     /// </summary>
     public static RouteGroupBuilder MapDictAndQueueProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl) =>
-        v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts").MapWorkspaceForwarder("queues", storageUrl, "Queues")
-            .MapWorkspaceForwarder("volumes", storageUrl, "Volumes");
+        v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts", toStorage: true).MapWorkspaceForwarder("queues", storageUrl, "Queues", toStorage: true)
+            .MapWorkspaceForwarder("volumes", storageUrl, "Volumes", toStorage: true);
 
     /// <summary>
     /// <c>/v1/secrets/…</c> — the Secrets service's named secrets, forwarded as Dicts are (workspace from the token).
@@ -40,17 +40,25 @@ public static class BlobProxyEndpoints
     /// <c>/internal</c> routes, the only ones that return values, are for runners and never reachable through the Api.
     /// </summary>
     public static RouteGroupBuilder MapSecretProxyEndpoints(this RouteGroupBuilder v1, Uri secretsUrl) =>
-        v1.MapWorkspaceForwarder("secrets", secretsUrl, "Secrets");
+        v1.MapWorkspaceForwarder("secrets", secretsUrl, "Secrets", toStorage: false);
 
-    private static RouteGroupBuilder MapWorkspaceForwarder(this RouteGroupBuilder v1, string resource, Uri destination, string tag)
+    private static RouteGroupBuilder MapWorkspaceForwarder(this RouteGroupBuilder v1, string resource, Uri destination, string tag, bool toStorage)
     {
+        var credentials = ((IEndpointRouteBuilder)v1).ServiceProvider.GetRequiredService<StorageCredentials>();
         v1.MapForwarder($"/{resource}/{{**rest}}", destination.ToString(), transforms =>
             {
                 transforms.RemoveCallerCredentials();
                 transforms.AddRequestTransform(context =>
                 {
                     context.ProxyRequest.Headers.Remove(WorkspaceHeader);
-                    context.ProxyRequest.Headers.Add(WorkspaceHeader, context.HttpContext.User.WorkspaceId().ToString());
+                    var workspaceId = context.HttpContext.User.WorkspaceId();
+                    context.ProxyRequest.Headers.Add(WorkspaceHeader, workspaceId.ToString());
+                    context.ProxyRequest.Headers.Remove(StorageCredentials.HeaderName);
+                    if (toStorage && credentials.Enabled)
+                    {
+                        // Storage with a key trusts only credentials, not the header: a client can reach it directly.
+                        context.ProxyRequest.Headers.Add(StorageCredentials.HeaderName, credentials.Issue(workspaceId).Credential);
+                    }
                     return ValueTask.CompletedTask;
                 });
             })

@@ -44,6 +44,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<SecretRequirements>();
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddStorageCredentials();
         builder.Services.AddMemoryCache();
         builder.Services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);

@@ -19,6 +19,7 @@ public static class GpuRunnerHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddStorageCredentials();
         builder.Services.AddSingleton<GpuInventory>();
 
         builder.Services.AddHttpClient(BundleCache.StorageClientName, (services, http) =>

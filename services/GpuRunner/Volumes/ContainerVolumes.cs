@@ -16,9 +16,10 @@ namespace Modal.GpuRunner.Volumes;
 /// is told the folder. When the container stops its changes are committed and the folders removed.
 /// </summary>
 public sealed partial class ContainerVolumes(
-    BundleCache blobs, IHttpClientFactory httpClients, IOptions<GpuRunnerOptions> options, ILogger<ContainerVolumes> logger)
+    BundleCache blobs, IHttpClientFactory httpClients, IHttpMessageHandlerFactory handlers, IOptions<GpuRunnerOptions> options,
+    StorageCredentials credentials, ILogger<ContainerVolumes> logger)
 {
-    /// <summary>Header naming the workspace to Storage, which trusts it from platform services only.</summary>
+    /// <summary>Header naming the workspace to a Storage without a credential key, which trusts it from platform services only.</summary>
     private const string WorkspaceHeader = "Modal-Workspace-Id";
 
     private readonly ConcurrentDictionary<string, IReadOnlyList<VolumeDirectory>> _mounted = new(StringComparer.Ordinal);
@@ -109,11 +110,34 @@ public sealed partial class ContainerVolumes(
 
     private HttpClient StorageClient(Guid workspaceId)
     {
-        var http = httpClients.CreateClient(BundleCache.StorageClientName);
-        http.DefaultRequestHeaders.Add(WorkspaceHeader, workspaceId.ToString());
-        // Large Volume files are copied through this client.
-        http.Timeout = Timeout.InfiniteTimeSpan;
+        var baseAddress = httpClients.CreateClient(BundleCache.StorageClientName).BaseAddress;
+        // The client lives as long as the container, which may outlast any one credential: each request gets a fresh one.
+        var http = new HttpClient(new WorkspaceCredentialHandler(workspaceId, credentials)
+        {
+            InnerHandler = handlers.CreateHandler(BundleCache.StorageClientName),
+        }, disposeHandler: false)
+        {
+            BaseAddress = baseAddress,
+            // Large Volume files are copied through this client.
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
         return http;
+    }
+
+    /// <summary>Names the workspace to Storage: a credential when Storage checks them, else the header it then trusts.</summary>
+    private sealed class WorkspaceCredentialHandler(Guid workspaceId, StorageCredentials credentials) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Remove(WorkspaceHeader);
+            request.Headers.Add(WorkspaceHeader, workspaceId.ToString());
+            if (credentials.Enabled)
+            {
+                request.Headers.Remove(StorageCredentials.HeaderName);
+                request.Headers.Add(StorageCredentials.HeaderName, credentials.Issue(workspaceId).Credential);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Volume {Volume} (version {Version}) mounted for {ContainerId} at {Directory}")]

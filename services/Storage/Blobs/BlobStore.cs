@@ -15,6 +15,7 @@ namespace Modal.Storage.Blobs;
 public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
 {
     private readonly string _bucket = options.Value.BlobBucket;
+    private readonly bool _presignedReads = options.Value.PresignedReads;
 
     // Blobs are never deleted, so a blob seen once exists for good: its size is remembered and asked S3 no more. Small
     // requests to the S3 endpoint take milliseconds, and a 10,000-file Volume commit would otherwise stat every file.
@@ -52,10 +53,39 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
     }
 
     /// <summary>
-    /// Stores <paramref name="content"/> as blob <paramref name="hash"/>. The content is spooled to a temporary file while
-    /// it is hashed, and uploaded only if the hash matches. Returns false (storing nothing) on a mismatch.
+    /// Stores <paramref name="content"/> as blob <paramref name="hash"/>; returns false (storing nothing) when the content
+    /// does not hash to it. With a known <paramref name="length"/> the content streams straight to S3 and is checked on the
+    /// way (<see cref="HashVerifyingStream"/>: a mismatch fails the upload before S3 completes the object); without one it
+    /// is spooled to a temporary file while it is hashed, and uploaded only if the hash matches.
     /// </summary>
-    public async Task<bool> PutAsync(string hash, Stream content, CancellationToken cancellationToken)
+    public async Task<bool> PutAsync(string hash, Stream content, long? length, CancellationToken cancellationToken)
+    {
+        if (length is not { } size)
+        {
+            return await PutSpooledAsync(hash, content, cancellationToken);
+        }
+        if (_known.ContainsKey(hash) || (size >= StatBeforePutBytes && await ExistsAsync(hash, cancellationToken)))
+        {
+            // Stored already, and what is stored was verified: the sender's bytes are not needed.
+            return true;
+        }
+        await using var verified = new HashVerifyingStream(content, size, hash);
+        try
+        {
+            await s3.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject(Key(hash))
+                .WithStreamData(verified).WithObjectSize(size).WithContentType("application/octet-stream"), cancellationToken);
+        }
+        catch (Exception e) when (e is BlobHashMismatchException || e.InnerException is BlobHashMismatchException)
+        {
+            // A multipart upload stopped before completion leaves parts but no object; drop the parts.
+            await s3.RemoveIncompleteUploadAsync(new RemoveIncompleteUploadArgs().WithBucket(_bucket).WithObject(Key(hash)), CancellationToken.None);
+            return false;
+        }
+        Remember(hash, size);
+        return true;
+    }
+
+    private async Task<bool> PutSpooledAsync(string hash, Stream content, CancellationToken cancellationToken)
     {
         var spool = Path.Combine(Path.GetTempPath(), $"modal-blob-{Guid.NewGuid():N}");
         try
@@ -90,6 +120,25 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
             File.Delete(spool);
         }
     }
+
+    /// <summary>
+    /// A URL from which anyone holding it may GET blob <paramref name="hash"/> from S3 itself for <see cref="PresignedUrlLifetime"/>
+    /// (a Range header works on it). Only stored blobs are named, and they were verified when stored.
+    /// </summary>
+    public async Task<Uri> PresignedGetAsync(string hash) =>
+        new(await s3.PresignedGetObjectAsync(new PresignedGetObjectArgs().WithBucket(_bucket).WithObject(Key(hash))
+            .WithExpiry((int)PresignedUrlLifetime.TotalSeconds)));
+
+    /// <summary>Request header with which a client says it follows a redirect to a presigned S3 URL.</summary>
+    public const string AcceptRedirectHeader = "Modal-Accept-Redirect";
+
+    /// <summary>Whether to answer this read of <paramref name="size"/> bytes with a redirect to S3 (see <see cref="StorageOptions.PresignedReads"/>).</summary>
+    public bool ShouldRedirect(HttpRequest request, long size) =>
+        _presignedReads && size >= StorageOptions.PresignedReadMinBytes
+        && string.Equals(request.Headers[AcceptRedirectHeader], "presigned", StringComparison.Ordinal);
+
+    /// <summary>How long a presigned URL may be used to start a request (a transfer under way continues past it).</summary>
+    public static readonly TimeSpan PresignedUrlLifetime = TimeSpan.FromMinutes(5);
 
     /// <summary>Copies blob <paramref name="hash"/> to <paramref name="destination"/>; false when it does not exist.</summary>
     public async Task<bool> CopyToAsync(string hash, Stream destination, CancellationToken cancellationToken)

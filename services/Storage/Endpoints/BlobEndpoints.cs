@@ -23,14 +23,14 @@ public static class BlobEndpoints
         {
             return InvalidHash(hash);
         }
-        return await blobs.PutAsync(hash, request.Body, cancellationToken)
+        return await blobs.PutAsync(hash, request.Body, request.ContentLength, cancellationToken)
             ? TypedResults.NoContent()
             : TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Content does not match its hash",
                 detail: $"The uploaded bytes do not hash to '{hash}' (SHA-256, lowercase hex); nothing was stored.");
     }
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> GetBlobAsync(
-        string hash, HttpResponse response, BlobStore blobs, CancellationToken cancellationToken)
+        string hash, HttpRequest request, HttpResponse response, BlobStore blobs, CancellationToken cancellationToken)
     {
         if (!BlobStore.IsValidHash(hash))
         {
@@ -40,6 +40,12 @@ public static class BlobEndpoints
         if (size is null)
         {
             return BlobNotFound(hash);
+        }
+        if (blobs.ShouldRedirect(request, size.Value))
+        {
+            response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            response.Headers.Location = (await blobs.PresignedGetAsync(hash)).AbsoluteUri;
+            return TypedResults.Empty;
         }
         response.ContentType = "application/octet-stream";
         response.ContentLength = size;

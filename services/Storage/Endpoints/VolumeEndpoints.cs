@@ -125,18 +125,26 @@ public static class VolumeEndpoints
         response.Headers.ETag = $"\"{file.Sha256}\"";
         response.Headers.LastModified = file.Modified.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         var range = http.Request.GetTypedHeaders().Range;
+        if (range is not null && Resolve(range, file.Size) is null)
+        {
+            response.Headers.ContentRange = $"bytes */{file.Size}";
+            return TypedResults.Problem(statusCode: StatusCodes.Status416RangeNotSatisfiable, title: "Range not satisfiable",
+                detail: $"'{path}' is {file.Size} bytes; the range '{http.Request.Headers.Range}' is outside it (one range per request).");
+        }
+        if (blobs.ShouldRedirect(http.Request, file.Size))
+        {
+            // The client fetches the bytes (its Range included) from S3 itself; the blob was verified when stored.
+            response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            response.Headers.Location = (await blobs.PresignedGetAsync(file.Sha256)).AbsoluteUri;
+            return TypedResults.Empty;
+        }
         if (range is null)
         {
             response.ContentLength = file.Size;
             await StreamAsync(blobs.CopyToAsync(file.Sha256, response.Body, cancellationToken), file);
             return TypedResults.Empty;
         }
-        if (Resolve(range, file.Size) is not var (offset, length))
-        {
-            response.Headers.ContentRange = $"bytes */{file.Size}";
-            return TypedResults.Problem(statusCode: StatusCodes.Status416RangeNotSatisfiable, title: "Range not satisfiable",
-                detail: $"'{path}' is {file.Size} bytes; the range '{http.Request.Headers.Range}' is outside it (one range per request).");
-        }
+        var (offset, length) = Resolve(range, file.Size)!.Value;
         response.StatusCode = StatusCodes.Status206PartialContent;
         response.ContentLength = length;
         response.Headers.ContentRange = $"bytes {offset}-{offset + length - 1}/{file.Size}";

@@ -7,6 +7,7 @@ using Modal.Storage.Objects;
 using Modal.Storage.Queues;
 using Modal.Storage.Volumes;
 using Modal.Storage.Infrastructure;
+using OpenTelemetry.Instrumentation.AspNetCore;
 
 namespace Modal.Storage.Hosting;
 
@@ -22,8 +23,19 @@ public static class StorageHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.AddRedisClient(RedisConnectionName);
+        var traceDataOperations = builder.Configuration.GetValue<bool>($"{StorageOptions.SectionName}:{nameof(StorageOptions.TraceDataOperations)}");
+        // Every Storage request to Redis is one script: its request span says as much as a span per command would.
+        builder.AddRedisClient(RedisConnectionName, redis => redis.DisableTracing |= !traceDataOperations);
+        if (!traceDataOperations)
+        {
+            builder.Services.PostConfigure<AspNetCoreTraceInstrumentationOptions>(aspnet =>
+            {
+                var traced = aspnet.Filter;
+                aspnet.Filter = context => !IsDataOperation(context.Request.Path) && (traced is null || traced(context));
+            });
+        }
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddStorageCredentials();
         builder.Services.AddSingleton<ObjectRegistry>();
         builder.Services.AddSingleton<DictStore>();
         builder.Services.AddSingleton<QueueStore>();
@@ -48,6 +60,24 @@ public static class StorageHostingExtensions
 
         builder.Services.AddOpenApi();
         return builder;
+    }
+
+    /// <summary>A Dict entry or Queue item request: <c>/v1/dicts/{name}/entry|contains</c>, <c>/v1/queues/{name}/items|get</c>.</summary>
+    public static bool IsDataOperation(PathString path)
+    {
+        var segments = path.Value.AsSpan();
+        Span<Range> parts = stackalloc Range[6];
+        var count = segments.TrimStart('/').Split(parts, '/');
+        if (count != 4)
+        {
+            return false;
+        }
+        var trimmed = segments.TrimStart('/');
+        var kind = trimmed[parts[1]];
+        var operation = trimmed[parts[3]];
+        return trimmed[parts[0]].SequenceEqual("v1")
+            && ((kind.SequenceEqual("dicts") && (operation.SequenceEqual("entry") || operation.SequenceEqual("contains")))
+                || (kind.SequenceEqual("queues") && (operation.SequenceEqual("items") || operation.SequenceEqual("get"))));
     }
 
     /// <summary>Creates the service's buckets when they are missing; existing buckets and their objects are left alone.</summary>

@@ -1,9 +1,10 @@
 namespace Modal.Storage.Objects;
 
 /// <summary>
-/// The workspace a request acts for. Storage trusts the <see cref="HeaderName"/> header because only the Api, which
-/// authenticated the caller and set it from the caller's token, forwards <c>/v1/dicts</c>, <c>/v1/queues</c> and <c>/v1/volumes</c>
-/// here; Storage itself is not exposed to clients.
+/// The workspace a request acts for. With a <c>StorageCredentials:Key</c> configured it comes only from a valid
+/// <see cref="StorageCredentials"/> credential (issued by the Api to clients, which then call Storage directly, or
+/// attached by the Api's forwarder and by runners), and the bare <see cref="HeaderName"/> header is ignored, so Storage
+/// can be reachable by clients. Without a key Storage trusts the header, which only platform services may then reach it to send.
 /// </summary>
 public sealed record WorkspaceScope(Guid WorkspaceId)
 {
@@ -13,7 +14,11 @@ public sealed record WorkspaceScope(Guid WorkspaceId)
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
         ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
 
-    public static Guid? TryRead(HttpContext context) => WorkspaceHeader.TryRead(context);
+    public static Guid? TryRead(HttpContext context)
+    {
+        var credentials = context.RequestServices.GetRequiredService<StorageCredentials>();
+        return credentials.Enabled ? credentials.Validate(context) : WorkspaceHeader.TryRead(context);
+    }
 
     public ObjectRef Dict(string name) => new(ObjectKind.Dict, WorkspaceId, name);
 
@@ -35,8 +40,11 @@ public sealed class StorageObjectFilter : IEndpointFilter
         var http = context.HttpContext;
         if (WorkspaceScope.TryRead(http) is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
-                detail: $"Dicts, Queues and Volumes are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
+            return http.RequestServices.GetRequiredService<StorageCredentials>().Enabled
+                ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Missing or invalid storage credential",
+                    detail: $"Send a current credential from the Api's POST /v1/storage/credentials in '{StorageCredentials.HeaderName}' (it expires; ask for a new one).")
+                : TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
+                    detail: $"Dicts, Queues and Volumes are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
         }
         if (http.GetRouteValue("name") is string name && !ObjectNames.IsValidName(name))
         {

@@ -199,7 +199,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.Http, Name, mount.Directory, mount.State).CommitAsync(cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(_client.StorageHttp, Name, mount.Directory, mount.State).CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -212,7 +212,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.Http, Name, mount.Directory, mount.State).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(_client.StorageHttp, Name, mount.Directory, mount.State).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -291,7 +291,7 @@ public sealed class VolumeUploadBatch
         var name = _volume.Name;
         await _volume.InfoAsync(cancellationToken).ConfigureAwait(false);
         var hashed = await VolumeBlobs.HashAllAsync(_files.Select(f => f.LocalPath).ToList(), cancellationToken).ConfigureAwait(false);
-        await VolumeBlobs.UploadAsync(client.Http, hashed, cancellationToken).ConfigureAwait(false);
+        await VolumeBlobs.UploadAsync(client.StorageHttp, hashed, cancellationToken).ConfigureAwait(false);
         var puts = _files.Select((f, i) => new VolumePut(f.RemotePath, hashed[i].Sha256, File.GetLastWriteTimeUtc(f.LocalPath))).ToList();
         return await _volume.RunAsync(() => client.Volumes.CommitAsync(name, new VolumeCommitRequest(puts, null, _force), cancellationToken), cancellationToken)
             .ConfigureAwait(false);

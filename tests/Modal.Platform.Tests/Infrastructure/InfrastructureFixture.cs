@@ -59,6 +59,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("ConnectionStrings__secretsdb", DatabaseConnectionString("modal_secrets"));
         // The first Api start of the run creates the install's first token and writes it here, as under the AppHost.
         Environment.SetEnvironmentVariable("Api__FirstTokenFile", FirstTokenFile);
+        // Storage checks workspace credentials, the Api and runners issue them: one key for every service of the run.
+        Environment.SetEnvironmentVariable("StorageCredentials__Key", TestSecretKeys.StorageCredentialKey);
     }
 
     public string FirstTokenFile => Path.Combine(_stateDirectory, "first-token.env");

@@ -40,6 +40,62 @@ public sealed class BlobTests
     }
 
     [Fact]
+    public async Task Put_MultipartSizedContentNotMatchingItsHash_Returns400AndStoresNothing()
+    {
+        // 12 MiB streams to S3 as a multipart upload: the mismatch must stop it before S3 completes the object.
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var client = storage.CreateClient();
+        var content = RandomNumberGenerator.GetBytes(12 * 1024 * 1024);
+        var claimed = Hash(content.AsSpan(1).ToArray());
+
+        using var put = await client.PutAsync(BlobUri(claimed), new ByteArrayContent(content));
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(claimed)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_LargeBlobWithRedirectAccepted_RedirectsToPresignedS3UrlThatServesRanges()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>(("Storage:PresignedReads", "true"));
+        var client = storage.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        (await client.PutAsync(BlobUri(Hash(content)), new ByteArrayContent(content))).EnsureSuccessStatusCode();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(Hash(content)));
+        request.Headers.Add("Modal-Accept-Redirect", "presigned");
+        using var redirect = await client.SendAsync(request);
+        using var s3 = new HttpClient();
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, redirect.Headers.Location);
+        ranged.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(1000, 1999);
+        using var fromS3 = await s3.SendAsync(ranged);
+        var streamed = await client.GetByteArrayAsync(BlobUri(Hash(content)));
+
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
+        Assert.Equal(HttpStatusCode.PartialContent, fromS3.StatusCode);
+        Assert.Equal(content[1000..2000], await fromS3.Content.ReadAsByteArrayAsync());
+        // A client that does not ask for the redirect gets the bytes from Storage as before.
+        Assert.Equal(content, streamed);
+    }
+
+    [Fact]
+    public async Task Get_PresignedReadsOff_StreamsThroughStorageEvenWhenRedirectAccepted()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>(("Storage:PresignedReads", "false"));
+        var client = storage.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        (await client.PutAsync(BlobUri(Hash(content)), new ByteArrayContent(content))).EnsureSuccessStatusCode();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, BlobUri(Hash(content)));
+        request.Headers.Add("Modal-Accept-Redirect", "presigned");
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(content, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Missing_MixOfStoredAndNew_ListsOnlyTheNewOnes()
     {
         await using var storage = new ServiceFactory<StorageOptions>();

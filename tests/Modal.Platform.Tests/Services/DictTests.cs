@@ -195,12 +195,12 @@ public sealed class DictTests(StorageBehindApi platform) : IClassFixture<Storage
     }
 
     [Fact]
-    public async Task Storage_RequestWithoutWorkspace_Returns400Problem()
+    public async Task Storage_RequestWithoutCredential_Returns401Problem()
     {
         using var response = await platform.Storage.CreateClient().GetAsync(new Uri("/v1/dicts", UriKind.Relative));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("Modal-Workspace-Id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("Modal-Storage-Credential", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,6 +59,34 @@ public sealed class VolumeTests(StorageBehindApi platform) : IClassFixture<Stora
     }
 
     [Fact]
+    public async Task ReadFileAsync_LargeFile_BytesComeFromS3ThroughAPresignedRedirect_RangesToo()
+    {
+        var volume = NewVolume();
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        await UploadAsync(volume, "large.bin", bytes);
+        var redirectsBefore = platform.DirectRedirects;
+
+        var whole = await ReadAllAsync(await volume.ReadFileAsync("large.bin"));
+        var ranged = await ReadAllAsync(await volume.ReadFileAsync("large.bin", 2_000_000, 1000));
+
+        Assert.Equal(bytes, whole);
+        Assert.Equal(bytes[2_000_000..2_001_000], ranged);
+        Assert.Equal(2, platform.DirectRedirects - redirectsBefore);
+    }
+
+    [Fact]
+    public async Task ReadFileAsync_LargeFileThroughTheApi_SameBytes()
+    {
+        var volume = NewVolume();
+        var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        await UploadAsync(volume, "large.bin", bytes);
+
+        var read = await ReadAllAsync(await Volume.FromName(platform.ProxiedClient, volume.Name).ReadFileAsync("large.bin", 1, 2 * 1024 * 1024 - 1));
+
+        Assert.Equal(bytes[1..], read);
+    }
+
+    [Fact]
     public async Task ReadFileAsync_ByteRanges_ReturnExactlyThoseBytes()
     {
         var volume = NewVolume();
