@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Modal.Container;
@@ -13,25 +12,20 @@ namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
 /// Runs a slice of a map's inputs in the function's container, as many at once as the container takes, and reports
-/// their outputs in batches while the slice runs. A failed or timed-out input is retried by the function's policy (sent
+/// their outputs as they finish (batched across slices by <see cref="MapOutputPublisher"/>). A failed or timed-out input is retried by the function's policy (sent
 /// back with its next attempt); an input whose container crashed is retried likewise. The slice is acknowledged
 /// once every input has an output or a retry queued, so a runner that dies mid-slice has the whole slice run again
 /// elsewhere (the Api keeps each input's first output).
 /// </summary>
 public sealed partial class RunMapInputsConsumer(
     FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, PayloadBlobs payloads,
-    IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<RunMapInputsConsumer> logger)
+    MapOutputPublisher publisher, TimeProvider clock, ILogger<RunMapInputsConsumer> logger)
     : IConsumer<RunMapInputs>
 {
-    /// <summary>Outputs are published once this many are waiting, or <see cref="OutputFlushInterval"/> after the first.</summary>
-    public const int OutputBatchSize = 256;
-
-    public static readonly TimeSpan OutputFlushInterval = TimeSpan.FromMilliseconds(20);
-
     public async Task Consume(ConsumeContext<RunMapInputs> context)
     {
         var slice = context.Message;
-        var outputs = new OutputBatcher(context, slice.MapId, options.Value.RunnerId);
+        var outputs = new SliceOutputs(publisher, slice.MapId);
         try
         {
             if (catalog.Find(slice.FunctionId) is not { } entry)
@@ -61,7 +55,7 @@ public sealed partial class RunMapInputsConsumer(
         }
     }
 
-    private async Task RunSliceAsync(ConsumeContext<RunMapInputs> context, CatalogEntry entry, RunningCall call, OutputBatcher outputs)
+    private async Task RunSliceAsync(ConsumeContext<RunMapInputs> context, CatalogEntry entry, RunningCall call, SliceOutputs outputs)
     {
         var slice = context.Message;
         var function = entry.Function;
@@ -199,48 +193,25 @@ public sealed partial class RunMapInputsConsumer(
         Index = input.Index, Attempt = input.Attempt, Succeeded = false, ExceptionType = type, Message = message, StackTrace = stackTrace ?? "",
     };
 
-    /// <summary>Publishes outputs in batches while a slice runs: many per message, none held back longer than the flush interval.</summary>
-    private sealed class OutputBatcher
+    /// <summary>A slice's outputs, handed to the runner-wide publisher as they come; the slice completes once all are published.</summary>
+    private sealed class SliceOutputs(MapOutputPublisher publisher, string mapId)
     {
-        private readonly Channel<MapOutput> _outputs = Channel.CreateUnbounded<MapOutput>(new UnboundedChannelOptions { SingleReader = true });
-        private readonly Task _publishing;
+        private readonly List<Task> _published = [];
 
-        public OutputBatcher(ConsumeContext context, string mapId, string runnerId) => _publishing = PublishAsync(context, mapId, runnerId);
-
-        public void Add(MapOutput output) => _outputs.Writer.TryWrite(output);
-
-        /// <summary>Publishes what is left; the slice is acknowledged only after its outputs are on the bus.</summary>
-        public async Task CompleteAsync()
+        public void Add(MapOutput output)
         {
-            _outputs.Writer.TryComplete();
-            await _publishing;
+            var published = publisher.PublishAsync(mapId, output);
+            lock (_published)
+            {
+                _published.Add(published);
+            }
         }
 
-        private async Task PublishAsync(ConsumeContext context, string mapId, string runnerId)
+        public Task CompleteAsync()
         {
-            var batch = new List<MapOutput>(OutputBatchSize);
-            while (await _outputs.Reader.WaitToReadAsync(CancellationToken.None))
+            lock (_published)
             {
-                // Linger briefly for more outputs of the same slice, so a fast slice goes out as one message.
-                var deadline = Task.Delay(OutputFlushInterval);
-                while (batch.Count < OutputBatchSize)
-                {
-                    if (_outputs.Reader.TryRead(out var output))
-                    {
-                        batch.Add(output);
-                        continue;
-                    }
-                    var more = _outputs.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
-                    if (await Task.WhenAny(more, deadline) == deadline || !await more)
-                    {
-                        break;
-                    }
-                }
-                if (batch.Count > 0)
-                {
-                    await context.Publish(new MapOutputsProduced { MapId = mapId, RunnerId = runnerId, Outputs = batch.ToList() }, CancellationToken.None);
-                    batch.Clear();
-                }
+                return Task.WhenAll(_published);
             }
         }
     }

@@ -34,6 +34,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<FunctionSubscriptions>();
         builder.Services.AddSingleton<RunningCalls>();
         builder.Services.AddSingleton<PayloadBlobs>();
+        builder.Services.AddSingleton<MapOutputPublisher>();
         builder.Services.AddSingleton<CallLogShipper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CallLogShipper>());
 
