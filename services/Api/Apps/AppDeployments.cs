@@ -34,6 +34,13 @@ public static class AppDeployments
                 Volumes = signature.Volumes ?? new Dictionary<string, string>(),
                 Secrets = (signature.Secrets ?? [])
                     .Select(secret => new SecretReference { Name = secret.Name, RequiredKeys = secret.RequiredKeys ?? [] }).ToList(),
+                Cpu = signature.Cpu,
+                MemoryMiB = signature.MemoryMiB,
+                MinContainers = signature.MinContainers,
+                MaxContainers = signature.MaxContainers,
+                BufferContainers = signature.BufferContainers,
+                ScaledownWindow = TimeSpan.FromSeconds(signature.ScaledownWindowSeconds),
+                SingleUseContainers = signature.SingleUseContainers,
             };
         }).ToList(),
     };

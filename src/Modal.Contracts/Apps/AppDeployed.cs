@@ -50,6 +50,27 @@ public sealed record DeployedFunctionSpec
     /// a runner reads the values from the Secrets service when it starts a container.
     /// </summary>
     public IReadOnlyList<SecretReference> Secrets { get; init; } = [];
+
+    /// <summary>CPU cores reserved per container.</summary>
+    public double Cpu { get; init; } = 0.125;
+
+    /// <summary>Memory reserved per container, in MiB.</summary>
+    public long MemoryMiB { get; init; } = 128;
+
+    /// <summary>Containers kept running even with no work.</summary>
+    public int MinContainers { get; init; }
+
+    /// <summary>Cap on containers; null for none.</summary>
+    public int? MaxContainers { get; init; }
+
+    /// <summary>Extra idle containers kept while the function has work.</summary>
+    public int BufferContainers { get; init; }
+
+    /// <summary>How long a container may sit idle before it is stopped.</summary>
+    public TimeSpan ScaledownWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Each container runs one input, then exits.</summary>
+    public bool SingleUseContainers { get; init; }
 }
 
 /// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>

@@ -61,6 +61,9 @@ public sealed record FunctionOptions
     /// <summary>Inputs one container runs at once (1 to 1,000; default 1).</summary>
     public int MaxConcurrentInputs { get; init; } = 1;
 
+    /// <summary>Each container runs one input, then exits (Modal's <c>single_use_containers</c>); implies one input at a time.</summary>
+    public bool SingleUseContainers { get; init; }
+
     /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
     public void Validate()
     {

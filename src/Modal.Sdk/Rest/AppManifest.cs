@@ -43,6 +43,7 @@ public sealed record AppManifest(
 /// <param name="ScaledownWindowSeconds">Idle time before a container stops.</param>
 /// <param name="MaxConcurrentInputs">Inputs per container at once.</param>
 /// <param name="ClassName">The class a method belongs to (its functions share containers); null for a plain function.</param>
+/// <param name="SingleUseContainers">Each container runs one input, then exits.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -61,7 +62,8 @@ public sealed record FunctionManifest(
     int BufferContainers,
     double ScaledownWindowSeconds,
     int MaxConcurrentInputs,
-    string? ClassName = null)
+    string? ClassName = null,
+    bool SingleUseContainers = false)
 {
     internal static FunctionManifest From(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets)
     {
@@ -73,7 +75,7 @@ public sealed record FunctionManifest(
             o.Gpu, o.GpuFallbacks, o.Cpu, o.MemoryMiB, o.Timeout.TotalSeconds,
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
             secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
-            o.MaxConcurrentInputs, function.Class?.Name);
+            o.MaxConcurrentInputs, function.Class?.Name, o.SingleUseContainers);
     }
 }
 
