@@ -19,6 +19,7 @@ app.MapApiV1()
     .MapTokenEndpoints()
     .MapAppEndpoints()
     .MapCallEndpoints()
+    .MapScalingEndpoints()
     .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
     .MapDictAndQueueProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
     .MapSecretProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.SecretsUrl);

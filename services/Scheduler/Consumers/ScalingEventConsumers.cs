@@ -60,18 +60,21 @@ public sealed class FunctionCallQueuedConsumer(ScalingLoop loop) : IConsumer<Fun
 /// </summary>
 public abstract class SchedulerInstanceDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
 {
-    /// <summary>Names this process's queues apart from another Scheduler's.</summary>
-    public static readonly string InstanceId = Guid.NewGuid().ToString("N")[..12];
-
     protected SchedulerInstanceDefinition(string topic, int concurrentMessages)
     {
         Endpoint(endpoint =>
         {
-            endpoint.Name = $"scheduler-{InstanceId}-{topic}";
+            endpoint.Name = $"scheduler-{SchedulerInstance.Id}-{topic}";
             endpoint.Temporary = true;
             endpoint.ConcurrentMessageLimit = concurrentMessages;
         });
     }
+}
+
+/// <summary>Names this process's queues apart from another Scheduler's (one id for all of them).</summary>
+public static class SchedulerInstance
+{
+    public static readonly string Id = Guid.NewGuid().ToString("N")[..12];
 }
 
 /// <summary>One at a time: a deploy and a stop of the same app stay in order.</summary>

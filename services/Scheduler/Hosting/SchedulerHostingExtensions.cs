@@ -26,6 +26,7 @@ public static class SchedulerHostingExtensions
             bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>();
             bus.AddConsumer<ScalingEventsConsumer, ScalingEventsConsumerDefinition>();
             bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
+            bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
         });
 
         builder.Services.AddOpenApi();

@@ -51,6 +51,9 @@ public static class RunnerQueues
     /// </summary>
     public static string ContainersOf(string runnerId) => $"runner-{runnerId}-containers";
 
-    /// <summary>The address a sender uses, declaring the queue as the runner does (temporary), so neither side's declaration fails.</summary>
-    public static Uri ContainersAddressOf(string runnerId) => new($"queue:{ContainersOf(runnerId)}?temporary=true");
+    /// <summary>
+    /// The address a sender uses: the queue's exchange, declared as the runner's temporary endpoint declares it
+    /// (not durable, auto-deleted), and not the queue itself, whose arguments (expiry) only the runner sets.
+    /// </summary>
+    public static Uri ContainersAddressOf(string runnerId) => new($"exchange:{ContainersOf(runnerId)}?durable=false&autodelete=true");
 }
