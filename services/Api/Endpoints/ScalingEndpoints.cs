@@ -37,8 +37,9 @@ public static class ScalingEndpoints
         {
             return problem!;
         }
-        return await AskSchedulerAsync(() => scheduler.GetResponse<FunctionScalingStats>(
+        var (stats, unanswered) = await AskSchedulerAsync(() => scheduler.GetResponse<FunctionScalingStats>(
             new GetFunctionScalingStats { FunctionId = target.FunctionId }, cancellationToken, RequestTimeout.After(s: 10)));
+        return stats is null ? unanswered! : TypedResults.Ok(stats);
     }
 
     public static async Task<Results<Ok<FunctionStatsResponse>, ProblemHttpResult, ValidationProblem>> UpdateAutoscalerAsync(
@@ -82,10 +83,11 @@ public static class ScalingEndpoints
             BufferContainers = request.BufferContainers,
             ScaledownWindow = request.ScaledownWindowSeconds is { } window ? TimeSpan.FromSeconds(window) : null,
         };
-        return await AskSchedulerAsync(() => scheduler.GetResponse<FunctionScalingStats>(update, cancellationToken, RequestTimeout.After(s: 10)));
+        var (stats, unanswered) = await AskSchedulerAsync(() => scheduler.GetResponse<FunctionScalingStats>(update, cancellationToken, RequestTimeout.After(s: 10)));
+        return stats is null ? unanswered! : TypedResults.Ok(stats);
     }
 
-    private static async Task<Results<Ok<FunctionStatsResponse>, ProblemHttpResult>> AskSchedulerAsync(Func<Task<Response<FunctionScalingStats>>> ask)
+    private static async Task<(FunctionStatsResponse? Stats, ProblemHttpResult? Problem)> AskSchedulerAsync(Func<Task<Response<FunctionScalingStats>>> ask)
     {
         Response<FunctionScalingStats> response;
         try
@@ -94,17 +96,17 @@ public static class ScalingEndpoints
         }
         catch (RequestTimeoutException)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Scheduler unavailable",
-                detail: "The Scheduler did not answer within 10 s; try again.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Scheduler unavailable",
+                detail: "The Scheduler did not answer within 10 s; try again."));
         }
         var stats = response.Message;
         if (!stats.Deployed)
         {
             // The Api knows the function but the Scheduler has not heard of its deployment yet (or restarted a moment ago).
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Function not scaled yet",
-                detail: "The Scheduler does not know this function's deployment yet; try again in a moment.");
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Function not scaled yet",
+                detail: "The Scheduler does not know this function's deployment yet; try again in a moment."));
         }
-        return TypedResults.Ok(new FunctionStatsResponse(stats.Backlog, stats.RunningInputs, stats.Containers, stats.MinContainers,
-            stats.MaxContainers, stats.BufferContainers, stats.ScaledownWindow.TotalSeconds));
+        return (new FunctionStatsResponse(stats.Backlog, stats.RunningInputs, stats.Containers, stats.MinContainers,
+            stats.MaxContainers, stats.BufferContainers, stats.ScaledownWindow.TotalSeconds), null);
     }
 }
