@@ -22,6 +22,9 @@ public sealed partial class RunFunctionConsumer(
     /// <summary>Deliveries of an input whose container crashes before the call is failed (a crash caused by the input itself).</summary>
     public const int CrashRedeliveries = 2;
 
+    // Crashes of earlier deliveries of an input that was sent back to the queue (its retry count starts over there).
+    private const string CrashesHeader = "Modal-Container-Crashes";
+
     public async Task Consume(ConsumeContext<RunFunction> context)
     {
         var input = context.Message;
@@ -98,7 +101,7 @@ public sealed partial class RunFunctionConsumer(
             await FailAsync(context, entry, "Modal.ContainerCrashedException", $"Function '{entry.Function.Name}' cannot start: {failed.Message}", "");
             return;
         }
-        catch (ContainerCrashedException crash) when (context.GetRetryAttempt() >= CrashRedeliveries)
+        catch (ContainerCrashedException crash) when (CrashesSoFar(context) >= CrashRedeliveries)
         {
             await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
             return;
@@ -184,12 +187,18 @@ public sealed partial class RunFunctionConsumer(
         }
     }
 
-    /// <summary>Puts the input back on the function's queue as it is (the delivery here is acknowledged).</summary>
+    /// <summary>
+    /// Puts the input back on the function's queue as it is (the delivery here is acknowledged), with the crashes it
+    /// has caused so far, so an input that kills every container it meets still fails after <see cref="CrashRedeliveries"/>.
+    /// </summary>
     private static async Task RequeueAsync(ConsumeContext<RunFunction> context)
     {
         var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(context.Message.FunctionId)}"));
-        await queue.Send(context.Message, context.CancellationToken);
+        var crashes = CrashesSoFar(context);
+        await queue.Send(context.Message, send => send.Headers.Set(CrashesHeader, crashes), context.CancellationToken);
     }
+
+    private static int CrashesSoFar(ConsumeContext context) => (context.Headers.Get<int>(CrashesHeader) ?? 0) + context.GetRetryAttempt();
 
     /// <summary>Sends the next attempt to the function's queue after the policy's delay (the current one is acknowledged).</summary>
     private async Task RetryAsync(ConsumeContext<RunFunction> context, CatalogEntry entry)
