@@ -23,7 +23,8 @@ public sealed class ScalingStateTests
         var commands = _state.Scale(render.Key, backlog: 5);
 
         Assert.Equal(["hopper", "hopper", "ampere"], commands.Starts.Select(s => s.RunnerId));
-        Assert.Equal(new[] { 0, 1, 0 }, commands.Starts.Select(s => Assert.Single(s.GpuIndices)));
+        int[] firstH100ThenSecondThenFirstA100 = [0, 1, 0];
+        Assert.Equal(firstH100ThenSecondThenFirstA100, commands.Starts.Select(s => Assert.Single(s.GpuIndices)));
         Assert.Empty(_state.Scale(render.Key, backlog: 5).Starts); // Every H100 and A100 is held; the T4 is never offered.
     }
 
