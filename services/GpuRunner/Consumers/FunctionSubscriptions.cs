@@ -20,6 +20,10 @@ public sealed partial class FunctionSubscriptions : IDisposable
     private readonly ContainerPool _pool;
     private readonly ILogger<FunctionSubscriptions> _logger;
     private readonly Dictionary<Guid, Subscription> _subscriptions = [];
+
+    // Functions of stopped apps (with their container group): their queues stay consumed, one input at a time, so
+    // inputs still queued fail as Modal.AppStopped instead of waiting for a container that will never start.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _stopped = new();
     private readonly SemaphoreSlim _reconciling = new(1, 1);
 
     public FunctionSubscriptions(
@@ -48,15 +52,30 @@ public sealed partial class FunctionSubscriptions : IDisposable
     /// <summary>A deployment: its functions are known here from now on; containers still running an older bundle stop.</summary>
     public async Task AddAsync(AppDeployed app, CancellationToken cancellationToken)
     {
-        _catalog.Update(app);
+        var entries = _catalog.Update(app);
+        foreach (var entry in entries.Where(e => _stopped.TryRemove(e.Function.FunctionId, out _)).Select(e => e.ContainerGroup).Distinct())
+        {
+            await ReconcileAsync(entry); // Redeployed: no more draining; consumed again once containers are ready.
+        }
         await _pool.StopOutdatedAsync(app.AppId, app.BundleId);
     }
 
     /// <summary>An app stopped: forget its functions and stop its containers (their [Exit] hooks run).</summary>
     public async Task RemoveAsync(AppStopped app)
     {
+        foreach (var functionId in app.FunctionIds)
+        {
+            if (_catalog.Find(functionId) is { } entry)
+            {
+                _stopped[functionId] = entry.ContainerGroup;
+            }
+        }
         _catalog.Remove(app.FunctionIds);
         await _pool.StopAppAsync(app.AppId);
+        foreach (var group in _stopped.Where(pair => app.FunctionIds.Contains(pair.Key)).Select(pair => pair.Value).Distinct())
+        {
+            await ReconcileAsync(group);
+        }
         LogStopped(_logger, app.AppName);
     }
 
@@ -69,10 +88,11 @@ public sealed partial class FunctionSubscriptions : IDisposable
             var slots = _pool.SlotsOf(group);
             var functions = _catalog.Members(group).Select(entry => entry.Function.FunctionId)
                 .Union(_subscriptions.Where(pair => pair.Value.Group == group).Select(pair => pair.Key))
+                .Union(_stopped.Where(pair => pair.Value == group).Select(pair => pair.Key))
                 .ToList();
             foreach (var functionId in functions)
             {
-                var wanted = _catalog.Find(functionId) is null ? 0 : slots;
+                var wanted = _catalog.Find(functionId) is not null ? slots : _stopped.ContainsKey(functionId) ? 1 : 0;
                 if (_subscriptions.TryGetValue(functionId, out var current))
                 {
                     if (current.Slots == wanted)

@@ -284,4 +284,31 @@ public sealed class AutoscalingTests(AutoscalingFixture scale) : IClassFixture<A
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("minContainers", refused.Content, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StopApp_InputStillQueued_FailsAsAppStopped()
+    {
+        var hello = await AppDeployer.DeployAsync(scale.Client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll");
+        var sleep = Function.FromName(scale.Client, hello.App.Name, "sleep");
+        // One container at most, so the second input waits in the queue (the Scheduler may not have heard of the deploy yet).
+        await Eventually.ReturnsAsync(async () =>
+        {
+            try
+            {
+                return (await sleep.UpdateAutoscalerAsync(maxContainers: 1)).MaxContainers;
+            }
+            catch (Refit.ApiException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                return null;
+            }
+        }, max => max == 1, "the Scheduler takes the bound");
+        var running = await sleep.SpawnAsync<int>(new { milliseconds = 60_000 });
+        var queued = await sleep.SpawnAsync<int>(new { milliseconds = 0 });
+        await Eventually.ReturnsAsync(() => scale.Client.Apps.GetCallAsync(running.Id), call => call.State == "Running", "the first input runs");
+
+        await scale.Client.Apps.StopAsync(hello.App.Name);
+
+        var error = await Assert.ThrowsAsync<RemoteFunctionException>(() => queued.GetAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal("Modal.AppStopped", error.RemoteType);
+    }
 }
