@@ -8,6 +8,7 @@
 // Run: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll [warm|cold|memory|all] [count] [amqp-uri]
 // Dict and Queue against raw Redis: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll dict-queue [operations] [items] [redis]
 // Map throughput against raw send+consume: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll map [inputs] [amqp-uri]
+// Autoscaler reaction (backlog → first / N containers running): dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll scale [containers] [amqp-uri] [runs]
 // Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
 // Container isolation, cold start by backend (no platform needed; root for cgroups): ... Modal.Bench.dll isolation [runs]
 using System.Diagnostics;
@@ -21,6 +22,12 @@ var app = new App("bench-noop");
 var noop = app.Function("noop", (int x) => x);
 // The map benchmark's function: several inputs at once in one container, as a map of light work would set it.
 var mapNoop = app.Function("map_noop", (int x) => x, new FunctionOptions { MaxConcurrentInputs = 64 });
+// For the autoscaler's reaction time: inputs long enough that each needs a container of its own.
+var sleeper = app.Function("sleeper", async (int milliseconds) =>
+{
+    await Task.Delay(milliseconds);
+    return milliseconds;
+}, new FunctionOptions { MaxContainers = 4, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
 if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
@@ -73,6 +80,13 @@ app.Client = client;
 var deployment = await AppDeployer.DeployAsync(client, AppContext.BaseDirectory, "Modal.Bench.dll");
 Console.WriteLine($"deployed {deployment.App.Name} (bundle {deployment.Bundle.Id[..12]})");
 
+if (mode == "scale")
+{
+    await ScaleBench.RunAsync(client, milliseconds => sleeper.SpawnAsync(milliseconds), broker, count > 0 ? count : 4,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5,
+        () => TimeToFirstOutputAsync(Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll")));
+    return 0;
+}
 if (mode is "warm" or "all")
 {
     await WarmAsync(noop, broker, count > 0 ? count : 500);

@@ -21,6 +21,7 @@ app.MapApiV1()
     .MapCallEndpoints()
     .MapMapEndpoints()
     .MapStorageAccessEndpoints()
+    .MapScalingEndpoints()
     .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
     .MapDictAndQueueProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
     .MapSecretProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.SecretsUrl);

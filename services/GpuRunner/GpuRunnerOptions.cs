@@ -12,9 +12,9 @@ public sealed class GpuRunnerOptions
         ErrorMessage = "GpuRunner:RunnerId must be 1-128 letters, digits, dots, dashes or underscores.")]
     public string RunnerId { get; set; } = Environment.MachineName;
 
-    /// <summary>How often the runner reports its capacity to the Scheduler.</summary>
+    /// <summary>How often the runner reports its capacity and containers to the Scheduler (whose view of busy and idle containers is this fresh).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "GpuRunner:HeartbeatInterval must be between 100 ms and 5 minutes.")]
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// GPUs to pretend this node has, by type ("T4", "H100", ...), for machines without GPUs (development, CI,

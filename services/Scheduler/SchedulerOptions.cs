@@ -7,7 +7,11 @@ public sealed class SchedulerOptions
 {
     public const string SectionName = "Scheduler";
 
-    /// <summary>A runner whose last heartbeat is older than this is shown as gone (and, later, its containers are forgotten).</summary>
+    /// <summary>A runner whose last heartbeat is older than this is gone: shown so, and its containers forgotten (replacements start elsewhere).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Scheduler:RunnerTimeout must be between 1 second and 1 hour.")]
-    public TimeSpan RunnerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RunnerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the autoscaler decides (it also decides at once when a call is queued or a container stops).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Scheduler:ScalingInterval must be between 50 ms and 1 minute.")]
+    public TimeSpan ScalingInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

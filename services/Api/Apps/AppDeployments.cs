@@ -38,6 +38,11 @@ public static class AppDeployments
                 BlockNetwork = signature.BlockNetwork,
                 Secrets = (signature.Secrets ?? [])
                     .Select(secret => new SecretReference { Name = secret.Name, RequiredKeys = secret.RequiredKeys ?? [] }).ToList(),
+                MinContainers = signature.MinContainers,
+                MaxContainers = signature.MaxContainers,
+                BufferContainers = signature.BufferContainers,
+                ScaledownWindow = TimeSpan.FromSeconds(signature.ScaledownWindowSeconds),
+                SingleUseContainers = signature.SingleUseContainers,
             };
         }).ToList(),
     };

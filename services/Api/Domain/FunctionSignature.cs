@@ -10,8 +10,8 @@ public sealed record FunctionSignature(
     string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType, double TimeoutSeconds,
     int MaxConcurrentInputs = 1, RetriesSignature? Retries = null, IReadOnlyDictionary<string, string>? Env = null, string? ClassName = null,
     string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null, IReadOnlyDictionary<string, string>? Volumes = null,
-    IReadOnlyList<SecretSignature>? Secrets = null, int? MaxContainers = null, int? BatchMaxSize = null, double Cpu = 0.125, int MemoryMiB = 128,
-    bool BlockNetwork = false)
+    IReadOnlyList<SecretSignature>? Secrets = null, int? MaxContainers = null, int? BatchMaxSize = null, double Cpu = 0.125, long MemoryMiB = 128,
+    bool BlockNetwork = false, int MinContainers = 0, int BufferContainers = 0, double ScaledownWindowSeconds = 60, bool SingleUseContainers = false)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

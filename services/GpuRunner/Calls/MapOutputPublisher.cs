@@ -16,7 +16,7 @@ public sealed class MapOutputPublisher : IAsyncDisposable
 {
     public const int MaxBatch = 512;
 
-    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(10);
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(25);
 
     private readonly IBus _bus;
     private readonly string _runnerId;

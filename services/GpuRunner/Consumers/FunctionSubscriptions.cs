@@ -7,45 +7,133 @@ using Modal.GpuRunner.Domain;
 namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
-/// Consumes the queue of every function this runner knows, with as many inputs in flight as the function's
-/// containers run at once. Inputs of a crashed container are redelivered a few times, then fail the call.
+/// Consumes a function's queue only while this runner has ready containers for it, with as many inputs in flight as
+/// their slots add up to: inputs go only to runners that have a container, and the broker spreads them over runners as
+/// competing consumers. (MassTransit allows one receive endpoint per queue on a bus, so a runner's containers of a
+/// function share one endpoint, reconnected with the new total when a container comes or goes.) Inputs of a crashed
+/// container are redelivered a few times, then fail the call.
 /// </summary>
-public sealed partial class FunctionSubscriptions(
-    IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, ILogger<FunctionSubscriptions> logger)
+public sealed partial class FunctionSubscriptions : IDisposable
 {
-    // A function's queue stays connected after its app stops (a later deploy reuses it; inputs still queued then fail).
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> _connected = new();
+    private readonly IReceiveEndpointConnector _connector;
+    private readonly FunctionCatalog _catalog;
+    private readonly ContainerPool _pool;
+    private readonly ILogger<FunctionSubscriptions> _logger;
+    private readonly Dictionary<Guid, Subscription> _subscriptions = [];
 
+    // Functions of stopped apps (with their container group): their queues stay consumed, one input at a time, so
+    // inputs still queued fail as Modal.AppStopped instead of waiting for a container that will never start.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _stopped = new();
+    private readonly SemaphoreSlim _reconciling = new(1, 1);
+
+    public FunctionSubscriptions(
+        IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, ILogger<FunctionSubscriptions> logger)
+    {
+        _connector = connector;
+        _catalog = catalog;
+        _pool = pool;
+        _logger = logger;
+        pool.CapacityChanged += group => _ = ReconcileQuietlyAsync(group);
+    }
+
+    private async Task ReconcileQuietlyAsync(string group)
+    {
+        try
+        {
+            await ReconcileAsync(group);
+        }
+        catch (Exception e)
+        {
+            // The next change of the group reconciles again; inputs meanwhile wait in the queue for any runner's container.
+            LogReconcileFailed(_logger, group, e);
+        }
+    }
+
+    /// <summary>A deployment: its functions are known here from now on; containers still running an older bundle stop.</summary>
     public async Task AddAsync(AppDeployed app, CancellationToken cancellationToken)
     {
-        foreach (var entry in catalog.Update(app))
+        var entries = _catalog.Update(app);
+        foreach (var entry in entries.Where(e => _stopped.TryRemove(e.Function.FunctionId, out _)).Select(e => e.ContainerGroup).Distinct())
         {
-            var function = entry.Function;
-            if (!_connected.TryAdd(function.FunctionId, true))
-            {
-                continue;
-            }
-            var queue = FunctionQueues.NameFor(function.FunctionId);
-            var handle = connector.ConnectReceiveEndpoint(queue, (context, endpoint) =>
-                FunctionQueueEndpoint.Configure(endpoint, context, function.MaxConcurrentInputs));
-            await handle.Ready.WaitAsync(cancellationToken);
-            LogSubscribed(logger, app.AppName, function.Name, queue);
+            await ReconcileAsync(entry); // Redeployed: no more draining; consumed again once containers are ready.
         }
+        await _pool.StopOutdatedAsync(app.AppId, app.BundleId);
     }
 
     /// <summary>An app stopped: forget its functions and stop its containers (their [Exit] hooks run).</summary>
     public async Task RemoveAsync(AppStopped app)
     {
-        catalog.Remove(app.FunctionIds);
-        await pool.StopAppAsync(app.AppId);
-        LogStopped(logger, app.AppName);
+        foreach (var functionId in app.FunctionIds)
+        {
+            if (_catalog.Find(functionId) is { } entry)
+            {
+                _stopped[functionId] = entry.ContainerGroup;
+            }
+        }
+        _catalog.Remove(app.FunctionIds);
+        await _pool.StopAppAsync(app.AppId);
+        foreach (var group in _stopped.Where(pair => app.FunctionIds.Contains(pair.Key)).Select(pair => pair.Value).Distinct())
+        {
+            await ReconcileAsync(group);
+        }
+        LogStopped(_logger, app.AppName);
     }
+
+    /// <summary>Connects, resizes or disconnects the queues of <paramref name="group"/>'s functions to its containers' slots now.</summary>
+    public async Task ReconcileAsync(string group)
+    {
+        await _reconciling.WaitAsync();
+        try
+        {
+            var slots = _pool.SlotsOf(group);
+            var functions = _catalog.Members(group).Select(entry => entry.Function.FunctionId)
+                .Union(_subscriptions.Where(pair => pair.Value.Group == group).Select(pair => pair.Key))
+                .Union(_stopped.Where(pair => pair.Value == group).Select(pair => pair.Key))
+                .ToList();
+            foreach (var functionId in functions)
+            {
+                var wanted = _catalog.Find(functionId) is not null ? slots : _stopped.ContainsKey(functionId) ? 1 : 0;
+                if (_subscriptions.TryGetValue(functionId, out var current))
+                {
+                    if (current.Slots == wanted)
+                    {
+                        continue;
+                    }
+                    // The old endpoint stops taking inputs at once and finishes those it holds in the background;
+                    // its name is free again as soon as the stop begins.
+                    _subscriptions.Remove(functionId);
+                    _ = current.Handle.StopAsync(CancellationToken.None);
+                }
+                if (wanted == 0)
+                {
+                    continue;
+                }
+                var queue = FunctionQueues.NameFor(functionId);
+                var handle = _connector.ConnectReceiveEndpoint(queue, (context, endpoint) =>
+                    FunctionQueueEndpoint.Configure(endpoint, context, wanted));
+                _subscriptions[functionId] = new Subscription(group, handle, wanted);
+                await handle.Ready;
+                LogSubscribed(_logger, queue, wanted);
+            }
+        }
+        finally
+        {
+            _reconciling.Release();
+        }
+    }
+
+    public void Dispose() => _reconciling.Dispose();
+
+    private sealed record Subscription(string Group, HostReceiveEndpointHandle Handle, int Slots);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "App {App} stopped; its containers are stopped")]
     private static partial void LogStopped(ILogger logger, string app);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {App}.{Function} from {Queue}")]
-    private static partial void LogSubscribed(ILogger logger, string app, string function, string queue);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not adjust the queue subscriptions of container group {Group}")]
+    private static partial void LogReconcileFailed(ILogger logger, string group, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Queue} with {Slots} inputs in flight")]
+    private static partial void LogSubscribed(ILogger logger, string queue, int slots);
 }
 
 /// <summary>
@@ -64,7 +152,7 @@ public static class FunctionQueueEndpoint
     }
 }
 
-/// <summary>A new deployment: consume its functions' queues (and run its new bundle from now on).</summary>
+/// <summary>A new deployment: know its functions (and run its new bundle from now on).</summary>
 public sealed class AppDeployedConsumer(FunctionSubscriptions subscriptions, FunctionCatalog catalog, ContainerCredentials credentials)
     : IConsumer<AppDeployed>
 {
@@ -97,7 +185,7 @@ public sealed class AppStoppedConsumerDefinition(Microsoft.Extensions.Options.IO
 /// </summary>
 public abstract class RunnerControlDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
 {
-    protected RunnerControlDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options, string topic)
+    protected RunnerControlDefinition(Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options, string topic, int concurrentMessages = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         // Temporary: auto-deleted and not durable. Set on the endpoint definition, which consumers sharing the
@@ -106,12 +194,12 @@ public abstract class RunnerControlDefinition<TConsumer> : ConsumerDefinition<TC
         {
             endpoint.Name = $"runner-{options.Value.RunnerId}-{topic}";
             endpoint.Temporary = true;
-            endpoint.ConcurrentMessageLimit = 1;
+            endpoint.ConcurrentMessageLimit = concurrentMessages;
         });
     }
 }
 
-/// <summary>At start, asks the Api for every deployed app, so a runner that was down consumes their queues too.</summary>
+/// <summary>At start, asks the Api for every deployed app, so a runner that was down can run their containers too.</summary>
 public sealed partial class DeployedAppsSync(
     IBus bus, FunctionSubscriptions subscriptions, Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options,
     ILogger<DeployedAppsSync> logger) : BackgroundService

@@ -22,6 +22,9 @@ public sealed partial class RunFunctionConsumer(
     /// <summary>Deliveries of an input whose container crashes before the call is failed (a crash caused by the input itself).</summary>
     public const int CrashRedeliveries = 2;
 
+    // Crashes of earlier deliveries of an input that was sent back to the queue (its retry count starts over there).
+    private const string CrashesHeader = "Modal-Container-Crashes";
+
     public async Task Consume(ConsumeContext<RunFunction> context)
     {
         var input = context.Message;
@@ -36,13 +39,20 @@ public sealed partial class RunFunctionConsumer(
             });
             return;
         }
+        // The container this input runs in: a free slot of one of this runner's containers of the function.
+        using var lease = await pool.AcquireAsync(entry, context.CancellationToken);
+        if (lease is null)
+        {
+            await RequeueAsync(context); // Its last container here stopped meanwhile: another container takes the input.
+            return;
+        }
         if (runningCalls.Start(input.FunctionCallId) is not { } call)
         {
             return; // Cancelled while queued: the Api has recorded it; nothing runs.
         }
         try
         {
-            await RunAsync(context, entry, call);
+            await RunAsync(context, entry, lease, call);
         }
         finally
         {
@@ -51,7 +61,7 @@ public sealed partial class RunFunctionConsumer(
         }
     }
 
-    private async Task RunAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, RunningCall call)
+    private async Task RunAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, ContainerPool.ContainerLease lease, RunningCall call)
     {
         // Announced while the input already runs: the broker's confirm of this event is not on the call's path.
         var started = context.Publish(new FunctionCallStarted
@@ -61,7 +71,7 @@ public sealed partial class RunFunctionConsumer(
         });
         try
         {
-            await RunAndReportAsync(context, entry, call);
+            await RunAndReportAsync(context, entry, lease, call);
         }
         finally
         {
@@ -69,21 +79,26 @@ public sealed partial class RunFunctionConsumer(
         }
     }
 
-    private async Task RunAndReportAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, RunningCall call)
+    private async Task RunAndReportAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, ContainerPool.ContainerLease lease, RunningCall call)
     {
         var input = context.Message;
-        var bundleId = input.BundleId ?? entry.BundleId;
 
         ContainerFrame output;
         try
         {
-            var container = await pool.GetAsync(entry, bundleId, context.CancellationToken);
-            output = await InvokeWithTimeoutAsync(container, entry, input, call, context);
+            output = await InvokeWithTimeoutAsync(lease.Process, entry, input, call, context);
         }
-        catch (NoGpuAvailableException noGpu)
+        catch (ContainerStartException failed) when (failed.InnerException is ContainerSecretsException missing)
         {
-            // Until the Scheduler places containers (autoscaling issue), a runner without the GPU fails the call clearly.
-            await FailAsync(context, entry, "Modal.NoGpuAvailable", noGpu.Message, "");
+            // Deterministic (a deleted secret or key): fail the call saying which, rather than redeliver it.
+            await FailAsync(context, entry, ContainerSecretsException.RemoteType,
+                $"Function '{entry.Function.Name}' cannot start: {missing.Message}", "");
+            return;
+        }
+        catch (ContainerStartException failed) when (failed.InnerException is ContainerOutOfMemoryException outOfMemory)
+        {
+            // An [Enter] hook ran out of memory: deterministic for this function, so the input fails saying so.
+            await FailAsync(context, entry, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message, "");
             return;
         }
         catch (ContainerOutOfMemoryException outOfMemory)
@@ -92,16 +107,15 @@ public sealed partial class RunFunctionConsumer(
             await FailAsync(context, entry, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message, "");
             return;
         }
-        catch (ContainerCrashedException crash) when (context.GetRetryAttempt() >= CrashRedeliveries)
+        catch (ContainerStartException failed)
         {
-            await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
+            // The container died before it listened (e.g. an exception in [Enter]): the input would meet the same fate.
+            await FailAsync(context, entry, "Modal.ContainerCrashedException", $"Function '{entry.Function.Name}' cannot start: {failed.Message}", "");
             return;
         }
-        catch (ContainerSecretsException missing)
+        catch (ContainerCrashedException crash) when (CrashesSoFar(context) >= CrashRedeliveries)
         {
-            // Deterministic (a deleted secret or key): fail the call saying which, rather than redeliver it.
-            await FailAsync(context, entry, ContainerSecretsException.RemoteType,
-                $"Function '{entry.Function.Name}' cannot start: {missing.Message}", "");
+            await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
             return;
         }
         catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested)
@@ -155,18 +169,18 @@ public sealed partial class RunFunctionConsumer(
         {
             // The attempt's time is up: the container may be stuck in user code, so it goes (and its input with it).
             LogTimedOut(logger, input.FunctionCallId, input.Attempt, input.Timeout.TotalSeconds);
-            await pool.RemoveAsync(entry, container, StopReasons.TimedOut);
+            await pool.RemoveAsync(container, StopReasons.TimedOut);
             throw;
         }
         catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested && call.TerminateContainer)
         {
-            await pool.RemoveAsync(entry, container, StopReasons.Cancelled);
+            await pool.RemoveAsync(container, StopReasons.Cancelled);
             throw;
         }
         catch (ContainerCrashedException)
         {
             var outOfMemory = pool.DescribeOutOfMemory(entry, container);
-            await pool.RemoveAsync(entry, container, outOfMemory is null ? StopReasons.Crashed : StopReasons.OutOfMemory);
+            await pool.RemoveAsync(container, outOfMemory is null ? StopReasons.Crashed : StopReasons.OutOfMemory);
             if (outOfMemory is not null)
             {
                 throw new ContainerOutOfMemoryException(outOfMemory);
@@ -189,6 +203,19 @@ public sealed partial class RunFunctionConsumer(
             await RetryAsync(context, entry);
         }
     }
+
+    /// <summary>
+    /// Puts the input back on the function's queue as it is (the delivery here is acknowledged), with the crashes it
+    /// has caused so far, so an input that kills every container it meets still fails after <see cref="CrashRedeliveries"/>.
+    /// </summary>
+    private static async Task RequeueAsync(ConsumeContext<RunFunction> context)
+    {
+        var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(context.Message.FunctionId)}"));
+        var crashes = CrashesSoFar(context);
+        await queue.Send(context.Message, send => send.Headers.Set(CrashesHeader, crashes), context.CancellationToken);
+    }
+
+    private static int CrashesSoFar(ConsumeContext context) => (context.Headers.Get<int>(CrashesHeader) ?? 0) + context.GetRetryAttempt();
 
     /// <summary>Sends the next attempt to the function's queue after the policy's delay (the current one is acknowledged).</summary>
     private async Task RetryAsync(ConsumeContext<RunFunction> context, CatalogEntry entry)

@@ -104,26 +104,30 @@ public sealed partial class RunMapInputsConsumer(
         var slice = context.Message;
         var function = entry.Function;
         var willRetry = input.Attempt <= function.MaxRetries;
+        // A free slot of one of this runner's containers of the function (as for single calls).
+        using var lease = await pool.AcquireAsync(entry, cancellationToken);
+        if (lease is null)
+        {
+            return (null, input); // Its last container here stopped meanwhile: the input goes back to the queue as it is.
+        }
         ContainerProcess container;
         try
         {
-            container = await pool.GetAsync(entry, slice.BundleId ?? entry.BundleId, cancellationToken);
+            container = lease.Process;
         }
-        catch (NoGpuAvailableException noGpu)
-        {
-            return (Failed(input, "Modal.NoGpuAvailable", noGpu.Message), null);
-        }
-        catch (ContainerSecretsException missing)
+        catch (ContainerStartException failed) when (failed.InnerException is ContainerSecretsException missing)
         {
             return (Failed(input, ContainerSecretsException.RemoteType, $"Function '{function.Name}' cannot start: {missing.Message}"), null);
         }
-        catch (ContainerCrashedException crash)
+        catch (ContainerStartException failed) when (failed.InnerException is ContainerOutOfMemoryException outOfMemory)
         {
-            return CrashedOrRetry(input, function, crash);
+            return (Failed(input, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message), null);
+        }
+        catch (ContainerStartException failed)
+        {
+            return (Failed(input, "Modal.ContainerCrashedException", $"Function '{function.Name}' cannot start: {failed.Message}"), null);
         }
 
-        var slots = ContainerInputSlots.For(container, function.MaxConcurrentInputs);
-        await slots.WaitAsync(cancellationToken);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Cancelled);
         try
         {
@@ -147,7 +151,7 @@ public sealed partial class RunMapInputsConsumer(
         {
             // Stuck in user code: the container goes (inputs running beside it crash and are retried).
             LogTimedOut(logger, slice.MapId, input.Index, input.Attempt, slice.Timeout.TotalSeconds);
-            await pool.RemoveAsync(entry, container, StopReasons.TimedOut);
+            await pool.RemoveAsync(container, StopReasons.TimedOut);
             return willRetry
                 ? (null, input with { Attempt = input.Attempt + 1 })
                 : (Failed(input, "Modal.FunctionTimeoutException",
@@ -157,18 +161,17 @@ public sealed partial class RunMapInputsConsumer(
         {
             if (call.TerminateContainer)
             {
-                await pool.RemoveAsync(entry, container, StopReasons.Cancelled);
+                await pool.RemoveAsync(container, StopReasons.Cancelled);
             }
             return (null, null);
         }
         catch (ContainerCrashedException crash)
         {
-            await pool.RemoveAsync(entry, container, StopReasons.Crashed);
-            return CrashedOrRetry(input, function, crash);
-        }
-        finally
-        {
-            slots.Release();
+            var outOfMemory = pool.DescribeOutOfMemory(entry, container);
+            await pool.RemoveAsync(container, outOfMemory is null ? StopReasons.Crashed : StopReasons.OutOfMemory);
+            return outOfMemory is null
+                ? CrashedOrRetry(input, function, crash)
+                : (Failed(input, ContainerOutOfMemoryException.RemoteType, outOfMemory), null);
         }
     }
 
@@ -182,7 +185,7 @@ public sealed partial class RunMapInputsConsumer(
     {
         var function = entry.Function;
         var seconds = function.InitialDelay.TotalSeconds * Math.Pow(function.BackoffCoefficient, attempt - 2);
-        var delay = function.MaxRetries == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(seconds, function.MaxDelay.TotalSeconds));
+        var delay = function.MaxRetries == 0 || attempt <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(seconds, function.MaxDelay.TotalSeconds));
         await Task.Delay(delay, clock, context.CancellationToken);
         var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(context.Message.FunctionId)}"));
         await queue.Send(context.Message with { Inputs = retries }, context.CancellationToken);

@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Modal.Container;
 using Modal.Contracts.Containers;
+using Modal.Contracts.Runners;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Volumes;
@@ -12,87 +12,325 @@ using Modal.GpuRunner.Secrets;
 namespace Modal.GpuRunner.Containers;
 
 /// <summary>
-/// The containers of this node: one per function (or per class, whose methods share it), started when its first input
-/// arrives, replaced when it dies or when the app is redeployed with another bundle, and stopped with its app.
-/// (Scaling to several, and to zero, is the autoscaler's.)
+/// The containers of this node, started and stopped when the Scheduler says so (<see cref="StartContainer"/>,
+/// <see cref="StopContainer"/>), each holding the GPUs the Scheduler chose. A function (or class) may have several
+/// here; an input takes a free slot of one of them (<see cref="AcquireAsync"/>). A container stops gracefully: it
+/// takes no new input, finishes the ones it runs, then its [Exit] hooks run. Whenever the slots of a container group
+/// change, <see cref="CapacityChanged"/> tells the queue subscriptions, so a runner consumes a function's queue only
+/// as far as it has containers for it.
 /// </summary>
 public sealed partial class ContainerPool(
     BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerCredentials credentials, ContainerSecrets secrets, IBus bus,
     ContainerIsolation isolation, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<RunningContainer>>> _containers = new();
+    private readonly object _gate = new();
+    private readonly Dictionary<string, PooledContainer> _containers = new(StringComparer.Ordinal);
 
     /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
-    private readonly ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
 
-    /// <summary>A live container of <paramref name="entry"/>'s function running <paramref name="bundleId"/>.</summary>
-    public async Task<ContainerProcess> GetAsync(CatalogEntry entry, string bundleId, CancellationToken cancellationToken)
+    // Completed (and replaced) whenever a slot frees or a container comes or goes: inputs waiting for a slot look again.
+    private TaskCompletionSource _changed = NewSignal();
+
+    /// <summary>Raised with a container group whose input slots changed (a container became ready, or stopped taking inputs).</summary>
+    public event Action<string>? CapacityChanged;
+
+    /// <summary>Input slots the ready containers of <paramref name="containerGroup"/> offer together (0: consume nothing).</summary>
+    public int SlotsOf(string containerGroup)
     {
-        var group = entry.ContainerGroup;
-        while (true)
+        lock (_gate)
         {
-            var starting = _containers.GetOrAdd(group, _ => new Lazy<Task<RunningContainer>>(() => StartAsync(entry, bundleId)));
-            RunningContainer running;
-            try
-            {
-                running = await starting.Value.WaitAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is ContainerCrashedException or ContainerOutOfMemoryException or ContainerSecretsException or HttpRequestException)
-            {
-                // A failed start is not kept: the next input tries again (the secret may exist by then).
-                _containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(group, starting));
-                throw;
-            }
-            if (running.BundleId == bundleId && !running.Process.Exited.IsCompleted)
-            {
-                return running.Process;
-            }
-            // Dead, or running an older deployment: replace it.
-            if (_containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(group, starting)))
-            {
-                await running.Process.DisposeAsync();
-                await PublishStoppedAsync(running.Process, running.FunctionId, running.Process.Exited.IsCompleted ? StopReasons.Crashed : StopReasons.Replaced);
-            }
+            return _containers.Values.Where(c => c.Group == containerGroup && c.Accepting).Sum(c => c.Slots);
         }
     }
 
-    /// <summary>Drops (and kills) the function's container, e.g. after a timeout killed its input.</summary>
-    public async Task RemoveAsync(CatalogEntry entry, ContainerProcess container, string reason)
+    /// <summary>
+    /// A slot of a ready container of <paramref name="entry"/>'s group, waiting while all are busy; null when the group
+    /// has no container taking inputs here (the input goes back to the queue for another runner's container).
+    /// </summary>
+    public async Task<ContainerLease?> AcquireAsync(CatalogEntry entry, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                var ready = _containers.Values.Where(c => c.Group == entry.ContainerGroup && c.Accepting).ToList();
+                if (ready.Count == 0)
+                {
+                    return null;
+                }
+                // The least loaded first, so concurrent inputs spread over the containers.
+                if (ready.Where(c => c.InFlight < c.Slots).MinBy(c => c.InFlight) is { } free)
+                {
+                    free.InFlight++;
+                    free.LastBusyAt = clock.GetUtcNow();
+                    if (free.SingleUse || free.Failure is not null)
+                    {
+                        // One input only: a single-use container exits after it; a failed start fails just this input.
+                        free.Accepting = false;
+                        RaiseCapacityChanged(free.Group);
+                    }
+                    return new ContainerLease(this, free);
+                }
+                changed = _changed.Task;
+            }
+            await changed.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Starts the container the Scheduler placed here; throws <see cref="GpusTakenException"/> when a chosen GPU is held.</summary>
+    public async Task StartAsync(StartContainer command, CatalogEntry entry)
+    {
+        var allocated = gpus.AllocateExact(command.GpuIndices, command.ContainerId)
+            ?? throw new GpusTakenException(
+                $"GPUs [{string.Join(',', command.GpuIndices)}] of runner {options.Value.RunnerId} are not all free (free: {gpus.DescribeFree()}).");
+        var bundleId = entry.BundleId;
+        var pooled = new PooledContainer(command.ContainerId, entry.ContainerGroup, entry.Function.FunctionId, entry.AppId, bundleId,
+            entry.Function.SingleUseContainers ? 1 : Math.Max(1, entry.Function.MaxConcurrentInputs), entry.Function.SingleUseContainers,
+            command.GpuIndices, clock.GetUtcNow());
+        lock (_gate)
+        {
+            if (!_containers.TryAdd(pooled.Id, pooled))
+            {
+                gpus.Release(command.ContainerId);
+                return; // The same command delivered twice: the container is there already.
+            }
+        }
+        try
+        {
+            pooled.Process = await StartProcessAsync(entry, bundleId, pooled.Id, allocated);
+        }
+        catch (Exception e) when (e is ContainerCrashedException or ContainerOutOfMemoryException or ContainerSecretsException or HttpRequestException or IOException)
+        {
+            // Kept for one input, which fails saying why (a missing secret, a crash in [Enter]); then it is gone and the
+            // Scheduler may try again (the secret may exist by then).
+            gpus.Release(pooled.Id);
+            pooled.Failure = e;
+            LogStartFailed(logger, pooled.Id, entry.AppName, entry.Function.Name, e.Message);
+        }
+        lock (_gate)
+        {
+            pooled.Accepting = !pooled.StopRequested;
+            pooled.LastBusyAt = clock.GetUtcNow();
+        }
+        if (pooled.Process is { } started)
+        {
+            _ = WatchForCrashAsync(pooled, started);
+            LogContainerStarted(logger, pooled.Id, entry.AppName, entry.Function.Name, bundleId);
+            await bus.Publish(new ContainerStarted
+            {
+                ContainerId = pooled.Id, RunnerId = options.Value.RunnerId, FunctionId = entry.Function.FunctionId, AppName = entry.AppName,
+                FunctionName = entry.Function.Name, BundleId = bundleId, StartedAt = clock.GetUtcNow(),
+            });
+        }
+        Signal();
+        RaiseCapacityChanged(pooled.Group);
+        if (pooled.StopRequested)
+        {
+            await StopAsync(pooled.Id, StopReasons.ScaledDown);
+        }
+    }
+
+    /// <summary>
+    /// Stops a container gracefully: it takes no new input, the ones it runs finish, then it stops ([Exit] hooks run,
+    /// Volume changes are committed). Returns at once; the stop completes in the background.
+    /// </summary>
+    public Task StopAsync(string containerId, string reason)
+    {
+        PooledContainer? pooled;
+        lock (_gate)
+        {
+            if (!_containers.TryGetValue(containerId, out pooled))
+            {
+                return Task.CompletedTask;
+            }
+            pooled.StopRequested = true;
+            if (pooled.Process is null && pooled.Failure is null)
+            {
+                return Task.CompletedTask; // Still starting: it stops as soon as it has started.
+            }
+            pooled.Accepting = false;
+        }
+        RaiseCapacityChanged(pooled.Group);
+        Signal();
+        return DrainAndStopAsync(pooled, reason);
+    }
+
+    /// <summary>Kills a container at once (its input timed out or was cancelled with its container, or it crashed).</summary>
+    public async Task RemoveAsync(ContainerProcess container, string reason)
     {
         container.Kill();
-        if (_containers.TryGetValue(entry.ContainerGroup, out var current) && current.IsValueCreated && current.Value.IsCompletedSuccessfully
-            && current.Value.Result.Process == container)
+        PooledContainer? pooled;
+        lock (_gate)
         {
-            _containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(entry.ContainerGroup, current));
+            pooled = _containers.Values.FirstOrDefault(c => c.Process == container);
+            if (pooled is not null)
+            {
+                pooled.Accepting = false;
+            }
         }
-        await container.DisposeAsync();
-        await PublishStoppedAsync(container, entry.Function.FunctionId, reason);
+        if (pooled is not null)
+        {
+            RaiseCapacityChanged(pooled.Group);
+            await FinishAsync(pooled, reason);
+        }
     }
 
     /// <summary>Stops every container of an app gracefully: running inputs finish or are cut off, [Exit] hooks run.</summary>
     public async Task StopAppAsync(Guid appId)
     {
         credentials.Forget(appId);
-        foreach (var (group, starting) in _containers)
+        List<PooledContainer> stopping;
+        lock (_gate)
         {
-            if (!starting.IsValueCreated || !starting.Value.IsCompletedSuccessfully || starting.Value.Result.AppId != appId
-                || !_containers.TryRemove(new KeyValuePair<string, Lazy<Task<RunningContainer>>>(group, starting)))
+            stopping = _containers.Values.Where(c => c.AppId == appId).ToList();
+        }
+        // At once, not draining: the app's queued inputs fail and its running ones are cut off, as Modal's app stop does.
+        await Task.WhenAll(stopping.Select(c => FinishAsync(c, StopReasons.AppStopped)));
+    }
+
+    /// <summary>An app was redeployed: its containers running another bundle stop once their inputs finish.</summary>
+    public Task StopOutdatedAsync(Guid appId, string bundleId)
+    {
+        List<string> outdated;
+        lock (_gate)
+        {
+            outdated = _containers.Values.Where(c => c.AppId == appId && c.BundleId != bundleId).Select(c => c.Id).ToList();
+        }
+        return Task.WhenAll(outdated.Select(id => StopAsync(id, StopReasons.Replaced)));
+    }
+
+    /// <summary>What this runner's heartbeat says about its containers.</summary>
+    public IReadOnlyList<RunnerContainer> Describe()
+    {
+        lock (_gate)
+        {
+            return _containers.Values.Select(c => new RunnerContainer
             {
-                continue;
-            }
-            var running = starting.Value.Result;
-            await running.Process.DisposeAsync();
-            await PublishStoppedAsync(running.Process, running.FunctionId, StopReasons.AppStopped);
+                ContainerId = c.Id,
+                FunctionId = c.FunctionId,
+                RunningInputs = c.InFlight,
+                LastBusyAt = c.InFlight > 0 ? clock.GetUtcNow() : c.LastBusyAt,
+                GpuIndices = c.GpuIndices,
+                State = c.Accepting ? "Running" : c.Process is null && c.Failure is null ? "Starting" : "Stopping",
+            }).ToList();
         }
     }
 
-    private async Task<RunningContainer> StartAsync(CatalogEntry entry, string bundleId)
+    public async ValueTask DisposeAsync()
+    {
+        List<PooledContainer> all;
+        lock (_gate)
+        {
+            all = [.. _containers.Values];
+        }
+        await Task.WhenAll(all.Select(c => FinishAsync(c, StopReasons.RunnerStopping)));
+    }
+
+    private void Release(PooledContainer pooled)
+    {
+        bool stop;
+        bool drained;
+        lock (_gate)
+        {
+            pooled.InFlight--;
+            pooled.LastBusyAt = clock.GetUtcNow();
+            drained = pooled.InFlight == 0;
+            stop = drained && (pooled.SingleUse || pooled.Failure is not null) && !pooled.StopRequested;
+            if (stop)
+            {
+                pooled.StopRequested = true;
+            }
+        }
+        Signal();
+        if (drained)
+        {
+            pooled.Drained.TrySetResult();
+        }
+        if (stop)
+        {
+            _ = DrainAndStopAsync(pooled, pooled.Failure is not null ? StopReasons.StartFailed : StopReasons.SingleUse);
+        }
+    }
+
+    private async Task DrainAndStopAsync(PooledContainer pooled, string reason)
+    {
+        bool busy;
+        lock (_gate)
+        {
+            busy = pooled.InFlight > 0;
+        }
+        if (busy)
+        {
+            await pooled.Drained.Task;
+        }
+        await FinishAsync(pooled, reason);
+    }
+
+    /// <summary>Forgets the container and stops its process (once, whoever calls first), then tells the bus.</summary>
+    private async Task FinishAsync(PooledContainer pooled, string reason)
+    {
+        lock (_gate)
+        {
+            pooled.Accepting = false;
+            if (!_containers.Remove(pooled.Id))
+            {
+                return;
+            }
+        }
+        RaiseCapacityChanged(pooled.Group);
+        Signal();
+        if (pooled.Process is { } process)
+        {
+            await process.DisposeAsync();
+        }
+        gpus.Release(pooled.Id);
+        ReleaseResources(pooled.Id);
+        // As on Modal, a container's Volume changes are committed when it stops (not when it crashed or never started).
+        await volumes.ReleaseAsync(pooled.Id, commit: pooled.Process is not null && reason is not (StopReasons.Crashed or StopReasons.OutOfMemory));
+        await bus.Publish(new ContainerStopped
+        {
+            ContainerId = pooled.Id, RunnerId = options.Value.RunnerId, FunctionId = pooled.FunctionId, Reason = reason, StoppedAt = clock.GetUtcNow(),
+        });
+    }
+
+    /// <summary>A container that dies between inputs is forgotten at once, so the next input is not given to it.</summary>
+    private async Task WatchForCrashAsync(PooledContainer pooled, ContainerProcess process)
+    {
+        await process.Exited;
+        bool known;
+        lock (_gate)
+        {
+            known = _containers.ContainsKey(pooled.Id) && pooled.InFlight == 0;
+        }
+        if (known)
+        {
+            var outOfMemory = _resources.TryGetValue(pooled.Id, out var resources) && resources.WasOutOfMemory();
+            await FinishAsync(pooled, outOfMemory ? StopReasons.OutOfMemory : StopReasons.Crashed);
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            changed = _changed;
+            _changed = NewSignal();
+        }
+        changed.TrySetResult();
+    }
+
+    private void RaiseCapacityChanged(string group) => CapacityChanged?.Invoke(group);
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task<ContainerProcess> StartProcessAsync(CatalogEntry entry, string bundleId, string containerId, IReadOnlyList<RunnerGpu> allocated)
     {
         var bundle = await bundles.GetAsync(bundleId, CancellationToken.None);
         var settings = options.Value;
-        var label = entry.Function.ClassName ?? entry.Function.Name;
-        var containerId = $"{label}-{Guid.NewGuid():N}"[..Math.Min(label.Length + 13, 48)];
         // Site settings first, the function's own env over them, its secrets over that, then what the platform sets.
         var environment = new Dictionary<string, string>(settings.ContainerEnvironment);
         foreach (var (name, value) in entry.Function.Env)
@@ -112,20 +350,10 @@ public sealed partial class ContainerPool(
             environment[ContainerProtocol.ClassVariable] = className;
         }
         // A container sees only the GPUs it holds (none when it asked for none), as on Modal.
-        var allocated = AllocateGpus(entry, containerId);
         environment["CUDA_VISIBLE_DEVICES"] = string.Join(',', allocated.Select(gpu => gpu.Index));
         environment["NVIDIA_VISIBLE_DEVICES"] = allocated.Count == 0 ? "void" : string.Join(',', allocated.Select(gpu => gpu.Uuid));
         var launcher = isolation.Launcher;
-        MountedVolumes? mounted;
-        try
-        {
-            mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
-        }
-        catch
-        {
-            gpus.Release(containerId);
-            throw;
-        }
+        var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
         if (mounted is not null)
         {
             environment[VolumeMounts.Variable] = mounted.Announcement;
@@ -137,7 +365,7 @@ public sealed partial class ContainerPool(
                 function.BlockNetwork ? $"{unisolated}; its BlockNetwork is NOT honoured (it shares the node's network)" : unisolated);
         }
         var resources = isolation.Limits.Create(containerId,
-            new ContainerLimits((long)function.MemoryMiB * 1024 * 1024, function.Cpu, settings.ContainerPidsLimit));
+            new ContainerLimits(function.MemoryMiB * 1024 * 1024, function.Cpu, settings.ContainerPidsLimit));
         _resources[containerId] = resources;
         var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment)
         {
@@ -151,18 +379,17 @@ public sealed partial class ContainerPool(
         var startupTimeout = entry.Function.ClassName is null
             ? settings.ContainerStartupTimeout
             : TimeSpan.FromTicks(Math.Max(settings.ContainerStartupTimeout.Ticks, entry.Function.Timeout.Ticks));
-        ContainerProcess process;
         try
         {
-            process = await ContainerProcess.StartAsync(spec, launcher, settings.RuntimeDirectory, startupTimeout,
+            var process = await ContainerProcess.StartAsync(spec, launcher, settings.RuntimeDirectory, startupTimeout,
                 (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
             resources.Watch(process.ProcessId);
+            return process;
         }
         catch (ContainerCrashedException crash)
         {
             // An [Enter] hook (a model load) may be what ran out of memory.
             var outOfMemory = resources.WasOutOfMemory();
-            gpus.Release(containerId);
             ReleaseResources(containerId);
             await volumes.ReleaseAsync(containerId, commit: false);
             if (outOfMemory)
@@ -173,34 +400,9 @@ public sealed partial class ContainerPool(
         }
         catch
         {
-            gpus.Release(containerId);
             ReleaseResources(containerId);
             await volumes.ReleaseAsync(containerId, commit: false);
             throw;
-        }
-        LogContainerStarted(logger, containerId, entry.AppName, entry.Function.Name, bundleId);
-        await bus.Publish(new ContainerStarted
-        {
-            ContainerId = containerId, RunnerId = settings.RunnerId, FunctionId = entry.Function.FunctionId, AppName = entry.AppName,
-            FunctionName = entry.Function.Name, BundleId = bundleId, StartedAt = clock.GetUtcNow(),
-        });
-        return new RunningContainer(process, bundleId, entry.Function.FunctionId, entry.AppId);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var starting in _containers.Values.Where(c => c.IsValueCreated))
-        {
-            try
-            {
-                var running = await starting.Value;
-                await running.Process.DisposeAsync();
-                await PublishStoppedAsync(running.Process, running.FunctionId, StopReasons.RunnerStopping);
-            }
-            catch (ContainerCrashedException)
-            {
-                // Never started: nothing to stop.
-            }
         }
     }
 
@@ -230,34 +432,60 @@ public sealed partial class ContainerPool(
         }
     }
 
-    private IReadOnlyList<Contracts.Runners.RunnerGpu> AllocateGpus(CatalogEntry entry, string containerId)
+    /// <summary>One container and its input slots. Mutable fields are guarded by the pool's gate.</summary>
+    private sealed class PooledContainer(
+        string id, string group, Guid functionId, Guid appId, string bundleId, int slots, bool singleUse, IReadOnlyList<int> gpuIndices,
+        DateTimeOffset createdAt)
     {
-        if (entry.Function.Gpu is not { } gpu)
+        public string Id { get; } = id;
+        public string Group { get; } = group;
+        public Guid FunctionId { get; } = functionId;
+        public Guid AppId { get; } = appId;
+        public string BundleId { get; } = bundleId;
+        public int Slots { get; } = slots;
+        public bool SingleUse { get; } = singleUse;
+        public IReadOnlyList<int> GpuIndices { get; } = gpuIndices;
+        public ContainerProcess? Process { get; set; }
+        public Exception? Failure { get; set; }
+        public bool Accepting { get; set; }
+        public bool StopRequested { get; set; }
+        public int InFlight { get; set; }
+        public DateTimeOffset LastBusyAt { get; set; } = createdAt;
+        public TaskCompletionSource Drained { get; } = NewSignal();
+    }
+
+    /// <summary>An input's hold on one slot of a container; disposing it frees the slot.</summary>
+    public sealed class ContainerLease : IDisposable
+    {
+        private readonly ContainerPool _pool;
+        private readonly PooledContainer _container;
+        private int _released;
+
+        internal ContainerLease(ContainerPool pool, object container)
         {
-            return [];
+            _pool = pool;
+            _container = (PooledContainer)container;
         }
-        return gpus.Allocate([gpu, .. entry.Function.GpuFallbacks], containerId)
-            ?? throw new NoGpuAvailableException(
-                $"{entry.AppName}.{entry.Function.Name} needs GPU '{string.Join("' or '", [gpu, .. entry.Function.GpuFallbacks])}'; " +
-                $"runner {options.Value.RunnerId} has free: {gpus.DescribeFree()}.");
-    }
 
-    private async Task PublishStoppedAsync(ContainerProcess container, Guid functionId, string reason)
-    {
-        gpus.Release(container.Id);
-        ReleaseResources(container.Id);
-        // As on Modal, a container's Volume changes are committed when it stops (not when it crashed).
-        await volumes.ReleaseAsync(container.Id, commit: reason is not (StopReasons.Crashed or StopReasons.OutOfMemory));
-        await bus.Publish(new ContainerStopped
+        public string ContainerId => _container.Id;
+
+        /// <summary>The container's process; throws <see cref="ContainerStartException"/> when its start failed.</summary>
+        public ContainerProcess Process => _container.Process ?? throw new ContainerStartException(_container.Failure!);
+
+        public void Dispose()
         {
-            ContainerId = container.Id, RunnerId = options.Value.RunnerId, FunctionId = functionId, Reason = reason, StoppedAt = clock.GetUtcNow(),
-        });
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                _pool.Release(_container);
+            }
+        }
     }
-
-    private sealed record RunningContainer(ContainerProcess Process, string BundleId, Guid FunctionId, Guid AppId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} started for {App}.{Function} (bundle {BundleId})")]
     private static partial void LogContainerStarted(ILogger logger, string containerId, string app, string function, string bundleId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} could not start: {Reason}")]
+    private static partial void LogStartFailed(ILogger logger, string containerId, string app, string function, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} is NOT isolated: {Reason}")]
     private static partial void LogNotIsolated(ILogger logger, string containerId, string app, string function, string reason);
@@ -265,6 +493,12 @@ public sealed partial class ContainerPool(
     [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
     private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);
 }
+
+/// <summary>A GPU the Scheduler chose for a container is held by another one here (or does not exist).</summary>
+public sealed class GpusTakenException(string message) : Exception(message);
+
+/// <summary>The container an input was given could not start; <see cref="Exception.InnerException"/> says why.</summary>
+public sealed class ContainerStartException(Exception cause) : Exception(cause.Message, cause);
 
 /// <summary>Why a container stopped, as <see cref="ContainerStopped.Reason"/> names it.</summary>
 public static class StopReasons
@@ -275,5 +509,8 @@ public static class StopReasons
     public const string RunnerStopping = "RunnerStopping";
     public const string AppStopped = "AppStopped";
     public const string Cancelled = "Cancelled";
+    public const string ScaledDown = "ScaledDown";
+    public const string SingleUse = "SingleUse";
     public const string OutOfMemory = "OutOfMemory";
+    public const string StartFailed = "StartFailed";
 }

@@ -29,6 +29,10 @@ public sealed class FunctionCatalog
     }
 
     public CatalogEntry? Find(Guid functionId) => _functions.GetValueOrDefault(functionId);
+
+    /// <summary>The functions served by the containers of <paramref name="containerGroup"/> (a class's methods, or one function).</summary>
+    public IReadOnlyList<CatalogEntry> Members(string containerGroup) =>
+        _functions.Values.Where(entry => entry.ContainerGroup == containerGroup).ToList();
 }
 
 /// <summary>A function and the bundle of its latest deployment.</summary>

@@ -5,12 +5,12 @@ namespace Modal.GpuRunner.Domain;
 
 /// <summary>
 /// The GPUs of this node and which container holds each. A GPU is given to one container at a time; the container
-/// sees only its own (<c>CUDA_VISIBLE_DEVICES</c>). Discovery through nvidia-smi arrives with GPU placement (the
-/// autoscaling issue, which also moves the choice of node to the Scheduler); until then only simulated GPUs.
+/// sees only its own (<c>CUDA_VISIBLE_DEVICES</c>). The Scheduler chooses which; this inventory refuses a GPU that is
+/// already held. Only simulated GPUs so far (discovery through nvidia-smi is not built yet).
 /// </summary>
 public sealed class GpuInventory(IOptions<GpuRunnerOptions> options)
 {
-    private readonly IReadOnlyList<RunnerGpu> _gpus = options.Value.SimulatedGpus
+    private readonly List<RunnerGpu> _gpus = options.Value.SimulatedGpus
         .Select((type, index) => new RunnerGpu
         {
             Index = index,
@@ -33,34 +33,23 @@ public sealed class GpuInventory(IOptions<GpuRunnerOptions> options)
     }
 
     /// <summary>
-    /// Gives <paramref name="containerId"/> the first request in <paramref name="requests"/> (<c>"TYPE"</c>,
-    /// <c>"TYPE:N"</c> or <c>"any[:N]"</c>, tried in order) that fits the free GPUs; null when none fits.
+    /// Gives <paramref name="containerId"/> exactly the GPUs the Scheduler chose; null (and nothing held) when one of
+    /// them is unknown here or held by another container: a GPU is never given twice, even when starts race.
     /// </summary>
-    public IReadOnlyList<RunnerGpu>? Allocate(IEnumerable<string> requests, string containerId)
+    public IReadOnlyList<RunnerGpu>? AllocateExact(IReadOnlyList<int> indices, string containerId)
     {
         lock (_holders)
         {
-            foreach (var spec in requests)
+            if (indices.Distinct().Count() != indices.Count
+                || indices.Any(index => index < 0 || index >= _gpus.Count || _holders.ContainsKey(index)))
             {
-                // Specs were validated at deploy; one that still does not parse cannot be satisfied.
-                if (!GpuRequest.TryParse(spec, out var request, out _))
-                {
-                    continue;
-                }
-                var free = _gpus
-                    .Where(gpu => !_holders.ContainsKey(gpu.Index) && request.Accepts(gpu.Type))
-                    .Take(request.Count)
-                    .ToList();
-                if (free.Count == request.Count)
-                {
-                    foreach (var gpu in free)
-                    {
-                        _holders[gpu.Index] = containerId;
-                    }
-                    return free;
-                }
+                return null;
             }
-            return null;
+            foreach (var index in indices)
+            {
+                _holders[index] = containerId;
+            }
+            return indices.Select(index => _gpus[index]).ToList();
         }
     }
 

@@ -7,7 +7,7 @@ namespace Modal.GpuRunner.Hosting;
 
 /// <summary>Publishes <see cref="RunnerCapacityReported"/> every heartbeat interval for as long as the node runs.</summary>
 public sealed partial class CapacityHeartbeatService(
-    IBus bus, GpuInventory inventory, HeartbeatStatus status, IOptions<GpuRunnerOptions> options, TimeProvider clock,
+    IBus bus, GpuInventory inventory, Containers.ContainerPool containers, HeartbeatStatus status, IOptions<GpuRunnerOptions> options, TimeProvider clock,
     ILogger<CapacityHeartbeatService> logger)
     : BackgroundService
 {
@@ -30,6 +30,7 @@ public sealed partial class CapacityHeartbeatService(
                     CpuCores = settings.CpuCores,
                     MemoryMiB = settings.MemoryMiB,
                     ReportedAt = clock.GetUtcNow(),
+                    Containers = containers.Describe(),
                 }, beat.Token);
                 status.Succeeded(clock.GetUtcNow());
             }

@@ -40,9 +40,11 @@ public static class GpuRunnerHostingExtensions
 
         builder.AddModalMessageBus(bus =>
         {
-            // Function queues are connected at run time, one per deployed function (FunctionSubscriptions).
+            // Function queues are connected at run time, while this runner has containers of the function (FunctionSubscriptions).
             bus.AddConsumer<RunFunctionConsumer>().ExcludeFromConfigureEndpoints();
             bus.AddConsumer<RunMapInputsConsumer>().ExcludeFromConfigureEndpoints();
+            bus.AddConsumer<StartContainerConsumer, StartContainerConsumerDefinition>();
+            bus.AddConsumer<StopContainerConsumer, StopContainerConsumerDefinition>();
             bus.AddConsumer<AppDeployedConsumer, AppDeployedConsumerDefinition>();
             bus.AddConsumer<AppStoppedConsumer, AppStoppedConsumerDefinition>();
             bus.AddConsumer<FunctionCallCancelledConsumer, FunctionCallCancelledConsumerDefinition>();

@@ -2,16 +2,18 @@ using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Modal.Contracts.Runners;
+using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Infrastructure;
 
 namespace Modal.Scheduler.Consumers;
 
-/// <summary>Keeps the runner table current from runner heartbeats.</summary>
-public sealed class RunnerCapacityReportedConsumer(SchedulerDbContext db) : IConsumer<RunnerCapacityReported>
+/// <summary>Keeps the autoscaler's view of runners and their containers, and the runner table, current from heartbeats.</summary>
+public sealed class RunnerCapacityReportedConsumer(SchedulerDbContext db, ScalingState state) : IConsumer<RunnerCapacityReported>
 {
     public async Task Consume(ConsumeContext<RunnerCapacityReported> context)
     {
         var report = context.Message;
+        state.Report(report);
         var gpusJson = JsonSerializer.Serialize(report.Gpus);
         var freeGpus = report.Gpus.Count(g => !g.Allocated);
 

@@ -1,4 +1,5 @@
 using MassTransit;
+using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Consumers;
 using Modal.Scheduler.Infrastructure;
 
@@ -15,7 +16,18 @@ public static class SchedulerHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.AddNpgsqlDbContext<SchedulerDbContext>(SchedulerDbContext.ConnectionName);
-        builder.AddModalMessageBus(bus => bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>());
+        builder.Services.AddSingleton<ScalingState>();
+        builder.Services.AddSingleton<QueueDepths>();
+        builder.Services.AddSingleton<ScalingLoop>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ScalingLoop>());
+        builder.Services.AddHostedService<DeployedAppsSync>();
+        builder.AddModalMessageBus(bus =>
+        {
+            bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>();
+            bus.AddConsumer<ScalingEventsConsumer, ScalingEventsConsumerDefinition>();
+            bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
+            bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
+        });
 
         builder.Services.AddOpenApi();
         return builder;

@@ -85,6 +85,35 @@ public sealed class ClusterState
         return null;
     }
 
+    /// <summary>
+    /// Records a container a runner reports but this state did not place (e.g. placed before the Scheduler restarted),
+    /// on the GPUs it holds; false when one of them is unknown or held by another container here.
+    /// </summary>
+    public bool Reserve(string containerId, string runnerId, IReadOnlyList<int> gpuIndices, double cpu, long memoryMiB)
+    {
+        if (_placements.ContainsKey(containerId) || !_runners.TryGetValue(runnerId, out var runner)
+            || gpuIndices.Any(index => index < 0 || index >= runner.GpuTypes.Count || runner.Holders[index] is not null)
+            || gpuIndices.Distinct().Count() != gpuIndices.Count)
+        {
+            return false;
+        }
+        Unindex(runner);
+        foreach (var index in gpuIndices)
+        {
+            runner.Holders[index] = containerId;
+        }
+        runner.FreeCpu -= cpu;
+        runner.FreeMemory -= memoryMiB;
+        runner.CpuOf[containerId] = cpu;
+        runner.MemoryOf[containerId] = memoryMiB;
+        AllocatedGpus += gpuIndices.Count;
+        Index(runner);
+        _placements.Add(containerId, new ContainerPlacement(containerId, runnerId, gpuIndices.Count == 0 ? null : runner.GpuTypes[gpuIndices[0]], gpuIndices));
+        return true;
+    }
+
+    public bool HasRunner(string runnerId) => _runners.ContainsKey(runnerId);
+
     /// <summary>Frees what a stopped container held.</summary>
     public bool Release(string containerId)
     {

@@ -55,10 +55,25 @@ public sealed record DeployedFunctionSpec
     public double Cpu { get; init; } = 0.125;
 
     /// <summary>Memory limit of the container in MiB: a container that goes past it is killed and its call fails.</summary>
-    public int MemoryMiB { get; init; } = 128;
+    public long MemoryMiB { get; init; } = 128;
 
     /// <summary>The container has no network at all (only loopback of its own); otherwise it shares the node's.</summary>
     public bool BlockNetwork { get; init; }
+
+    /// <summary>Containers kept running even with no work.</summary>
+    public int MinContainers { get; init; }
+
+    /// <summary>Cap on containers; null for none.</summary>
+    public int? MaxContainers { get; init; }
+
+    /// <summary>Extra idle containers kept while the function has work.</summary>
+    public int BufferContainers { get; init; }
+
+    /// <summary>How long a container may sit idle before it is stopped.</summary>
+    public TimeSpan ScaledownWindow { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Each container runs one input, then exits.</summary>
+    public bool SingleUseContainers { get; init; }
 }
 
 /// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>

@@ -20,6 +20,30 @@ public sealed record RunnerCapacityReported
 
     /// <summary>When the runner took this reading.</summary>
     public required DateTimeOffset ReportedAt { get; init; }
+
+    /// <summary>The containers the runner has now (starting ones included), with their load.</summary>
+    public IReadOnlyList<RunnerContainer> Containers { get; init; } = [];
+}
+
+/// <summary>One container as its runner sees it.</summary>
+public sealed record RunnerContainer
+{
+    public required string ContainerId { get; init; }
+
+    /// <summary>The function it was started for (for a class, the method named in <c>StartContainer</c>).</summary>
+    public required Guid FunctionId { get; init; }
+
+    /// <summary>Inputs it runs now.</summary>
+    public required int RunningInputs { get; init; }
+
+    /// <summary>When it last finished an input or started (now, while it runs one).</summary>
+    public required DateTimeOffset LastBusyAt { get; init; }
+
+    /// <summary>GPU indices it holds.</summary>
+    public IReadOnlyList<int> GpuIndices { get; init; } = [];
+
+    /// <summary>A name: "Starting", "Running" or "Stopping".</summary>
+    public required string State { get; init; }
 }
 
 /// <summary>One GPU as a runner sees it.</summary>

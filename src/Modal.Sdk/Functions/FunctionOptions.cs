@@ -68,6 +68,9 @@ public sealed record FunctionOptions
     /// </summary>
     public bool BlockNetwork { get; init; }
 
+    /// <summary>Each container runs one input, then exits (Modal's <c>single_use_containers</c>); implies one input at a time.</summary>
+    public bool SingleUseContainers { get; init; }
+
     /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
     public void Validate()
     {

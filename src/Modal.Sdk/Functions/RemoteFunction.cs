@@ -54,4 +54,25 @@ public sealed class RemoteFunction
     public Task<FunctionCall<TResult>> SpawnAsync<TResult>(object arguments, CancellationToken cancellationToken = default) =>
         RemoteInvoker.SpawnAsync<TResult>(_client, AppName, FunctionName,
             JsonSerializer.SerializeToElement(arguments, App.SerializerOptions), cancellationToken);
+
+    /// <summary>
+    /// Changes the function's autoscaler bounds now, until the app is deployed again, as Modal's
+    /// <c>Function.update_autoscaler</c>. An argument left null keeps its value.
+    /// </summary>
+    /// <param name="minContainers">Containers kept running even with no work.</param>
+    /// <param name="maxContainers">Cap on containers.</param>
+    /// <param name="bufferContainers">Extra idle containers kept while the function has work.</param>
+    /// <param name="scaledownWindow">Idle time before a container stops (2 s to 20 min).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The function's stats with the new bounds.</returns>
+    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
+        int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
+        CancellationToken cancellationToken = default) =>
+        _client.Apps.UpdateAutoscalerAsync(AppName, FunctionName,
+            new Rest.UpdateAutoscalerRequest(minContainers, maxContainers, bufferContainers, scaledownWindow?.TotalSeconds), cancellationToken);
+
+    /// <summary>The function's backlog, containers and running inputs now, as Modal's <c>Function.get_current_stats</c>.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
+        _client.Apps.GetFunctionStatsAsync(AppName, FunctionName, cancellationToken);
 }

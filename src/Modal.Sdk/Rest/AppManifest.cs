@@ -46,6 +46,7 @@ public sealed record AppManifest(
 /// <param name="BatchMaxSize">Largest batch of a batched function; null when not batched.</param>
 /// <param name="BatchWaitMs">Longest wait for a batch to fill, in milliseconds; null when not batched.</param>
 /// <param name="BlockNetwork">The container gets no network at all.</param>
+/// <param name="SingleUseContainers">Each container runs one input, then exits.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -67,7 +68,8 @@ public sealed record FunctionManifest(
     string? ClassName = null,
     int? BatchMaxSize = null,
     double? BatchWaitMs = null,
-    bool BlockNetwork = false)
+    bool BlockNetwork = false,
+    bool SingleUseContainers = false)
 {
     internal static FunctionManifest From(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets)
     {
@@ -80,7 +82,7 @@ public sealed record FunctionManifest(
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
             secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
             o.MaxConcurrentInputs, function.Class?.Name, function.Batching?.MaxBatchSize, function.Batching?.Wait.TotalMilliseconds,
-            o.BlockNetwork);
+            o.BlockNetwork, o.SingleUseContainers);
     }
 }
 

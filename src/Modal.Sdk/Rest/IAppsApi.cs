@@ -54,6 +54,24 @@ public sealed record CallInfo(string FunctionCallId, string State, JsonElement? 
     public bool IsFinished => State is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";
 }
 
+/// <summary>Changes of a function's autoscaler bounds, lasting until the app is deployed again; a null field keeps its value.</summary>
+/// <param name="MinContainers">Containers kept running even with no work.</param>
+/// <param name="MaxContainers">Cap on containers.</param>
+/// <param name="BufferContainers">Extra idle containers kept while the function has work.</param>
+/// <param name="ScaledownWindowSeconds">Idle time before a container stops (2 to 1,200 s).</param>
+public sealed record UpdateAutoscalerRequest(int? MinContainers = null, int? MaxContainers = null, int? BufferContainers = null, double? ScaledownWindowSeconds = null);
+
+/// <summary>A function's load and autoscaler bounds now (for a class's method: its class's containers).</summary>
+/// <param name="Backlog">Inputs waiting for a container.</param>
+/// <param name="RunningInputs">Inputs running in containers (as of the runners' last heartbeats, about a second old).</param>
+/// <param name="Containers">Containers starting or running.</param>
+/// <param name="MinContainers">Containers kept running even with no work.</param>
+/// <param name="MaxContainers">Cap on containers; null for none.</param>
+/// <param name="BufferContainers">Extra idle containers kept while the function has work.</param>
+/// <param name="ScaledownWindowSeconds">Idle time before a container stops.</param>
+public sealed record FunctionStats(
+    int Backlog, int RunningInputs, int Containers, int MinContainers, int? MaxContainers, int BufferContainers, double ScaledownWindowSeconds);
+
 /// <summary>Low-level REST client for apps, functions and calls (<c>/v1/apps</c>, <c>/v1/calls</c>).</summary>
 public interface IAppsApi
 {
@@ -94,6 +112,21 @@ public interface IAppsApi
     /// <param name="cancellationToken">Cancels the request.</param>
     [Get("/v1/apps/{app}/functions/{function}")]
     Task<DeployedFunctionInfo> GetFunctionAsync(string app, string function, CancellationToken cancellationToken = default);
+
+    /// <summary>A function's backlog, containers and running inputs, from the Scheduler.</summary>
+    /// <param name="app">The app's name.</param>
+    /// <param name="function">The function's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/apps/{app}/functions/{function}/stats")]
+    Task<FunctionStats> GetFunctionStatsAsync(string app, string function, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a function's autoscaler bounds until the app is deployed again; answers its stats with the new bounds.</summary>
+    /// <param name="app">The app's name.</param>
+    /// <param name="function">The function's name.</param>
+    /// <param name="request">The bounds to change.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Put("/v1/apps/{app}/functions/{function}/autoscaler")]
+    Task<FunctionStats> UpdateAutoscalerAsync(string app, string function, [Body] UpdateAutoscalerRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Queues one call of a function.</summary>
     /// <param name="app">The app's name.</param>

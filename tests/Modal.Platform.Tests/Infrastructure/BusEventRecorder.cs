@@ -12,7 +12,32 @@ internal sealed class BusEventRecorder : IAsyncDisposable
 
     public ConcurrentQueue<object> Events { get; } = new();
 
-    public static async Task<BusEventRecorder> StartAsync<T1, T2>(string rabbitMqConnectionString) where T1 : class where T2 : class
+    public static Task<BusEventRecorder> StartAsync<T1, T2>(string rabbitMqConnectionString) where T1 : class where T2 : class =>
+        StartAsync(rabbitMqConnectionString, (endpoint, record) =>
+        {
+            endpoint.Handler<T1>(context => record(context.Message));
+            endpoint.Handler<T2>(context => record(context.Message));
+        });
+
+    public static Task<BusEventRecorder> StartAsync<T1, T2, T3, T4>(string rabbitMqConnectionString)
+        where T1 : class where T2 : class where T3 : class where T4 : class =>
+        StartAsync(rabbitMqConnectionString, (endpoint, record) =>
+        {
+            endpoint.Handler<T1>(context => record(context.Message));
+            endpoint.Handler<T2>(context => record(context.Message));
+            endpoint.Handler<T3>(context => record(context.Message));
+            endpoint.Handler<T4>(context => record(context.Message));
+        });
+
+    /// <summary>Sends a command as a service would (e.g. a container command straight to a runner).</summary>
+    public async Task SendAsync<T>(Uri address, T message) where T : class
+    {
+        var endpoint = await _bus.GetSendEndpoint(address);
+        await endpoint.Send(message);
+    }
+
+    private static async Task<BusEventRecorder> StartAsync(
+        string rabbitMqConnectionString, Action<IRabbitMqReceiveEndpointConfigurator, Func<object, Task>> handlers)
     {
         BusEventRecorder? recorder = null;
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
@@ -22,8 +47,7 @@ internal sealed class BusEventRecorder : IAsyncDisposable
             {
                 endpoint.AutoDelete = true;
                 endpoint.Durable = false;
-                endpoint.Handler<T1>(context => Record(context.Message));
-                endpoint.Handler<T2>(context => Record(context.Message));
+                handlers(endpoint, Record);
             });
         });
         recorder = new BusEventRecorder(bus);

@@ -3,6 +3,7 @@ using Modal.Api;
 using Modal.Contracts.Calls;
 using Modal.Deployment;
 using Modal.Platform.Tests.Infrastructure;
+using Modal.Scheduler;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -32,6 +33,9 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
     public async Task RunnerKilledMidCall_AnotherRunnerCompletesTheCallExactlyOnce()
     {
         await using var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
+        // The doomed runner's container is forgotten once it misses heartbeats for RunnerTimeout; a replacement starts on the survivor.
+        await using var scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
+        _ = scheduler.CreateClient();
         var http = api.CreateClient();
         var (id, secret) = infrastructure.ReadFirstToken();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");

@@ -10,6 +10,7 @@ using Modal.Api;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
+using Modal.Scheduler;
 using Modal.Secrets;
 using Modal.Storage;
 using Npgsql;
@@ -33,6 +34,7 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
     public ServiceFactory<SecretsOptions> Secrets { get; private set; } = null!;
     public ServiceFactory<ApiOptions> Api { get; private set; } = null!;
     public ServiceFactory<GpuRunnerOptions> Runner { get; private set; } = null!;
+    public ServiceFactory<SchedulerOptions> Scheduler { get; private set; } = null!;
     public ModalClient Client { get; private set; } = null!;
     public DeploymentResult Example { get; private set; } = null!;
 
@@ -78,6 +80,9 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
         {
             ["GREETING"] = "hello", ["CANARY"] = Canary,
         }));
+        // Without the Scheduler nothing starts containers.
+        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250")) { ConfigureServices = Recorder.Register };
+        _ = Scheduler.CreateClient();
         Example = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Secrets"), "Secrets.dll");
         _ = Runner.CreateClient();
     }
@@ -85,7 +90,7 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Client?.Dispose();
-        foreach (var service in new IAsyncDisposable?[] { Runner, Api, Secrets, Storage })
+        foreach (var service in new IAsyncDisposable?[] { Runner, Scheduler, Api, Secrets, Storage })
         {
             if (service is not null)
             {

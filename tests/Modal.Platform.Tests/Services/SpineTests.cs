@@ -7,6 +7,7 @@ using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
+using Modal.Scheduler;
 using ClassesExample;
 using Modal.Storage;
 using Yarp.ReverseProxy.Forwarder;
@@ -22,6 +23,7 @@ public sealed class SpineFixture : IAsyncLifetime
     public ServiceFactory<StorageOptions> Storage { get; } = new();
     public ServiceFactory<ApiOptions>? Api { get; private set; }
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
+    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
     public ModalClient Client { get; private set; } = null!;
     public string HelloWorld { get; private set; } = "";
     public string ErrorsAndRetries { get; private set; } = "";
@@ -74,6 +76,9 @@ public sealed class SpineFixture : IAsyncLifetime
                 .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
         };
 
+        // Without the Scheduler nothing starts containers.
+        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"));
+        _ = Scheduler.CreateClient();
         HelloWorld = await DeployExampleAsync("HelloWorld");
         ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
         Classes = await DeployExampleAsync("Classes");
@@ -86,6 +91,10 @@ public sealed class SpineFixture : IAsyncLifetime
         if (Runner is not null)
         {
             await Runner.DisposeAsync();
+        }
+        if (Scheduler is not null)
+        {
+            await Scheduler.DisposeAsync();
         }
         if (Api is not null)
         {

@@ -1,0 +1,86 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Modal.Contracts.Containers;
+using Modal.Scheduler.Infrastructure;
+
+namespace Modal.Scheduler.Autoscaling;
+
+/// <summary>
+/// The autoscaler's loop: every <see cref="SchedulerOptions.ScalingInterval"/> (and at once when woken, e.g. by a call
+/// being queued or a container stopping) it forgets runners that stopped heartbeating, reads each function's exact
+/// backlog, decides its containers and sends <see cref="StartContainer"/>/<see cref="StopContainer"/> to the runners.
+/// </summary>
+public sealed partial class ScalingLoop(
+    ScalingState state, QueueDepths depths, IBus bus, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
+    : BackgroundService
+{
+    private TaskCompletionSource _wake = NewWake();
+
+    /// <summary>Runs a round now rather than at the next tick (several wakes before it starts make one round).</summary>
+    public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.ScalingInterval;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // Swapped before the round, so a wake during the round starts the next one at once.
+            var wake = NewWake();
+            Volatile.Write(ref _wake, wake);
+            try
+            {
+                await RoundAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The broker may be down; the next round tries again with fresh figures.
+                LogRoundFailed(logger, e);
+            }
+            await Task.WhenAny(Task.Delay(interval, stoppingToken), wake.Task);
+        }
+    }
+
+    private async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        foreach (var runnerId in state.RemoveSilentRunners(options.Value.RunnerTimeout))
+        {
+            // Its unacknowledged inputs go back to the queue when its broker connection drops; replacements follow.
+            LogRunnerGone(logger, runnerId);
+        }
+        foreach (var target in state.Targets())
+        {
+            var backlog = 0;
+            foreach (var functionId in target.FunctionIds)
+            {
+                backlog += await depths.ReadyAsync(functionId, cancellationToken);
+            }
+            var commands = state.Scale(target.GroupKey, backlog);
+            foreach (var start in commands.Starts)
+            {
+                var runner = await bus.GetSendEndpoint(RunnerQueues.ContainersAddressOf(start.RunnerId));
+                await runner.Send(start, cancellationToken);
+                LogStarting(logger, start.ContainerId, start.RunnerId, start.GpuIndices, backlog, commands.Desired);
+            }
+            foreach (var stop in commands.Stops)
+            {
+                var runner = await bus.GetSendEndpoint(RunnerQueues.ContainersAddressOf(stop.RunnerId));
+                await runner.Send(stop, cancellationToken);
+                LogStopping(logger, stop.ContainerId, stop.RunnerId);
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Starting container {ContainerId} on runner {RunnerId} (GPUs {Gpus}; backlog {Backlog}, desired {Desired})")]
+    private static partial void LogStarting(ILogger logger, string containerId, string runnerId, IReadOnlyList<int> gpus, int backlog, int desired);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping idle container {ContainerId} on runner {RunnerId}")]
+    private static partial void LogStopping(ILogger logger, string containerId, string runnerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Runner {RunnerId} stopped heartbeating; its containers are forgotten")]
+    private static partial void LogRunnerGone(ILogger logger, string runnerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A scaling round failed")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,56 @@
+using MassTransit;
+using Modal.Contracts.Scaling;
+using Modal.Scheduler.Autoscaling;
+using Modal.Scheduler.Infrastructure;
+
+namespace Modal.Scheduler.Consumers;
+
+/// <summary>Answers the Api's <c>UpdateAutoscaler</c> and <c>GetFunctionScalingStats</c> requests from the autoscaler's state.</summary>
+public sealed class FunctionScalingConsumer(ScalingState state, QueueDepths depths, ScalingLoop loop)
+    : IConsumer<UpdateAutoscaler>, IConsumer<GetFunctionScalingStats>
+{
+    public async Task Consume(ConsumeContext<UpdateAutoscaler> context)
+    {
+        var update = context.Message;
+        if (state.UpdateBounds(update.FunctionId, update.MinContainers, update.MaxContainers, update.BufferContainers, update.ScaledownWindow))
+        {
+            loop.Wake(); // New bounds apply now, not at the next tick.
+        }
+        await context.RespondAsync(await StatsAsync(update.FunctionId, context.CancellationToken));
+    }
+
+    public async Task Consume(ConsumeContext<GetFunctionScalingStats> context) =>
+        await context.RespondAsync(await StatsAsync(context.Message.FunctionId, context.CancellationToken));
+
+    private async Task<FunctionScalingStats> StatsAsync(Guid functionId, CancellationToken cancellationToken)
+    {
+        if (state.Describe(functionId) is not { } view)
+        {
+            return new FunctionScalingStats
+            {
+                FunctionId = functionId, Deployed = false, Backlog = 0, RunningInputs = 0, Containers = 0, MinContainers = 0, BufferContainers = 0,
+                ScaledownWindow = TimeSpan.Zero,
+            };
+        }
+        var backlog = 0;
+        foreach (var member in view.FunctionIds)
+        {
+            backlog += await depths.ReadyAsync(member, cancellationToken);
+        }
+        var live = view.Containers.Where(c => c.State != ContainerStates.Stopping).ToList();
+        return new FunctionScalingStats
+        {
+            FunctionId = functionId,
+            Deployed = true,
+            Backlog = backlog,
+            RunningInputs = live.Sum(c => c.RunningInputs),
+            Containers = live.Count,
+            MinContainers = view.Bounds.MinContainers,
+            MaxContainers = view.Bounds.MaxContainers,
+            BufferContainers = view.Bounds.BufferContainers,
+            ScaledownWindow = view.Bounds.ScaledownWindow,
+        };
+    }
+}
+
+public sealed class FunctionScalingConsumerDefinition() : SchedulerInstanceDefinition<FunctionScalingConsumer>("scaling-requests", 8);

@@ -1,0 +1,83 @@
+using MassTransit;
+using Modal.Contracts.Apps;
+using Modal.Contracts.Calls;
+using Modal.Contracts.Containers;
+using Modal.Scheduler.Autoscaling;
+
+namespace Modal.Scheduler.Consumers;
+
+/// <summary>Deployments, app stops and container lifecycle events keep the autoscaler's state current.</summary>
+public sealed class ScalingEventsConsumer(ScalingState state, ScalingLoop loop)
+    : IConsumer<AppDeployed>, IConsumer<AppStopped>, IConsumer<ContainerStarted>, IConsumer<ContainerStopped>, IConsumer<ContainerStartFailed>
+{
+    public Task Consume(ConsumeContext<AppDeployed> context)
+    {
+        state.Deploy(context.Message);
+        loop.Wake(); // MinContainers start now, not at the next tick.
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<AppStopped> context)
+    {
+        state.Stop(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ContainerStarted> context)
+    {
+        state.Started(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ContainerStopped> context)
+    {
+        state.Gone(context.Message.ContainerId);
+        loop.Wake(); // A crashed or single-use container with work left is replaced at once.
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ContainerStartFailed> context)
+    {
+        // Placed again at the next tick: by then the runner's heartbeat has shown who holds its GPUs.
+        state.Gone(context.Message.ContainerId);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A call was queued: decide now rather than at the next tick, so a cold function starts a container at once.</summary>
+public sealed class FunctionCallQueuedConsumer(ScalingLoop loop) : IConsumer<FunctionCallQueued>
+{
+    public Task Consume(ConsumeContext<FunctionCallQueued> context)
+    {
+        loop.Wake();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The autoscaler's state lives in this process, so each Scheduler process hears every event on a queue of its own,
+/// gone with it (a restarted Scheduler rebuilds its state from the Api's deployments and the runners' heartbeats).
+/// </summary>
+public abstract class SchedulerInstanceDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
+{
+    protected SchedulerInstanceDefinition(string topic, int concurrentMessages)
+    {
+        Endpoint(endpoint =>
+        {
+            endpoint.Name = $"scheduler-{SchedulerInstance.Id}-{topic}";
+            endpoint.Temporary = true;
+            endpoint.ConcurrentMessageLimit = concurrentMessages;
+        });
+    }
+}
+
+/// <summary>Names this process's queues apart from another Scheduler's (one id for all of them).</summary>
+public static class SchedulerInstance
+{
+    public static readonly string Id = Guid.NewGuid().ToString("N")[..12];
+}
+
+/// <summary>One at a time: a deploy and a stop of the same app stay in order.</summary>
+public sealed class ScalingEventsConsumerDefinition() : SchedulerInstanceDefinition<ScalingEventsConsumer>("events", 1);
+
+public sealed class FunctionCallQueuedConsumerDefinition() : SchedulerInstanceDefinition<FunctionCallQueuedConsumer>("calls", 16);

@@ -1,0 +1,314 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Modal.Api;
+using Modal.Contracts.Containers;
+using Modal.Contracts.Runners;
+using Modal.Deployment;
+using Modal.GpuRunner;
+using Modal.Platform.Tests.Infrastructure;
+using Modal.Scheduler;
+using Modal.Storage;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>
+/// Storage, Api, the Scheduler and three runners with different simulated GPUs on the real infrastructure, with
+/// examples/Autoscaling deployed: the Scheduler starts and stops real container processes on the runners it chooses.
+/// </summary>
+public sealed class AutoscalingFixture : IAsyncLifetime
+{
+    /// <summary>Two H100s.</summary>
+    public const string HopperRunner = "scale-hopper";
+
+    /// <summary>Two A100-80GBs and a T4.</summary>
+    public const string AmpereRunner = "scale-ampere";
+
+    /// <summary>One L4; nothing in the example asks for it.</summary>
+    public const string SpareRunner = "scale-spare";
+
+    public ServiceFactory<StorageOptions> Storage { get; } = new();
+    public ServiceFactory<ApiOptions>? Api { get; private set; }
+    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
+    public List<ServiceFactory<GpuRunnerOptions>> Runners { get; } = [];
+    public ModalClient Client { get; private set; } = null!;
+    public DeploymentResult Deployment { get; private set; } = null!;
+    internal BusEventRecorder Events { get; private set; } = null!;
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-scale-{Guid.NewGuid():N}"[..22]);
+
+    public Guid FunctionId(string name) => Deployment.App.Functions.Single(f => f.Name == name).Id;
+
+    public async Task InitializeAsync()
+    {
+        var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!;
+        Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped, ContainerStartFailed, RunnerCapacityReported>(rabbitMq);
+        var storageHttp = Storage.CreateClient();
+        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
+        {
+            ConfigureServices = services =>
+            {
+                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
+                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
+            },
+        };
+        Api.UseKestrel(0);
+        Api.StartServer();
+        var apiHttp = Api.CreateClient();
+        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
+        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        Client = new ModalClient(apiHttp);
+
+        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
+        _ = Scheduler.CreateClient();
+        foreach (var (runnerId, gpus) in new[]
+        {
+            (HopperRunner, new[] { "H100", "H100" }),
+            (AmpereRunner, new[] { "A100-80GB", "A100-80GB", "T4" }),
+            (SpareRunner, new[] { "L4" }),
+        })
+        {
+            var settings = new List<(string, string)>
+            {
+                ("GpuRunner:RunnerId", runnerId),
+                ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
+                ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
+                ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
+                ("GpuRunner:CacheDirectory", Path.Combine(_root, runnerId, "cache")),
+                ("GpuRunner:RuntimeDirectory", Path.Combine(_root, runnerId, "run")),
+            };
+            settings.AddRange(gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)));
+            var runner = new ServiceFactory<GpuRunnerOptions>([.. settings])
+            {
+                ConfigureServices = services => services.AddHttpClient("storage")
+                    .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
+            };
+            _ = runner.CreateClient();
+            Runners.Add(runner);
+        }
+        Deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Autoscaling"), "Autoscaling.dll");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var runner in Runners)
+        {
+            await runner.DisposeAsync();
+        }
+        foreach (var service in new IAsyncDisposable?[] { Scheduler, Api, Storage, Events })
+        {
+            if (service is not null)
+            {
+                await service.DisposeAsync();
+            }
+        }
+        Directory.Delete(_root, recursive: true);
+    }
+
+    /// <summary>Where the recorded events stand now; events before it belong to earlier tests.</summary>
+    public int Mark => Events.Events.Count;
+
+    public object[] EventsSince(int mark) => Events.Events.Skip(mark).ToArray();
+
+    public ContainerStarted[] Started(Guid functionId, int since = 0) =>
+        EventsSince(since).OfType<ContainerStarted>().Where(e => e.FunctionId == functionId).ToArray();
+
+    public ContainerStopped[] Stopped(Guid functionId, int since = 0) =>
+        EventsSince(since).OfType<ContainerStopped>().Where(e => e.FunctionId == functionId).ToArray();
+
+    /// <summary>Waits until every container of the function an earlier test started has stopped (scaled to zero).</summary>
+    public Task ScaledToZeroAsync(Guid functionId) => Eventually.ReturnsAsync(
+        () => Task.FromResult((Started(functionId), Stopped(functionId))),
+        seen => seen.Item1.All(started => seen.Item2.Any(stopped => stopped.ContainerId == started.ContainerId)),
+        "the function has no container left from earlier tests");
+
+    /// <summary>The most containers of the function that were up at once since <paramref name="since"/>, by their start and stop events.</summary>
+    public int MostAtOnce(Guid functionId, int since)
+    {
+        var (live, most) = (0, 0);
+        foreach (var e in EventsSince(since))
+        {
+            if (e is ContainerStarted started && started.FunctionId == functionId)
+            {
+                most = Math.Max(most, ++live);
+            }
+            else if (e is ContainerStopped stopped && stopped.FunctionId == functionId)
+            {
+                live--;
+            }
+        }
+        return most;
+    }
+}
+
+[Collection(InfrastructureTestGroup.Name)]
+public sealed class AutoscalingTests(AutoscalingFixture scale) : IClassFixture<AutoscalingFixture>
+{
+    [Fact]
+    public async Task GpuFunction_LandsOnItsGpuType_ThenFallsBackInOrder_NeverOnAnotherType()
+    {
+        var render = Function.FromName(scale.Client, scale.Deployment.App.Name, "render");
+        var id = scale.FunctionId("render");
+        await scale.ScaledToZeroAsync(id);
+        var mark = scale.Mark;
+
+        // Four inputs at once: MaxContainers is 4, and the cluster has two H100s, then two A100-80GBs.
+        var calls = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => render.SpawnAsync<string>(new { milliseconds = 4_000 })));
+        var devices = await FunctionCall.GatherAsync(calls);
+
+        var started = await Eventually.ReturnsAsync(() => Task.FromResult(scale.Started(id, mark)), s => s.Length >= 4, "four render containers start");
+        Assert.Equal(2, started.Count(s => s.RunnerId == AutoscalingFixture.HopperRunner)); // Both H100s first…
+        Assert.Equal(2, started.Count(s => s.RunnerId == AutoscalingFixture.AmpereRunner)); // …then the fallback.
+        Assert.DoesNotContain(started, s => s.RunnerId == AutoscalingFixture.SpareRunner);
+        // Each container saw exactly one GPU, and the Ampere runner's T4 (device 2) was never handed out.
+        Assert.All(devices, device => Assert.True(device is "0" or "1", $"device {device}"));
+    }
+
+    [Fact]
+    public async Task ConcurrentStartsForOneGpu_RunnerGivesItOnce_AndRefusesTheOther()
+    {
+        var once = scale.FunctionId("once");
+        var first = $"race-a-{Guid.NewGuid():N}"[..20];
+        var second = $"race-b-{Guid.NewGuid():N}"[..20];
+        var address = RunnerQueues.ContainersAddressOf(AutoscalingFixture.SpareRunner);
+
+        // Two starts on the spare runner's only GPU, racing, as two Schedulers with stale views might send them.
+        await Task.WhenAll(
+            scale.Events.SendAsync(address, new StartContainer { ContainerId = first, RunnerId = AutoscalingFixture.SpareRunner, FunctionId = once, GpuIndices = [0], RequestedAt = DateTimeOffset.UtcNow }),
+            scale.Events.SendAsync(address, new StartContainer { ContainerId = second, RunnerId = AutoscalingFixture.SpareRunner, FunctionId = once, GpuIndices = [0], RequestedAt = DateTimeOffset.UtcNow }));
+
+        var outcomes = await Eventually.ReturnsAsync(
+            () => Task.FromResult(scale.Events.Events.Where(e => e is ContainerStarted { ContainerId: var c } && (c == first || c == second)
+                || e is ContainerStartFailed { ContainerId: var f } && (f == first || f == second)).ToArray()),
+            all => all.Length >= 2, "both starts are answered");
+        Assert.Single(outcomes.OfType<ContainerStarted>());
+        Assert.Equal("GpusTaken", Assert.Single(outcomes.OfType<ContainerStartFailed>()).Reason);
+    }
+
+    [Fact]
+    public async Task NoHeartbeat_EverShowsOneGpuHeldByTwoContainers()
+    {
+        var render = Function.FromName(scale.Client, scale.Deployment.App.Name, "render");
+        var mark = scale.Mark;
+
+        // More inputs than GPUs that fit: starts race for the same four GPUs while the Scheduler scales up.
+        var calls = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => render.SpawnAsync<string>(new { milliseconds = 1_500 })));
+        await FunctionCall.GatherAsync(calls);
+
+        var reports = scale.EventsSince(mark).OfType<RunnerCapacityReported>().ToArray();
+        Assert.Contains(reports, r => r.Containers.Any(c => c.GpuIndices.Count > 0)); // The check saw GPU containers…
+        foreach (var report in reports)
+        {
+            var held = report.Containers.SelectMany(c => c.GpuIndices).ToList();
+            Assert.Equal(held.Count, held.Distinct().Count()); // …and never one GPU twice.
+        }
+    }
+
+    [Fact]
+    public async Task Backlog_ScalesFromZeroToMaxContainers_ThenIdleContainersStopAfterTheWindow()
+    {
+        var burst = Function.FromName(scale.Client, scale.Deployment.App.Name, "burst");
+        var id = scale.FunctionId("burst");
+        await scale.ScaledToZeroAsync(id);
+        var mark = scale.Mark;
+
+        var calls = await Task.WhenAll(Enumerable.Range(0, 9).Select(_ => burst.SpawnAsync<int>(new { milliseconds = 2_000 })));
+        var processes = await FunctionCall.GatherAsync(calls);
+
+        Assert.Equal(3, scale.MostAtOnce(id, mark)); // Scaled up to MaxContainers, never past it.
+        Assert.Equal(3, processes.Distinct().Count());
+        var started = scale.Started(id, mark).Select(s => s.ContainerId).ToHashSet();
+        await Eventually.ReturnsAsync(() => Task.FromResult(scale.Stopped(id, mark)),
+            stopped => started.All(c => stopped.Any(s => s.ContainerId == c && s.Reason == "ScaledDown")),
+            "every burst container stops once idle for the scaledown window (scale to zero)");
+    }
+
+    [Fact]
+    public async Task MinContainers_OneStaysWarmWithoutAnyCall()
+    {
+        var id = scale.FunctionId("warm");
+
+        var warm = await Eventually.ReturnsAsync(() => Task.FromResult(scale.Started(id)), s => s.Length > 0, "the warm container starts with no call");
+        // Several scaledown windows (2 s) later it still runs, and serves a call at once.
+        var pid = await Function.FromName(scale.Client, scale.Deployment.App.Name, "warm").RemoteAsync<int>(new { });
+        await Task.Delay(TimeSpan.FromSeconds(6));
+
+        Assert.Empty(scale.Stopped(id));
+        Assert.Single(scale.Started(id));
+        Assert.Equal(pid, await Function.FromName(scale.Client, scale.Deployment.App.Name, "warm").RemoteAsync<int>(new { }));
+        Assert.NotNull(warm);
+    }
+
+    [Fact]
+    public async Task SingleUseContainers_EachInputRunsInAFreshContainer()
+    {
+        var once = Function.FromName(scale.Client, scale.Deployment.App.Name, "once");
+        var id = scale.FunctionId("once");
+        var mark = scale.Mark;
+
+        var pids = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            pids.Add(await once.RemoteAsync<int>(new { }));
+        }
+
+        Assert.Equal(3, pids.Distinct().Count());
+        await Eventually.ReturnsAsync(() => Task.FromResult(scale.Stopped(id, mark)), s => s.Count(e => e.Reason == "SingleUse") >= 3,
+            "each container exits after its one input");
+    }
+
+    [Fact]
+    public async Task UpdateAutoscalerAsync_MinContainers_StartsAndStopsContainersWithoutCalls_AndStatsShowThem()
+    {
+        var tunable = Function.FromName(scale.Client, scale.Deployment.App.Name, "tunable");
+
+        var raised = await tunable.UpdateAutoscalerAsync(minContainers: 2);
+        var warm = await Eventually.ReturnsAsync(() => tunable.GetCurrentStatsAsync(), s => s.Containers == 2, "two containers start with no call");
+        var lowered = await tunable.UpdateAutoscalerAsync(minContainers: 0, scaledownWindow: TimeSpan.FromSeconds(2));
+        var idle = await Eventually.ReturnsAsync(() => tunable.GetCurrentStatsAsync(), s => s.Containers == 0, "they stop once idle for the window");
+
+        Assert.Equal(2, raised.MinContainers);
+        Assert.Equal((0, 0), (warm.Backlog, warm.RunningInputs));
+        Assert.Equal(0, lowered.MinContainers);
+        Assert.Equal(2, idle.ScaledownWindowSeconds);
+    }
+
+    [Fact]
+    public async Task UpdateAutoscalerAsync_MinAboveMax_Returns400NamingTheField()
+    {
+        var tunable = Function.FromName(scale.Client, scale.Deployment.App.Name, "tunable");
+
+        var refused = await Assert.ThrowsAnyAsync<Refit.ApiException>(() => tunable.UpdateAutoscalerAsync(minContainers: 3, maxContainers: 1));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("minContainers", refused.Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StopApp_InputStillQueued_FailsAsAppStopped()
+    {
+        var hello = await AppDeployer.DeployAsync(scale.Client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll");
+        var sleep = Function.FromName(scale.Client, hello.App.Name, "sleep");
+        // One container at most, so the second input waits in the queue (the Scheduler may not have heard of the deploy yet).
+        await Eventually.ReturnsAsync(async () =>
+        {
+            try
+            {
+                return (await sleep.UpdateAutoscalerAsync(maxContainers: 1)).MaxContainers;
+            }
+            catch (Refit.ApiException e) when (e.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                return null;
+            }
+        }, max => max == 1, "the Scheduler takes the bound");
+        var running = await sleep.SpawnAsync<int>(new { milliseconds = 60_000 });
+        var queued = await sleep.SpawnAsync<int>(new { milliseconds = 0 });
+        await Eventually.ReturnsAsync(() => scale.Client.Apps.GetCallAsync(running.Id), call => call.State == "Running", "the first input runs");
+
+        await scale.Client.Apps.StopAsync(hello.App.Name);
+
+        var error = await Assert.ThrowsAsync<RemoteFunctionException>(() => queued.GetAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal("Modal.AppStopped", error.RemoteType);
+    }
+}
