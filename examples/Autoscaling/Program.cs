@@ -4,6 +4,10 @@ using Modal;
 
 var app = new App("example-autoscaling");
 
+// Which container answered: a number drawn once per process. (Not the process id: an isolated container has a pid
+// namespace of its own, where every container's program has the same small pid.)
+var container = Random.Shared.Next(1, int.MaxValue);
+
 // Wants an H100; when every H100 is taken, an A100-80GB will do (fallbacks are tried in order).
 var render = app.Function("render", async (int milliseconds) =>
 {
@@ -15,17 +19,17 @@ var render = app.Function("render", async (int milliseconds) =>
 var burst = app.Function("burst", async (int milliseconds) =>
 {
     await Task.Delay(milliseconds);
-    return Environment.ProcessId;
+    return container;
 }, new FunctionOptions { MaxContainers = 3, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
 // One container is kept running even with no work.
-app.Function("warm", () => Environment.ProcessId, new FunctionOptions { MinContainers = 1, ScaledownWindow = TimeSpan.FromSeconds(2) });
+app.Function("warm", () => container, new FunctionOptions { MinContainers = 1, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
 // Scales to zero until its bounds are changed at run time (Function.UpdateAutoscalerAsync).
-app.Function("tunable", () => Environment.ProcessId, new FunctionOptions { ScaledownWindow = TimeSpan.FromSeconds(2) });
+app.Function("tunable", () => container, new FunctionOptions { ScaledownWindow = TimeSpan.FromSeconds(2) });
 
 // Each container runs one input, then exits.
-app.Function("once", () => Environment.ProcessId, new FunctionOptions { SingleUseContainers = true, MaxContainers = 2 });
+app.Function("once", () => container, new FunctionOptions { SingleUseContainers = true, MaxContainers = 2 });
 
 app.LocalEntrypoint(async () =>
 {

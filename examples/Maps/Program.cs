@@ -56,7 +56,7 @@ public sealed record MapFunctions(
         {
             await Task.Delay(100);
             return x * x;
-        }, new FunctionOptions { MaxConcurrentInputs = 8 }),
+        }, new FunctionOptions { MaxConcurrentInputs = 8, MaxContainers = 2 }),
         // Each input learns the size of the batch it ran in.
         BatchSizes: app.BatchedFunction("batch_sizes", (IReadOnlyList<int> xs) => (IReadOnlyList<int>)xs.Select(_ => xs.Count).ToList(), Batching),
         // Each input reports the most inputs its container has run at once so far.

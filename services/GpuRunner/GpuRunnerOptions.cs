@@ -22,6 +22,12 @@ public sealed class GpuRunnerOptions
     /// </summary>
     public List<string> SimulatedGpus { get; set; } = [];
 
+    /// <summary>
+    /// Find the node's real GPUs with nvidia-smi (default) when no <see cref="SimulatedGpus"/> are declared; a node
+    /// without nvidia-smi has none.
+    /// </summary>
+    public bool DiscoverGpus { get; set; } = true;
+
     /// <summary>Where bundles and their files are cached on this node.</summary>
     [Required(ErrorMessage = "GpuRunner:CacheDirectory is required.")]
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "modal-runner", "cache");

@@ -6,21 +6,26 @@ namespace Modal.GpuRunner.Domain;
 /// <summary>
 /// The GPUs of this node and which container holds each. A GPU is given to one container at a time; the container
 /// sees only its own (<c>CUDA_VISIBLE_DEVICES</c>). The Scheduler chooses which; this inventory refuses a GPU that is
-/// already held. Only simulated GPUs so far (discovery through nvidia-smi is not built yet).
+/// already held. The GPUs are the node's own, found with nvidia-smi (<see cref="NvidiaSmi"/>), or, where configured,
+/// simulated ones (marked so wherever they are shown); never a mix.
 /// </summary>
 public sealed class GpuInventory(IOptions<GpuRunnerOptions> options)
 {
-    private readonly List<RunnerGpu> _gpus = options.Value.SimulatedGpus
-        .Select((type, index) => new RunnerGpu
-        {
-            Index = index,
-            Type = type,
-            Uuid = $"GPU-simulated-{options.Value.RunnerId}-{index}",
-            MemoryMiB = 0,
-            Simulated = true,
-            Allocated = false,
-        })
-        .ToList();
+    private readonly List<RunnerGpu> _gpus = Find(options.Value);
+
+    private static List<RunnerGpu> Find(GpuRunnerOptions settings) => settings.SimulatedGpus.Count > 0
+        ? settings.SimulatedGpus
+            .Select((type, index) => new RunnerGpu
+            {
+                Index = index,
+                Type = type,
+                Uuid = $"GPU-simulated-{settings.RunnerId}-{index}",
+                MemoryMiB = 0,
+                Simulated = true,
+                Allocated = false,
+            })
+            .ToList()
+        : settings.DiscoverGpus ? (NvidiaSmi.Discover() ?? []).OrderBy(gpu => gpu.Index).ToList() : [];
 
     private readonly Dictionary<int, string> _holders = [];
 

@@ -116,6 +116,16 @@ public sealed class MapTests(SpineFixture spine) : IClassFixture<SpineFixture>
     }
 
     [Fact]
+    public async Task TypedHandle_UpdateAutoscaler_ChangesTheBoundsAndStatsShowThem()
+    {
+        var stats = await Functions.Add.UpdateAutoscalerAsync(maxContainers: 3, scaledownWindow: TimeSpan.FromSeconds(30));
+
+        Assert.Equal(3, stats.MaxContainers);
+        Assert.Equal(30, stats.ScaledownWindowSeconds);
+        Assert.Equal(3, (await Functions.Add.GetCurrentStatsAsync()).MaxContainers);
+    }
+
+    [Fact]
     public async Task PutInputs_ArgumentOfTheWrongType_IsRefusedNamingTheInput()
     {
         var map = await spine.Client.Maps.CreateAsync(spine.Maps, "square");

@@ -64,6 +64,9 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
     public async Task RunnerKilledMidMap_EveryInputStillProducesExactlyOneOutput()
     {
         await using var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
+        // The Scheduler starts the map's containers; once the doomed runner misses heartbeats, it starts them on the survivor.
+        await using var scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
+        _ = scheduler.CreateClient();
         var http = api.CreateClient();
         var (id, secret) = infrastructure.ReadFirstToken();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
