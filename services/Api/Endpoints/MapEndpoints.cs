@@ -223,13 +223,19 @@ public static class MapEndpoints
         return TypedResults.Ok(ToResponse((await maps.GetAsync(id))!));
     }
 
+    /// <summary>Per-container concurrency counted when slicing: past it, more slices buy no spread, only messages.</summary>
+    public const int SlicesPerContainer = 4;
+
     /// <summary>
-    /// Splits a page into bus messages: several inputs per message for throughput, but at least as many messages as
-    /// the function can run inputs at once (up to the page's size), so a map still spreads over its containers.
+    /// Splits a page into bus messages: several inputs per message for throughput, but enough messages to spread over
+    /// the function's containers (a runner runs a slice's inputs one after another; slices run side by side, as many as
+    /// its containers have slots). At least containers × min(concurrency, <see cref="SlicesPerContainer"/>) slices, up
+    /// to the page's size, at most <see cref="MaxInputsPerMessage"/> inputs each.
     /// </summary>
     public static IEnumerable<List<MapInput>> Slices(IReadOnlyList<MapInput> inputs, FunctionSignature signature)
     {
-        var parallelism = (long)(signature.MaxContainers ?? AssumedContainers) * Math.Max(1, Math.Max(signature.MaxConcurrentInputs, signature.BatchMaxSize ?? 1));
+        var concurrency = Math.Max(1, Math.Max(signature.MaxConcurrentInputs, signature.BatchMaxSize ?? 1));
+        var parallelism = (long)(signature.MaxContainers ?? AssumedContainers) * Math.Min(concurrency, SlicesPerContainer);
         var perMessage = (int)Math.Clamp((inputs.Count + parallelism - 1) / parallelism, 1, MaxInputsPerMessage);
         var slice = new List<MapInput>(perMessage);
         var bytes = 0;

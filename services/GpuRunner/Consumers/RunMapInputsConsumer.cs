@@ -11,7 +11,8 @@ using Modal.GpuRunner.Secrets;
 namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
-/// Runs a slice of a map's inputs in the function's container, as many at once as the container takes, and reports
+/// Runs a slice of a map's inputs, one after another, each in a free slot of one of the function's containers here (slices
+/// run side by side, as many as those containers have slots), and reports
 /// their outputs as they finish (batched across slices by <see cref="MapOutputPublisher"/>). A failed or timed-out input is retried by the function's policy (sent
 /// back with its next attempt); an input whose container crashed is retried likewise. The slice is acknowledged
 /// once every input has an output or a retry queued, so a runner that dies mid-slice has the whole slice run again
@@ -63,8 +64,11 @@ public sealed partial class RunMapInputsConsumer(
         var retries = new List<MapInput>();
         try
         {
+            // One input of a slice at a time: the endpoint already runs as many slices at once as this runner's containers
+            // have slots (the Api cuts pages into at least that many slices), so parallelism comes from slices, and no
+            // more inputs wait for a container slot than there are slots.
             await Parallel.ForEachAsync(slice.Inputs,
-                new ParallelOptions { MaxDegreeOfParallelism = function.MaxConcurrentInputs, CancellationToken = context.CancellationToken },
+                new ParallelOptions { MaxDegreeOfParallelism = 1, CancellationToken = context.CancellationToken },
                 async (input, cancellationToken) =>
                 {
                     if (call.Cancelled.IsCancellationRequested || runningCalls.IsCancelled(slice.MapId))

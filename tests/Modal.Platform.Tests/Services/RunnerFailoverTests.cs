@@ -32,14 +32,8 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
     [Fact]
     public async Task RunnerKilledMidCall_AnotherRunnerCompletesTheCallExactlyOnce()
     {
-        await using var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
-        // The doomed runner's container is forgotten once it misses heartbeats for RunnerTimeout; a replacement starts on the survivor.
-        await using var scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
-        _ = scheduler.CreateClient();
-        var http = api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        var client = new ModalClient(http);
+        await using var platform = StartControlPlane();
+        var client = platform.Client;
         var deployment = await AppDeployer.DeployAsync(client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll");
         await using var events = await BusEventRecorder.StartAsync<FunctionCallStarted, FunctionCallSucceeded>(infrastructure.RabbitMqConnectionString);
 
@@ -63,14 +57,8 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
     [Fact]
     public async Task RunnerKilledMidMap_EveryInputStillProducesExactlyOneOutput()
     {
-        await using var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
-        // The Scheduler starts the map's containers; once the doomed runner misses heartbeats, it starts them on the survivor.
-        await using var scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
-        _ = scheduler.CreateClient();
-        var http = api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        var client = new ModalClient(http);
+        await using var platform = StartControlPlane();
+        var client = platform.Client;
         var deployment = await AppDeployer.DeployAsync(client, Examples.OutputDirectory("Maps"), "Maps.dll");
         var functions = MapsExample.MapFunctions.Define(new App(deployment.App.Name) { Client = client });
 
@@ -90,6 +78,30 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
         var progress = await client.Maps.GetAsync(map.Id);
         Assert.Equal(400, progress.Outputs);
         Assert.True(progress.Finished);
+    }
+
+    /// <summary>
+    /// The Api and a Scheduler in this process. The Scheduler forgets a runner that misses heartbeats for 3 s (the doomed
+    /// one), and starts its containers again on the survivor.
+    /// </summary>
+    private ControlPlane StartControlPlane()
+    {
+        var api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", _storage!.Address.ToString()));
+        var scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
+        _ = scheduler.CreateClient();
+        var http = api.CreateClient();
+        var (id, secret) = infrastructure.ReadFirstToken();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        return new ControlPlane(api, scheduler, new ModalClient(http));
+    }
+
+    private sealed record ControlPlane(ServiceFactory<ApiOptions> Api, ServiceFactory<SchedulerOptions> Scheduler, ModalClient Client) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Scheduler.DisposeAsync();
+            await Api.DisposeAsync();
+        }
     }
 
     private static FunctionCallStarted[] Started(BusEventRecorder events, string callId) =>
