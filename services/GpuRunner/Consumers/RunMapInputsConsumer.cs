@@ -1,5 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.Options;
 using Modal.Container;
 using Modal.Contracts.Calls;
 using Modal.Contracts.Maps;
@@ -67,27 +66,22 @@ public sealed partial class RunMapInputsConsumer(
             // One input of a slice at a time: the endpoint already runs as many slices at once as this runner's containers
             // have slots (the Api cuts pages into at least that many slices), so parallelism comes from slices, and no
             // more inputs wait for a container slot than there are slots.
-            await Parallel.ForEachAsync(slice.Inputs,
-                new ParallelOptions { MaxDegreeOfParallelism = 1, CancellationToken = context.CancellationToken },
-                async (input, cancellationToken) =>
+            foreach (var input in slice.Inputs)
+            {
+                if (call.Cancelled.IsCancellationRequested || runningCalls.IsCancelled(slice.MapId))
                 {
-                    if (call.Cancelled.IsCancellationRequested || runningCalls.IsCancelled(slice.MapId))
-                    {
-                        return;
-                    }
-                    var (output, retry) = await RunInputAsync(context, entry, input, call, log, cancellationToken);
-                    if (output is not null)
-                    {
-                        outputs.Add(output);
-                    }
-                    if (retry is not null)
-                    {
-                        lock (retries)
-                        {
-                            retries.Add(retry);
-                        }
-                    }
-                });
+                    break;
+                }
+                var (output, retry) = await RunInputAsync(context, entry, input, call, log, context.CancellationToken);
+                if (output is not null)
+                {
+                    outputs.Add(output);
+                }
+                if (retry is not null)
+                {
+                    retries.Add(retry);
+                }
+            }
         }
         finally
         {
