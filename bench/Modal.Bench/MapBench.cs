@@ -11,11 +11,16 @@ namespace Modal.Bench;
 /// </summary>
 internal static class MapBench
 {
-    public static async Task RunAsync(Function<int, int> mapNoop, Uri broker, int inputs)
+    /// <param name="mapNoop">The no-op function mapped over.</param>
+    /// <param name="baseline">The broker for the raw baseline; null: the platform's map only.</param>
+    /// <param name="inputs">How many inputs the timed map has.</param>
+    public static async Task RunAsync(Function<int, int> mapNoop, Uri? baseline, int inputs)
     {
         // A warm container first: the map measures throughput, not a cold start.
         await mapNoop.MapAsync(Enumerable.Range(0, 2_000)).CountAsync();
 
+        // CPU of every process on the machine, read around the timed map only: where each input's cost lands.
+        var cpuBefore = CpuTicksOfEveryProcess();
         var started = Stopwatch.GetTimestamp();
         var checksum = 0L;
         await foreach (var result in mapNoop.MapAsync(Enumerable.Range(0, inputs)))
@@ -23,6 +28,15 @@ internal static class MapBench
             checksum += result;
         }
         var platformSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpuAfter = CpuTicksOfEveryProcess();
+        var cpuPerInput = cpuAfter
+            .Select(process => (process.Key.Name, Ticks: process.Value - cpuBefore.GetValueOrDefault(process.Key)))
+            .GroupBy(process => process.Name, (name, group) => (Name: name, Ticks: group.Sum(process => process.Ticks)))
+            .Where(process => process.Ticks > 0)
+            .OrderByDescending(process => process.Ticks)
+            .Take(12)
+            .Select(process => $"{process.Name} {process.Ticks * 10_000.0 / inputs:0}")
+            .ToList();
         if (checksum != (long)inputs * (inputs - 1) / 2)
         {
             throw new InvalidOperationException($"The map's results are wrong (checksum {checksum}).");
@@ -30,14 +44,21 @@ internal static class MapBench
         var clientPeak = PeakKb(Environment.ProcessId);
         var apiPeak = PeakKb(Processes.Find(command => command.Contains("Modal.Api", StringComparison.Ordinal)));
         var runnerPeak = PeakKb(Processes.Find(command => command.Contains("Modal.GpuRunner", StringComparison.Ordinal)));
-        var containerPeak = PeakKb(Processes.Find(command => command.Contains("Modal.Bench.dll", StringComparison.Ordinal), "MODAL_FUNCTION_SOCKET"));
-
-        var rawSeconds = await RawPublishConsumeAsync(broker, inputs);
+        var containerPeak = PeakKb(ContainerPid());
 
         Console.WriteLine($"== map: {inputs:N0} no-op inputs (warm container, MaxConcurrentInputs 64)");
-        Console.WriteLine($"raw MassTransit send+consume   {inputs / rawSeconds,10:N0} msg/s     ({rawSeconds:0.00} s)");
-        Console.WriteLine($"platform MapAsync              {inputs / platformSeconds,10:N0} inputs/s  ({platformSeconds:0.00} s)");
-        Console.WriteLine($"ratio {rawSeconds / platformSeconds:0.00}x the raw per-message rate");
+        if (baseline is not null)
+        {
+            var rawSeconds = await RawPublishConsumeAsync(baseline, inputs);
+            Console.WriteLine($"raw MassTransit send+consume   {inputs / rawSeconds,10:N0} msg/s     ({rawSeconds:0.00} s)");
+            Console.WriteLine($"platform MapAsync              {inputs / platformSeconds,10:N0} inputs/s  ({platformSeconds:0.00} s)");
+            Console.WriteLine($"ratio {rawSeconds / platformSeconds:0.00}x the raw per-message rate");
+        }
+        else
+        {
+            Console.WriteLine($"platform MapAsync              {inputs / platformSeconds,10:N0} inputs/s  ({platformSeconds:0.00} s)");
+        }
+        Console.WriteLine($"CPU per input (µs): {string.Join(", ", cpuPerInput)}");
         Console.WriteLine($"peak memory (VmHWM): client {clientPeak / 1024.0:0} MB, api {apiPeak / 1024.0:0} MB, runner {runnerPeak / 1024.0:0} MB, container {containerPeak / 1024.0:0} MB");
     }
 
@@ -78,6 +99,41 @@ internal static class MapBench
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         await bus.StopAsync();
         return seconds;
+    }
+
+    /// <summary>The function's container: the dotnet process itself, not the bubblewrap process that started it (the newest of those that match).</summary>
+    private static int? ContainerPid() => Processes.FindAll(command => command.Contains("Modal.Bench.dll", StringComparison.Ordinal), "MODAL_FUNCTION_SOCKET")
+        .Where(pid => File.ReadAllText($"/proc/{pid}/comm").Trim() == "dotnet")
+        .Cast<int?>()
+        .LastOrDefault();
+
+    /// <summary>User + system CPU in clock ticks (1/100 s) of every process now, by pid and a short name (the .NET program, or the executable).</summary>
+    private static Dictionary<(int Pid, string Name), long> CpuTicksOfEveryProcess()
+    {
+        var ticks = new Dictionary<(int, string), long>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                // Fields after the command name (which may hold spaces): utime is field 14, stime 15.
+                var stat = File.ReadAllText($"{folder}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var used = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                var arguments = File.ReadAllText($"{folder}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                var program = arguments.FirstOrDefault(argument => argument.EndsWith(".dll", StringComparison.Ordinal)) ?? arguments.FirstOrDefault() ?? "?";
+                var name = pid == Environment.ProcessId ? "client" : Path.GetFileName(program);
+                ticks[(pid, name)] = used;
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+        return ticks;
     }
 
     private static long PeakKb(int? pid) => pid is null ? 0 : File.ReadLines($"/proc/{pid}/status")

@@ -8,6 +8,7 @@
 // Run: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll [warm|cold|memory|all] [count] [amqp-uri]
 // Dict and Queue against raw Redis: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll dict-queue [operations] [items] [redis]
 // Map throughput against raw send+consume: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll map [inputs] [amqp-uri]
+// Peak memory of a large map, no baseline: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll map-memory [inputs]
 // Autoscaler reaction (backlog → first / N containers running): dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll scale [containers] [amqp-uri] [runs]
 // Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
 // Container isolation, cold start by backend (no platform needed; root for cgroups): ... Modal.Bench.dll isolation [runs]
@@ -102,6 +103,11 @@ if (mode is "memory" or "all")
 if (mode is "map")
 {
     await MapBench.RunAsync(mapNoop, broker, count > 0 ? count : 100_000);
+}
+if (mode is "map-memory")
+{
+    // Peak memory of a large map (1,000,000 inputs by default), without the raw baseline.
+    await MapBench.RunAsync(mapNoop, baseline: null, count > 0 ? count : 1_000_000);
 }
 return 0;
 
@@ -225,32 +231,40 @@ namespace Modal.Bench
     /// <summary>Finds processes and reads their proportional set size from /proc (Linux only).</summary>
     internal static class Processes
     {
-        public static int? Find(Func<string, bool> commandLine, string? hasVariable = null)
+        public static int? Find(Func<string, bool> commandLine, string? hasVariable = null) =>
+            FindAll(commandLine, hasVariable).Cast<int?>().FirstOrDefault();
+
+        /// <summary>Every process whose command line matches (and, when given, whose environment has the variable), oldest first.</summary>
+        public static IEnumerable<int> FindAll(Func<string, bool> commandLine, string? hasVariable = null)
         {
-            foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            foreach (var folder in Directory.EnumerateDirectories("/proc").OrderBy(folder => int.TryParse(Path.GetFileName(folder), out var pid) ? pid : 0))
             {
                 if (!int.TryParse(Path.GetFileName(folder), out var pid) || pid == Environment.ProcessId)
                 {
                     continue;
                 }
-                try
+                if (Matches(folder, commandLine, hasVariable))
                 {
-                    var args = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
-                    if (commandLine(args) && (hasVariable is null || File.ReadAllText(Path.Combine(folder, "environ")).Contains(hasVariable + "=", StringComparison.Ordinal)))
-                    {
-                        return pid;
-                    }
-                }
-                catch (IOException)
-                {
-                    // Gone meanwhile.
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    // Not ours.
+                    yield return pid;
                 }
             }
-            return null;
+        }
+
+        private static bool Matches(string folder, Func<string, bool> commandLine, string? hasVariable)
+        {
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
+                return commandLine(args) && (hasVariable is null || File.ReadAllText(Path.Combine(folder, "environ")).Contains(hasVariable + "=", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                return false; // Gone meanwhile.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false; // Not ours.
+            }
         }
 
         public static long PssKb(int? pid) => File.ReadLines($"/proc/{pid}/smaps_rollup")

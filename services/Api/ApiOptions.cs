@@ -36,6 +36,13 @@ public sealed class ApiOptions
     [Required(ErrorMessage = "Api:SecretsUrl is required.")]
     public Uri SecretsUrl { get; set; } = new("http://secrets");
 
+    /// <summary>
+    /// Whether a map's input pages and output reads are traced. Off by default: a 100,000-input map is thousands of
+    /// pages, slices and output batches, whose spans cost the Api, the runner and the trace collector more CPU than the
+    /// inputs themselves and drown the dashboard. A map's start, close and cancel are traced either way.
+    /// </summary>
+    public bool TraceMapData { get; set; }
+
     /// <summary>Largest inline argument payload; larger ones travel as blobs through Storage.</summary>
     public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
 

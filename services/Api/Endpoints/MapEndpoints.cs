@@ -66,6 +66,11 @@ public static class MapEndpoints
         return v1;
     }
 
+    /// <summary>Whether <paramref name="path"/> is a map's input page or output read (<c>/v1/maps/{id}/inputs|outputs</c>): a map's bulk traffic.</summary>
+    public static bool IsMapData(PathString path) =>
+        path.StartsWithSegments("/v1/maps", out var rest)
+        && (rest.Value?.EndsWith("/inputs", StringComparison.Ordinal) == true || rest.Value?.EndsWith("/outputs", StringComparison.Ordinal) == true);
+
     /// <summary>Starts a map of the function (no inputs yet), as Modal's <c>FunctionMap</c>.</summary>
     public static async Task<Results<Created<MapCreatedResponse>, ProblemHttpResult>> CreateMapAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, MapStore maps, TimeProvider clock,
@@ -223,19 +228,15 @@ public static class MapEndpoints
         return TypedResults.Ok(ToResponse((await maps.GetAsync(id))!));
     }
 
-    /// <summary>Per-container concurrency counted when slicing: past it, more slices buy no spread, only messages.</summary>
-    public const int SlicesPerContainer = 4;
-
     /// <summary>
     /// Splits a page into bus messages: several inputs per message for throughput, but enough messages to spread over
-    /// the function's containers (a runner runs a slice's inputs one after another; slices run side by side, as many as
-    /// its containers have slots). At least containers × min(concurrency, <see cref="SlicesPerContainer"/>) slices, up
-    /// to the page's size, at most <see cref="MaxInputsPerMessage"/> inputs each.
+    /// the function's containers. A slice goes to one runner, which runs its inputs side by side in its containers' free
+    /// slots, so one slice per container the function may have is enough spread; more would only cost messages. At least
+    /// that many slices, up to the page's size, at most <see cref="MaxInputsPerMessage"/> inputs each.
     /// </summary>
     public static IEnumerable<List<MapInput>> Slices(IReadOnlyList<MapInput> inputs, FunctionSignature signature)
     {
-        var concurrency = Math.Max(1, Math.Max(signature.MaxConcurrentInputs, signature.BatchMaxSize ?? 1));
-        var parallelism = (long)(signature.MaxContainers ?? AssumedContainers) * Math.Min(concurrency, SlicesPerContainer);
+        long parallelism = signature.MaxContainers ?? AssumedContainers;
         var perMessage = (int)Math.Clamp((inputs.Count + parallelism - 1) / parallelism, 1, MaxInputsPerMessage);
         var slice = new List<MapInput>(perMessage);
         var bytes = 0;

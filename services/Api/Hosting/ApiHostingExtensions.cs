@@ -53,6 +53,17 @@ public static class ApiHostingExtensions
         builder.Services.AddHttpForwarder();
         builder.Services.AddServiceDiscoveryForwarderFactory();
 
+        if (!builder.Configuration.GetValue<bool>($"{ApiOptions.SectionName}:{nameof(ApiOptions.TraceMapData)}"))
+        {
+            // Untraced requests leave their bus messages untraced too (the trace context says "not sampled"), so the
+            // slices a page is cut into and their runs on the runner are not traced either.
+            builder.Services.PostConfigure<OpenTelemetry.Instrumentation.AspNetCore.AspNetCoreTraceInstrumentationOptions>(aspnet =>
+            {
+                var traced = aspnet.Filter;
+                aspnet.Filter = context => !Endpoints.MapEndpoints.IsMapData(context.Request.Path) && (traced is null || traced(context));
+            });
+        }
+
         builder.Services.AddOpenApi();
         return builder;
     }

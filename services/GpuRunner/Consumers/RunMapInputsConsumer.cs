@@ -10,8 +10,8 @@ using Modal.GpuRunner.Secrets;
 namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
-/// Runs a slice of a map's inputs, one after another, each in a free slot of one of the function's containers here (slices
-/// run side by side, as many as those containers have slots), and reports
+/// Runs a slice of a map's inputs, each in a free slot of one of the function's containers here (inputs beyond the free
+/// slots wait their turn), and reports
 /// their outputs as they finish (batched across slices by <see cref="MapOutputPublisher"/>). A failed or timed-out input is retried by the function's policy (sent
 /// back with its next attempt); an input whose container crashed is retried likewise. The slice is acknowledged
 /// once every input has an output or a retry queued, so a runner that dies mid-slice has the whole slice run again
@@ -63,14 +63,14 @@ public sealed partial class RunMapInputsConsumer(
         var retries = new List<MapInput>();
         try
         {
-            // One input of a slice at a time: the endpoint already runs as many slices at once as this runner's containers
-            // have slots (the Api cuts pages into at least that many slices), so parallelism comes from slices, and no
-            // more inputs wait for a container slot than there are slots.
-            foreach (var input in slice.Inputs)
+            // Every input of the slice at once, each waiting its turn for a container slot (the pool hands slots out
+            // oldest first): inputs sent together reach the container in one write and their outputs come back together,
+            // so the wake-ups of the runner and the container are shared by the slice rather than paid per input.
+            await Task.WhenAll(slice.Inputs.Select(async input =>
             {
                 if (call.Cancelled.IsCancellationRequested || runningCalls.IsCancelled(slice.MapId))
                 {
-                    break;
+                    return;
                 }
                 var (output, retry) = await RunInputAsync(context, entry, input, call, log, context.CancellationToken);
                 if (output is not null)
@@ -79,9 +79,12 @@ public sealed partial class RunMapInputsConsumer(
                 }
                 if (retry is not null)
                 {
-                    retries.Add(retry);
+                    lock (retries)
+                    {
+                        retries.Add(retry);
+                    }
                 }
-            }
+            }));
         }
         finally
         {

@@ -30,8 +30,9 @@ public sealed partial class ContainerPool(
     /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
 
-    // Completed (and replaced) whenever a slot frees or a container comes or goes: inputs waiting for a slot look again.
-    private TaskCompletionSource _changed = NewSignal();
+    // Inputs waiting for a slot, per container group, oldest first. A freed slot is handed to the oldest waiter alone:
+    // waking every waiter on each release made a busy map spend half the runner's CPU on the pool's lock.
+    private readonly Dictionary<string, Queue<SlotWaiter>> _waiting = new(StringComparer.Ordinal);
 
     /// <summary>Raised with a container group whose input slots changed (a container became ready, or stopped taking inputs).</summary>
     public event Action<string>? CapacityChanged;
@@ -49,35 +50,119 @@ public sealed partial class ContainerPool(
     /// A slot of a ready container of <paramref name="entry"/>'s group, waiting while all are busy; null when the group
     /// has no container taking inputs here (the input goes back to the queue for another runner's container).
     /// </summary>
-    public async Task<ContainerLease?> AcquireAsync(CatalogEntry entry, CancellationToken cancellationToken)
+    public Task<ContainerLease?> AcquireAsync(CatalogEntry entry, CancellationToken cancellationToken)
     {
-        while (true)
+        SlotWaiter waiter;
+        lock (_gate)
         {
-            Task changed;
-            lock (_gate)
+            if (!HasAcceptingContainer(entry.ContainerGroup))
             {
-                var ready = _containers.Values.Where(c => c.Group == entry.ContainerGroup && c.Accepting).ToList();
-                if (ready.Count == 0)
-                {
-                    return null;
-                }
-                // The least loaded first, so concurrent inputs spread over the containers.
-                if (ready.Where(c => c.InFlight < c.Slots).MinBy(c => c.InFlight) is { } free)
-                {
-                    free.InFlight++;
-                    free.LastBusyAt = clock.GetUtcNow();
-                    if (free.SingleUse || free.Failure is not null)
-                    {
-                        // One input only: a single-use container exits after it; a failed start fails just this input.
-                        free.Accepting = false;
-                        RaiseCapacityChanged(free.Group);
-                    }
-                    return new ContainerLease(this, free);
-                }
-                changed = _changed.Task;
+                return Task.FromResult<ContainerLease?>(null);
             }
-            await changed.WaitAsync(cancellationToken);
+            if (TakeSlot(entry.ContainerGroup) is { } lease)
+            {
+                return Task.FromResult<ContainerLease?>(lease);
+            }
+            waiter = new SlotWaiter();
+            if (!_waiting.TryGetValue(entry.ContainerGroup, out var queue))
+            {
+                _waiting[entry.ContainerGroup] = queue = new Queue<SlotWaiter>();
+            }
+            queue.Enqueue(waiter);
         }
+        return WaitForSlotAsync(waiter, cancellationToken);
+    }
+
+    private async Task<ContainerLease?> WaitForSlotAsync(SlotWaiter waiter, CancellationToken cancellationToken)
+    {
+        // Cancelled under the gate, so a waiter is either handed a slot or cancelled, never both (no slot leaks).
+        await using var registration = cancellationToken.UnsafeRegister(static (state, token) =>
+        {
+            var (pool, cancelled) = ((ContainerPool, SlotWaiter))state!;
+            lock (pool._gate)
+            {
+                cancelled.TrySetCanceled(token);
+            }
+        }, (this, waiter));
+        return await waiter.Task;
+    }
+
+    /// <summary>Hands free slots of <paramref name="group"/> to its oldest waiters; with no container left to wait for, they get null. Under the gate.</summary>
+    private void HandOutSlots(string group)
+    {
+        if (!_waiting.TryGetValue(group, out var queue))
+        {
+            return;
+        }
+        while (queue.TryPeek(out var waiter))
+        {
+            if (waiter.Task.IsCompleted)
+            {
+                queue.Dequeue(); // Cancelled while waiting.
+                continue;
+            }
+            if (!HasAcceptingContainer(group))
+            {
+                queue.Dequeue();
+                waiter.TrySetResult(null); // Its inputs go back to the queue for another runner's container.
+                continue;
+            }
+            if (TakeSlot(group) is not { } lease)
+            {
+                return;
+            }
+            queue.Dequeue();
+            waiter.TrySetResult(lease);
+        }
+    }
+
+    private void HandOutSlotsOfEveryGroup()
+    {
+        lock (_gate)
+        {
+            foreach (var group in _waiting.Keys)
+            {
+                HandOutSlots(group);
+            }
+        }
+    }
+
+    private bool HasAcceptingContainer(string group)
+    {
+        foreach (var container in _containers.Values)
+        {
+            if (container.Group == group && container.Accepting)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A slot of the least loaded accepting container of <paramref name="group"/> (so concurrent inputs spread over them), or null when all are busy. Under the gate.</summary>
+    private ContainerLease? TakeSlot(string group)
+    {
+        PooledContainer? free = null;
+        foreach (var container in _containers.Values)
+        {
+            if (container.Group == group && container.Accepting && container.InFlight < container.Slots && (free is null || container.InFlight < free.InFlight))
+            {
+                free = container;
+            }
+        }
+        if (free is null)
+        {
+            return null;
+        }
+        free.InFlight++;
+        free.LastBusyAt = clock.GetUtcNow();
+        if (free.SingleUse || free.Failure is not null)
+        {
+            // One input only: a single-use container exits after it; a failed start fails just this input.
+            free.Accepting = false;
+            RaiseCapacityChanged(free.Group);
+        }
+        return new ContainerLease(this, free);
     }
 
     /// <summary>Starts the container the Scheduler placed here; throws <see cref="GpusTakenException"/> when a chosen GPU is held.</summary>
@@ -125,7 +210,7 @@ public sealed partial class ContainerPool(
                 FunctionName = entry.Function.Name, BundleId = bundleId, StartedAt = clock.GetUtcNow(),
             });
         }
-        Signal();
+        HandOutSlotsOfEveryGroup();
         RaiseCapacityChanged(pooled.Group);
         if (pooled.StopRequested)
         {
@@ -154,7 +239,7 @@ public sealed partial class ContainerPool(
             pooled.Accepting = false;
         }
         RaiseCapacityChanged(pooled.Group);
-        Signal();
+        HandOutSlotsOfEveryGroup();
         return DrainAndStopAsync(pooled, reason);
     }
 
@@ -243,8 +328,8 @@ public sealed partial class ContainerPool(
             {
                 pooled.StopRequested = true;
             }
+            HandOutSlots(pooled.Group);
         }
-        Signal();
         if (drained)
         {
             pooled.Drained.TrySetResult();
@@ -281,7 +366,7 @@ public sealed partial class ContainerPool(
             }
         }
         RaiseCapacityChanged(pooled.Group);
-        Signal();
+        HandOutSlotsOfEveryGroup();
         if (pooled.Process is { } process)
         {
             await process.DisposeAsync();
@@ -310,17 +395,6 @@ public sealed partial class ContainerPool(
             var outOfMemory = _resources.TryGetValue(pooled.Id, out var resources) && resources.WasOutOfMemory();
             await FinishAsync(pooled, outOfMemory ? StopReasons.OutOfMemory : StopReasons.Crashed);
         }
-    }
-
-    private void Signal()
-    {
-        TaskCompletionSource changed;
-        lock (_gate)
-        {
-            changed = _changed;
-            _changed = NewSignal();
-        }
-        changed.TrySetResult();
     }
 
     private void RaiseCapacityChanged(string group) => CapacityChanged?.Invoke(group);
@@ -453,6 +527,9 @@ public sealed partial class ContainerPool(
         public DateTimeOffset LastBusyAt { get; set; } = createdAt;
         public TaskCompletionSource Drained { get; } = NewSignal();
     }
+
+    /// <summary>An input waiting for a slot: completed with its lease, with null (no container of its group left here), or cancelled.</summary>
+    private sealed class SlotWaiter() : TaskCompletionSource<ContainerLease?>(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>An input's hold on one slot of a container; disposing it frees the slot.</summary>
     public sealed class ContainerLease : IDisposable

@@ -1,82 +1,112 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 
 namespace Modal.Container;
 
 /// <summary>
 /// Writes frames to a connection from any number of callers: frames queued while a write is under way go out
 /// together in the next one, so a busy connection (a map's inputs, their outputs) costs one system call per batch
-/// of frames rather than per frame. Each caller learns when its frame was written, or that the connection failed.
+/// of frames rather than per frame. There is no writer thread: the caller that finds the connection idle writes what is
+/// queued itself, usually without blocking (a socket write completes at once while the peer keeps reading), so a frame
+/// costs no hand-over to another thread. Each caller learns when its frame was written, or that the connection failed.
 /// </summary>
 /// <typeparam name="T">The frame type.</typeparam>
 public sealed class FrameWriter<T> : IAsyncDisposable
 {
-    private readonly Stream _stream;
-    private readonly Channel<(T Frame, TaskCompletionSource? Written)> _queue =
-        Channel.CreateUnbounded<(T, TaskCompletionSource?)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writing;
+    /// <summary>Most bytes gathered into one write.</summary>
+    private const int MaxWriteBytes = 1024 * 1024;
 
-    /// <summary>Starts writing to <paramref name="stream"/>.</summary>
+    private readonly Stream _stream;
+    private readonly ConcurrentQueue<(T Frame, TaskCompletionSource? Written)> _queue = new();
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly List<TaskCompletionSource> _waiting = [];
+
+    // 1 while a caller is writing for everyone; guards _buffer, _waiting and _broken.
+    private int _draining;
+    private Task _drain = Task.CompletedTask;
+    private Exception? _broken;
+    private volatile bool _closed;
+
+    /// <summary>Writes to <paramref name="stream"/>.</summary>
     /// <param name="stream">The connection (written only by this writer).</param>
-    public FrameWriter(Stream stream)
-    {
-        _stream = stream;
-        _writing = WriteLoopAsync();
-    }
+    public FrameWriter(Stream stream) => _stream = stream;
 
     /// <summary>Queues a frame and completes once it is written; fails with <see cref="IOException"/> if the connection broke.</summary>
     /// <param name="frame">The frame.</param>
     public Task WriteAsync(T frame)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _queue.Writer.TryWrite((frame, written)) ? written.Task : Task.FromException(new IOException("The connection is closed."));
+        // Often complete on return (this caller wrote it), so awaiting it continues on the same thread.
+        return Enqueue(frame, written) ? written.Task : Task.FromException(new IOException("The connection is closed."));
     }
 
     /// <summary>Queues a frame without waiting for it (a lost frame on a broken connection is the reader's to notice).</summary>
     /// <param name="frame">The frame.</param>
-    public void Post(T frame) => _queue.Writer.TryWrite((frame, null));
+    public void Post(T frame) => Enqueue(frame, null);
 
-    private async Task WriteLoopAsync()
+    private bool Enqueue(T frame, TaskCompletionSource? written)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        var waiting = new List<TaskCompletionSource>();
-        Exception? broken = null;
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        if (_closed)
         {
-            while (buffer.WrittenCount < 1024 * 1024 && _queue.Reader.TryRead(out var item))
+            return false;
+        }
+        _queue.Enqueue((frame, written));
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            _drain = DrainAsync();
+        }
+        return true;
+    }
+
+    /// <summary>Writes what is queued, batch after batch, until the queue is empty; one caller at a time.</summary>
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            while (_buffer.WrittenCount < MaxWriteBytes && _queue.TryDequeue(out var item))
             {
-                Append(buffer, item.Frame);
+                Append(_buffer, item.Frame);
                 if (item.Written is not null)
                 {
-                    waiting.Add(item.Written);
+                    _waiting.Add(item.Written);
                 }
+            }
+            if (_buffer.WrittenCount == 0)
+            {
+                Volatile.Write(ref _draining, 0);
+                // A frame queued between the last look and the release would wait for the next caller: look once more.
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                {
+                    return;
+                }
+                continue;
             }
             try
             {
-                if (broken is null)
+                if (_broken is null)
                 {
-                    await _stream.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
+                    await _stream.WriteAsync(_buffer.WrittenMemory).ConfigureAwait(false);
                     await _stream.FlushAsync().ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
             {
-                broken = e;
+                _broken = e;
             }
-            foreach (var written in waiting)
+            foreach (var written in _waiting)
             {
-                if (broken is null)
+                if (_broken is null)
                 {
                     written.TrySetResult();
                 }
                 else
                 {
-                    written.TrySetException(new IOException($"The connection broke: {broken.Message}", broken));
+                    written.TrySetException(new IOException($"The connection broke: {_broken.Message}", _broken));
                 }
             }
-            waiting.Clear();
-            buffer.ResetWrittenCount();
+            _waiting.Clear();
+            _buffer.ResetWrittenCount();
         }
     }
 
@@ -88,10 +118,19 @@ public sealed class FrameWriter<T> : IAsyncDisposable
         buffer.Write(body);
     }
 
-    /// <summary>Writes what is queued, then stops.</summary>
+    /// <summary>Writes what is queued, then stops taking frames.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _writing.ConfigureAwait(false);
+        _closed = true;
+        // The drain under way (if any) empties the queue; a caller may have started another just before: wait for that too.
+        while (true)
+        {
+            await Volatile.Read(ref _drain).ConfigureAwait(false);
+            if (Volatile.Read(ref _draining) == 0 && _queue.IsEmpty)
+            {
+                return;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace Modal.Container;
 
@@ -31,8 +30,8 @@ internal static class FunctionServer
         // One runner connection per container.
         using var connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
         await using var stream = new NetworkStream(connection, ownsSocket: false);
-        var outgoing = Channel.CreateUnbounded<ContainerFrame>(new UnboundedChannelOptions { SingleReader = true });
-        var writer = WriteFramesAsync(stream, outgoing.Reader);
+        // Outputs finishing together leave in one write; the input's own thread writes, with no hand-over to a writer thread.
+        var outgoing = new FrameWriter<ContainerFrame>(stream);
         Console.SetOut(new InputLogWriter(Console.Out, "stdout"));
         Console.SetError(new InputLogWriter(Console.Error, "stderr"));
 
@@ -60,8 +59,7 @@ internal static class FunctionServer
                 {
                     try
                     {
-                        await outgoing.Writer.WriteAsync(await RunAsync(app, frame, outgoing.Writer, batchers, inputCancellation.Token).ConfigureAwait(false),
-                            CancellationToken.None).ConfigureAwait(false);
+                        outgoing.Post(await RunAsync(app, frame, outgoing, batchers, inputCancellation.Token).ConfigureAwait(false));
                     }
                     finally
                     {
@@ -82,8 +80,7 @@ internal static class FunctionServer
             await cancel.CancelAsync().ConfigureAwait(false);
         }
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        outgoing.Writer.Complete();
-        await writer.ConfigureAwait(false);
+        await outgoing.DisposeAsync().ConfigureAwait(false);
         if (instance is not null)
         {
             await instance.ExitAsync().ConfigureAwait(false);
@@ -92,7 +89,7 @@ internal static class FunctionServer
     }
 
     private static async Task<ContainerFrame> RunAsync(
-        App app, RunnerFrame input, ChannelWriter<ContainerFrame> outgoing, ConcurrentDictionary<string, InputBatcher> batchers, CancellationToken cancellation)
+        App app, RunnerFrame input, FrameWriter<ContainerFrame> outgoing, ConcurrentDictionary<string, InputBatcher> batchers, CancellationToken cancellation)
     {
         var function = app.Functions.FirstOrDefault(f => f.Name == input.Function);
         if (function is null)
@@ -102,7 +99,7 @@ internal static class FunctionServer
         }
 
         var context = new FunctionContext(input.FunctionCallId ?? "", function.Name,
-            (stream, line) => outgoing.TryWrite(ContainerFrame.Log(input.Id, stream, line)), cancellation);
+            (stream, line) => outgoing.Post(ContainerFrame.Log(input.Id, stream, line)), cancellation);
         FunctionContext.Enter(context);
         var outcome = function.Batching is null
             ? await FunctionExecutor.ExecuteAsync(function, input.ArgumentsJson ?? "{}").ConfigureAwait(false)
@@ -111,15 +108,5 @@ internal static class FunctionServer
         return outcome.Exception is { } e
             ? ContainerFrame.Threw(input.Id, e.GetType().FullName, e.Message, e.StackTrace)
             : ContainerFrame.Returned(input.Id, outcome.ResultJson);
-    }
-
-    private static async Task WriteFramesAsync(Stream stream, ChannelReader<ContainerFrame> frames)
-    {
-        // Outputs finishing together leave in one write (FrameWriter coalesces what is queued meanwhile).
-        await using var writer = new FrameWriter<ContainerFrame>(stream);
-        await foreach (var frame in frames.ReadAllAsync().ConfigureAwait(false))
-        {
-            writer.Post(frame);
-        }
     }
 }

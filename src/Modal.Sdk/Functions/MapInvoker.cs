@@ -24,9 +24,10 @@ internal static class MapInvoker
     {
         options.Validate();
         var map = await client.Maps.CreateAsync(app, function, cancellationToken).ConfigureAwait(false);
-        var inFlight = new SemaphoreSlim(Math.Min(options.MaxInputsInFlight, (int)Math.Min(int.MaxValue, map.MaxOutstandingInputs)));
+        var windowSize = Math.Min(options.MaxInputsInFlight, (int)Math.Min(int.MaxValue, map.MaxOutstandingInputs));
+        var inFlight = new SemaphoreSlim(windowSize);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sender = SendAllAsync(client, map, arguments, inFlight, stop.Token);
+        var sender = SendAllAsync(client, map, arguments, inFlight, windowSize, stop.Token);
         var finished = false;
         try
         {
@@ -66,16 +67,20 @@ internal static class MapInvoker
     public static async Task<string> SpawnAsync(ModalClient client, string app, string function, IAsyncEnumerable<JsonElement> arguments, CancellationToken cancellationToken)
     {
         var map = await client.Maps.CreateAsync(app, function, cancellationToken).ConfigureAwait(false);
-        await SendAllAsync(client, map, arguments, inFlight: null, cancellationToken).ConfigureAwait(false);
+        await SendAllAsync(client, map, arguments, inFlight: null, windowSize: 0, cancellationToken).ConfigureAwait(false);
         return map.MapId;
     }
 
     /// <summary>Sends the inputs in pages, then the total. Returns the number of inputs.</summary>
     private static async Task<long> SendAllAsync(
-        ModalClient client, MapCreated map, IAsyncEnumerable<JsonElement> arguments, SemaphoreSlim? inFlight, CancellationToken cancellationToken)
+        ModalClient client, MapCreated map, IAsyncEnumerable<JsonElement> arguments, SemaphoreSlim? inFlight, int windowSize,
+        CancellationToken cancellationToken)
     {
         var page = new List<MapInputItem>(map.MaxInputsPerRequest);
         var count = 0L;
+        // Window slots taken but not yet used. Once the window is full, slots are taken back a page's worth at a time:
+        // taking each as one output frees it sent pages of one input, and every page costs the Api and the broker.
+        var credits = 0;
         await using var inputs = arguments.GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -89,11 +94,20 @@ internal static class MapInvoker
             {
                 break;
             }
-            if (inFlight is not null && !inFlight.Wait(0, cancellationToken))
+            if (inFlight is not null && credits == 0 && !inFlight.Wait(0, cancellationToken))
             {
                 // The window is full: what is in hand goes out first, or its outputs would never free the window.
                 await SendPageAsync(client, map.MapId, page, cancellationToken).ConfigureAwait(false);
-                await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var refill = Math.Max(1, Math.Min(map.MaxInputsPerRequest, windowSize / 4));
+                for (var taken = 0; taken < refill; taken++)
+                {
+                    await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                credits = refill;
+            }
+            if (credits > 0)
+            {
+                credits--;
             }
             page.Add(await ToInputAsync(client, count++, inputs.Current, cancellationToken).ConfigureAwait(false));
             if (page.Count == map.MaxInputsPerRequest)
