@@ -66,7 +66,7 @@ public sealed class MapOutputPublisher : IAsyncDisposable
     private async Task PublishAsync(IGrouping<string, PendingOutput> outputs)
     {
         // Output batches are map data, traced no more than the slices that made them (see Api:TraceMapData).
-        using var untraced = OpenTelemetry.SuppressInstrumentationScope.Begin();
+        using var untraced = Modal.ServiceDefaults.UnsampledTrace.Begin("map outputs");
         try
         {
             await _bus.Publish(new MapOutputsProduced { MapId = outputs.Key, RunnerId = _runnerId, Outputs = outputs.Select(o => o.Output).ToList() })
