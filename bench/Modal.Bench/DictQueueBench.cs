@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Modal.Rest;
 using StackExchange.Redis;
 
 namespace Modal.Bench;
@@ -27,6 +28,11 @@ internal static class DictQueueBench
         var rawGet = await LatencyAsync(operations, i => db.StringGetAsync($"bench:{run}:{i % 100}"));
         var sdkPut = await LatencyAsync(operations, i => dict.PutAsync($"k{i % 100}", value));
         var sdkGet = await LatencyAsync(operations, i => dict.GetAsync<string>($"k{i % 100}"));
+        // Not a target, a floor for reading the figures: one bare HTTP round trip to Storage (its liveness endpoint, no
+        // Redis behind it), so what the SDK path adds beyond its one hop is visible.
+        var access = await ModalRestClient.For<IStorageAccessApi>(client.Http).IssueCredentialAsync();
+        using var bare = new HttpClient { BaseAddress = access.StorageUrl };
+        var bareHttp = await LatencyAsync(operations, async _ => (await bare.GetAsync(new Uri("/alive", UriKind.Relative))).Dispose());
 
         var batches = items / Batch;
         var rawPipelined = await ThroughputAsync(batches, async b =>
@@ -47,6 +53,7 @@ internal static class DictQueueBench
         Console.WriteLine($"raw GET p50 {rawGet.P50:0.000} ms  p99 {rawGet.P99:0.000} ms");
         Console.WriteLine($"SDK Dict.PutAsync p50 {sdkPut.P50:0.000} ms  p99 {sdkPut.P99:0.000} ms  ratio p50 {sdkPut.P50 / rawSet.P50:0.0}x");
         Console.WriteLine($"SDK Dict.GetAsync p50 {sdkGet.P50:0.000} ms  p99 {sdkGet.P99:0.000} ms  ratio p50 {sdkGet.P50 / rawGet.P50:0.0}x");
+        Console.WriteLine($"bare HTTP GET to Storage (/alive, no Redis) p50 {bareHttp.P50:0.000} ms  p99 {bareHttp.P99:0.000} ms");
         Console.WriteLine($"raw pipelined SET {rawPipelined:0} items/s");
         Console.WriteLine($"SDK Queue.PutManyAsync {sdkPutMany:0} items/s  ratio {sdkPutMany / rawPipelined:0.00}x");
         return 0;
