@@ -33,6 +33,10 @@ internal static class DictQueueBench
         var access = await ModalRestClient.For<IStorageAccessApi>(client.Http).IssueCredentialAsync();
         using var bare = new HttpClient { BaseAddress = access.StorageUrl };
         var bareHttp = await LatencyAsync(operations, async _ => (await bare.GetAsync(new Uri("/alive", UriKind.Relative))).Dispose());
+        // The same Dict read as the SDK's, by hand (credential header, body read as bytes): what the SDK itself adds.
+        bare.DefaultRequestHeaders.Add("Modal-Storage-Credential", access.Credential);
+        var bareGet = await LatencyAsync(operations, async i =>
+            await bare.GetByteArrayAsync(new Uri($"/v1/dicts/{dict.Name}/entry?key=k{i % 100}", UriKind.Relative)));
 
         var batches = items / Batch;
         var rawPipelined = await ThroughputAsync(batches, async b =>
@@ -54,6 +58,7 @@ internal static class DictQueueBench
         Console.WriteLine($"SDK Dict.PutAsync p50 {sdkPut.P50:0.000} ms  p99 {sdkPut.P99:0.000} ms  ratio p50 {sdkPut.P50 / rawSet.P50:0.0}x");
         Console.WriteLine($"SDK Dict.GetAsync p50 {sdkGet.P50:0.000} ms  p99 {sdkGet.P99:0.000} ms  ratio p50 {sdkGet.P50 / rawGet.P50:0.0}x");
         Console.WriteLine($"bare HTTP GET to Storage (/alive, no Redis) p50 {bareHttp.P50:0.000} ms  p99 {bareHttp.P99:0.000} ms");
+        Console.WriteLine($"bare HTTP GET of the Dict entry (no SDK) p50 {bareGet.P50:0.000} ms  p99 {bareGet.P99:0.000} ms");
         Console.WriteLine($"raw pipelined SET {rawPipelined:0} items/s");
         Console.WriteLine($"SDK Queue.PutManyAsync {sdkPutMany:0} items/s  ratio {sdkPutMany / rawPipelined:0.00}x");
         return 0;
