@@ -56,6 +56,38 @@ public sealed class BlobTests
     }
 
     [Fact]
+    public async Task PutThenGet_SeveralMultipartParts_RoundTripsByteForByte()
+    {
+        // Over one part (16 MiB): the body is read ahead of the S3 upload while earlier parts are sent.
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var client = storage.CreateClient();
+        var content = RandomNumberGenerator.GetBytes(40 * 1024 * 1024 + 123);
+        var hash = Hash(content);
+
+        using var put = await client.PutAsync(BlobUri(hash), new ByteArrayContent(content));
+        var fetched = await client.GetByteArrayAsync(BlobUri(hash));
+
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal(content, fetched);
+    }
+
+    [Fact]
+    public async Task Put_SeveralPartsWithLastByteNotMatchingItsHash_Returns400AndStoresNothing()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var client = storage.CreateClient();
+        var content = RandomNumberGenerator.GetBytes(40 * 1024 * 1024);
+        var claimed = Hash(content);
+        content[^1] ^= 0xff;
+
+        using var put = await client.PutAsync(BlobUri(claimed), new ByteArrayContent(content));
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(claimed)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+    }
+
+    [Fact]
     public async Task Get_LargeBlobWithRedirectAccepted_RedirectsToPresignedS3UrlThatServesRanges()
     {
         await using var storage = new ServiceFactory<StorageOptions>(("Storage:PresignedReads", "true"));
