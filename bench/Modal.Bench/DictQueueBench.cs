@@ -11,9 +11,9 @@ namespace Modal.Bench;
 /// </summary>
 internal static class DictQueueBench
 {
-    // The same for every path measured. 1,000 rather than 100: the first run after a platform start otherwise measured
-    // Storage's JIT (tier-0 code until a method has run 30 times and its tier-1 version is compiled in the background),
-    // which the raw path, a single process, does not have; its Put p50 came out 2-3x its later runs.
+    // The same for every path measured; 1,000 rather than 100, well past the 30 calls after which .NET recompiles a hot
+    // method, in the bench and in Storage. (It did not remove what it was meant to: the first run after a platform start
+    // still tends to have the slowest Put; see docs/benchmarks.md.)
     private const int Warmup = 1_000;
     private const int Batch = 1_000;
 
