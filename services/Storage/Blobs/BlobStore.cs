@@ -26,6 +26,13 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
     // hash is harmless, and one request is cheaper than two.
     private const long StatBeforePutBytes = 1024 * 1024;
 
+    // Minio 7.0.0 uploads an object larger than a part in parts of 16 MiB (Constants.MinimumPUTPartSize; more above
+    // ~156 GiB), one after another, reading each whole part before sending it. Reading a part and a bit ahead of it lets
+    // the next part arrive from the client while the current one goes to S3 (ReadAheadStream): 20 MiB of memory per
+    // large upload in progress.
+    private const long ReadAheadAboveBytes = 16 * 1024 * 1024;
+    private const long ReadAheadBytes = 20 * 1024 * 1024;
+
     public static bool IsValidHash(string hash) =>
         hash.Length == 64 && hash.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
@@ -69,7 +76,8 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
             // Stored already, and what is stored was verified: the sender's bytes are not needed.
             return true;
         }
-        await using var verified = new HashVerifyingStream(content, size, hash);
+        await using var ahead = size > ReadAheadAboveBytes ? new ReadAheadStream(content, ReadAheadBytes) : null;
+        await using var verified = new HashVerifyingStream(ahead ?? content, size, hash);
         try
         {
             await s3.PutObjectAsync(new PutObjectArgs().WithBucket(_bucket).WithObject(Key(hash))

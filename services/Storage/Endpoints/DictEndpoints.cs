@@ -36,35 +36,35 @@ public static class DictEndpoints
     }
 
     /// <summary>The entry's value; reading it restarts its expiry.</summary>
-    public static async Task<Ok<DictValue>> GetEntryAsync(
+    public static async Task<SizedJson<DictValue>> GetEntryAsync(
         string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)
     {
         var value = await dicts.GetAsync(workspace.Dict(name), RequireKey(key), cancellationToken);
-        return TypedResults.Ok(new DictValue(value is not null, value));
+        return SizedJson.Ok(new DictValue(value is not null, value));
     }
 
     /// <summary>Writes the body (JSON) as the entry's value; with <c>skipIfExists</c> only if no live entry has the key, atomically, so one concurrent writer wins.</summary>
-    public static async Task<Ok<DictPutResult>> PutEntryAsync(
+    public static async Task<SizedJson<DictPutResult>> PutEntryAsync(
         string name, string? key, bool? skipIfExists, HttpRequest request, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)
     {
         var entryKey = RequireKey(key);
         using var body = await JsonBodies.ReadAsync(request, StorageLimits.MaxItemBytes, cancellationToken);
         var value = JsonBodies.Item(body.RootElement, $"The value of '{entryKey}'");
         var written = await dicts.PutAsync(workspace.Dict(name), [(entryKey, value)], skipIfExists ?? false, cancellationToken);
-        return TypedResults.Ok(new DictPutResult(written == 1));
+        return SizedJson.Ok(new DictPutResult(written == 1));
     }
 
     /// <summary>Removes the entry and returns its value.</summary>
-    public static async Task<Ok<DictValue>> PopEntryAsync(
+    public static async Task<SizedJson<DictValue>> PopEntryAsync(
         string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)
     {
         var value = await dicts.PopAsync(workspace.Dict(name), RequireKey(key), cancellationToken);
-        return TypedResults.Ok(new DictValue(value is not null, value));
+        return SizedJson.Ok(new DictValue(value is not null, value));
     }
 
-    public static async Task<Ok<DictContains>> ContainsAsync(
+    public static async Task<SizedJson<DictContains>> ContainsAsync(
         string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new DictContains(await dicts.ContainsAsync(workspace.Dict(name), RequireKey(key), cancellationToken)));
+        SizedJson.Ok(new DictContains(await dicts.ContainsAsync(workspace.Dict(name), RequireKey(key), cancellationToken)));
 
     /// <summary>Writes every entry of the body, a JSON object of key → value, in one step.</summary>
     public static async Task<NoContent> UpdateAsync(

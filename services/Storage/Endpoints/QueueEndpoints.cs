@@ -30,7 +30,7 @@ public static class QueueEndpoints
     }
 
     /// <summary>Appends the body's items (a JSON array) to the partition, all or none; refreshes the partition's TTL (seconds).</summary>
-    public static async Task<Ok<QueuePutResult>> PutAsync(
+    public static async Task<SizedJson<QueuePutResult>> PutAsync(
         string name, string? partition, double? partitionTtl, HttpRequest request, WorkspaceScope workspace, QueueStore queues,
         CancellationToken cancellationToken)
     {
@@ -47,14 +47,14 @@ public static class QueueEndpoints
             throw new InvalidStorageRequestException("Invalid items", "The body must be a non-empty JSON array of items.");
         }
         var items = body.RootElement.EnumerateArray().Select((item, i) => JsonBodies.Item(item, $"Item {i}")).ToList();
-        return TypedResults.Ok(new QueuePutResult(await queues.PutAsync(workspace.Queue(name), key, items, ttl, cancellationToken)));
+        return SizedJson.Ok(new QueuePutResult(await queues.PutAsync(workspace.Queue(name), key, items, ttl, cancellationToken)));
     }
 
     /// <summary>
     /// Removes and returns up to <c>count</c> items, waiting up to <c>timeout</c> seconds (at most 50: a long poll;
     /// clients ask again to wait longer) for at least one. An empty list means none came in time.
     /// </summary>
-    public static async Task<Ok<QueueItems>> GetAsync(
+    public static async Task<SizedJson<QueueItems>> GetAsync(
         string name, string? partition, int? count, double? timeout, WorkspaceScope workspace, QueueStore queues,
         CancellationToken cancellationToken)
     {
@@ -65,11 +65,11 @@ public static class QueueEndpoints
                 $"count is 1-{StorageLimits.MaxItemsPerGet}; timeout is 0-{StorageLimits.MaxLongPoll.TotalSeconds:0} seconds.");
         }
         var items = await queues.GetAsync(workspace.Queue(name), key, count ?? 1, TimeSpan.FromSeconds(timeout ?? 0), cancellationToken);
-        return TypedResults.Ok(new QueueItems(items));
+        return SizedJson.Ok(new QueueItems(items));
     }
 
     /// <summary>Items from index <c>start</c> (0: the head) without removing them, as Modal's <c>iterate</c> and <c>modal queue peek</c>.</summary>
-    public static async Task<Ok<QueueItems>> PeekAsync(
+    public static async Task<SizedJson<QueueItems>> PeekAsync(
         string name, string? partition, long? start, int? count, WorkspaceScope workspace, QueueStore queues, CancellationToken cancellationToken)
     {
         var key = PartitionKey(partition);
@@ -77,7 +77,7 @@ public static class QueueEndpoints
         {
             throw new InvalidStorageRequestException("Invalid page", $"start is 0 or more; count is 1-{StorageLimits.MaxPageSize}.");
         }
-        return TypedResults.Ok(new QueueItems(await queues.PeekAsync(workspace.Queue(name), key, start ?? 0, count ?? 100, cancellationToken)));
+        return SizedJson.Ok(new QueueItems(await queues.PeekAsync(workspace.Queue(name), key, start ?? 0, count ?? 100, cancellationToken)));
     }
 
     /// <summary>Empties the partition, or with <c>all</c> every partition.</summary>

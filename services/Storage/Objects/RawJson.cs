@@ -36,6 +36,13 @@ public static class JsonBodies
         {
             throw new PayloadTooLargeException($"The request body is {request.ContentLength} bytes; the limit is {maxBytes} bytes.");
         }
+        if (request.ContentLength is { } length)
+        {
+            // The usual case (a Dict value, a few Queue items): one read into a buffer of the exact size.
+            var body = new byte[length];
+            await request.Body.ReadExactlyAsync(body, cancellationToken);
+            return Parse(body);
+        }
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;
@@ -47,9 +54,14 @@ public static class JsonBodies
             }
             buffer.Write(chunk, 0, read);
         }
+        return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    private static JsonDocument Parse(ReadOnlyMemory<byte> json)
+    {
         try
         {
-            return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            return JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {

@@ -87,7 +87,7 @@ public interface IDictsApi
     /// <param name="cancellationToken">Cancels the request.</param>
     [Put("/v1/dicts/{name}/entry")]
     Task<DictPutResult> PutEntryAsync(
-        string name, [Query] string key, [Body] JsonElement value, [Query] bool? skipIfExists = null, CancellationToken cancellationToken = default);
+        string name, [Query] string key, [Body(buffered: true)] JsonElement value, [Query] bool? skipIfExists = null, CancellationToken cancellationToken = default);
 
     /// <summary>Removes one entry and returns it.</summary>
     /// <param name="name">The Dict's name.</param>
@@ -108,7 +108,7 @@ public interface IDictsApi
     /// <param name="entries">A JSON object of key → value.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     [Post("/v1/dicts/{name}/entries")]
-    Task UpdateAsync(string name, [Body] JsonElement entries, CancellationToken cancellationToken = default);
+    Task UpdateAsync(string name, [Body(buffered: true)] JsonElement entries, CancellationToken cancellationToken = default);
 
     /// <summary>One page of entries.</summary>
     /// <param name="name">The Dict's name.</param>

@@ -57,7 +57,7 @@ public interface IQueuesApi
     /// <param name="cancellationToken">Cancels the request.</param>
     [Post("/v1/queues/{name}/items")]
     Task<QueuePutResult> PutAsync(
-        string name, [Body] IReadOnlyList<JsonElement> items, [Query] string? partition = null, [Query] double? partitionTtl = null,
+        string name, [Body(buffered: true)] IReadOnlyList<JsonElement> items, [Query] string? partition = null, [Query] double? partitionTtl = null,
         CancellationToken cancellationToken = default);
 
     /// <summary>Removes and returns up to <paramref name="count"/> items, waiting up to <paramref name="timeout"/> seconds (0-50) for one. Empty when none came.</summary>

@@ -10,12 +10,15 @@ namespace Modal.Platform.Tests.Services;
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class BlobTests
 {
-    [Fact]
-    public async Task PutThenGet_5MiB_RoundTripsByteForByte()
+    [Theory]
+    [InlineData(5 * 1024 * 1024)]
+    // Several multipart parts (16 MiB each): the body is read ahead of the S3 upload while earlier parts are sent.
+    [InlineData(40 * 1024 * 1024 + 123)]
+    public async Task PutThenGet_SingleAndSeveralParts_RoundTripsByteForByte(int size)
     {
         await using var storage = new ServiceFactory<StorageOptions>();
         var client = storage.CreateClient();
-        var content = RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
+        var content = RandomNumberGenerator.GetBytes(size);
         var hash = Hash(content);
 
         using var put = await client.PutAsync(BlobUri(hash), new ByteArrayContent(content));
@@ -39,14 +42,18 @@ public sealed class BlobTests
         Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
     }
 
-    [Fact]
-    public async Task Put_MultipartSizedContentNotMatchingItsHash_Returns400AndStoresNothing()
+    [Theory]
+    // Streamed to S3 (12 MiB), and read ahead of a multipart upload (40 MiB): the mismatch, known at the last byte, must
+    // stop the upload before S3 completes the object.
+    [InlineData(12 * 1024 * 1024)]
+    [InlineData(40 * 1024 * 1024)]
+    public async Task Put_LargeContentWithWrongLastByte_Returns400AndStoresNothing(int size)
     {
-        // 12 MiB streams to S3 as a multipart upload: the mismatch must stop it before S3 completes the object.
         await using var storage = new ServiceFactory<StorageOptions>();
         var client = storage.CreateClient();
-        var content = RandomNumberGenerator.GetBytes(12 * 1024 * 1024);
-        var claimed = Hash(content.AsSpan(1).ToArray());
+        var content = RandomNumberGenerator.GetBytes(size);
+        var claimed = Hash(content);
+        content[^1] ^= 0xff;
 
         using var put = await client.PutAsync(BlobUri(claimed), new ByteArrayContent(content));
         using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(claimed)));
