@@ -16,6 +16,10 @@ public sealed partial class ContainerProcess : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly string _runtimeDirectory;
     private readonly FrameWriter<RunnerFrame> _writer;
+
+    // Set by the read loop when the connection ended, before it fails the inputs still waiting: an input registered
+    // after that sees it and fails at once rather than wait forever.
+    private volatile bool _gone;
     private readonly ConcurrentDictionary<long, PendingInput> _pending = new();
     private readonly Task _readLoop;
     private long _nextInputId;
@@ -154,18 +158,15 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(RunnerFrame frame, CancellationToken cancellationToken)
+    private Task SendAsync(RunnerFrame frame, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            // Inputs sent at once share a write (FrameWriter coalesces them).
-            await _writer.WriteAsync(frame).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            throw new ContainerCrashedException($"Container {Id} is gone: {e.Message}");
-        }
+        // Inputs sent at once share a write (FrameWriter coalesces them). Not waiting for the write saves each input a
+        // hand-over between threads; a connection that breaks afterwards ends the read loop, which fails every input
+        // it has not answered (the caller registered its input before sending, and checks _gone after).
+        return _writer.Post(frame) && !_gone
+            ? Task.CompletedTask
+            : Task.FromException(new ContainerCrashedException($"Container {Id} is gone: its connection is closed."));
     }
 
     /// <summary>Kills the container's process tree at once (a timeout, a cancel, a stop).</summary>
@@ -223,6 +224,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
             reason = $"broke its connection ({e.Message})";
         }
 
+        _gone = true;
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ContinueWith(_ => { }, TaskScheduler.Default);
         var exit = _process.HasExited ? $" and exited with code {_process.ExitCode}" : "";
         foreach (var waiter in _pending.Values.Select(input => input.Output))

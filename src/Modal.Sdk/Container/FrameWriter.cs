@@ -7,9 +7,11 @@ namespace Modal.Container;
 /// <summary>
 /// Writes frames to a connection from any number of callers: frames queued while a write is under way go out
 /// together in the next one, so a busy connection (a map's inputs, their outputs) costs one system call per batch
-/// of frames rather than per frame. There is no writer thread: the caller that finds the connection idle writes what is
-/// queued itself, usually without blocking (a socket write completes at once while the peer keeps reading), so a frame
-/// costs no hand-over to another thread. Each caller learns when its frame was written, or that the connection failed.
+/// of frames rather than per frame. There is no writer thread: the caller that finds the connection idle queues the
+/// write as a work item of its own thread, which runs once that caller's current work is done, so frames queued by
+/// other threads meanwhile (inputs handed slots together, outputs finishing together) go out in the same write, and the
+/// reader at the other end wakes once for them all. Each caller learns when its frame was written, or that the
+/// connection failed.
 /// </summary>
 /// <typeparam name="T">The frame type.</typeparam>
 public sealed class FrameWriter<T> : IAsyncDisposable
@@ -25,7 +27,7 @@ public sealed class FrameWriter<T> : IAsyncDisposable
     // 1 while a caller is writing for everyone; guards _buffer, _waiting and _broken.
     private int _draining;
     private Task _drain = Task.CompletedTask;
-    private Exception? _broken;
+    private volatile Exception? _broken;
     private volatile bool _closed;
 
     /// <summary>Writes to <paramref name="stream"/>.</summary>
@@ -37,13 +39,15 @@ public sealed class FrameWriter<T> : IAsyncDisposable
     public Task WriteAsync(T frame)
     {
         var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Often complete on return (this caller wrote it), so awaiting it continues on the same thread.
         return Enqueue(frame, written) ? written.Task : Task.FromException(new IOException("The connection is closed."));
     }
 
-    /// <summary>Queues a frame without waiting for it (a lost frame on a broken connection is the reader's to notice).</summary>
+    /// <summary>
+    /// Queues a frame without waiting for it to be written; false when the writer is closed or its connection broke
+    /// (a frame lost to a connection that breaks later is the reader's to notice: the other side is gone).
+    /// </summary>
     /// <param name="frame">The frame.</param>
-    public void Post(T frame) => Enqueue(frame, null);
+    public bool Post(T frame) => _broken is null && Enqueue(frame, null);
 
     private bool Enqueue(T frame, TaskCompletionSource? written)
     {
@@ -54,7 +58,7 @@ public sealed class FrameWriter<T> : IAsyncDisposable
         _queue.Enqueue((frame, written));
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
         {
-            _drain = DrainAsync();
+            ThreadPool.UnsafeQueueUserWorkItem(static writer => writer._drain = writer.DrainAsync(), this, preferLocal: true);
         }
         return true;
     }
