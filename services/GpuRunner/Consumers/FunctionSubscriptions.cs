@@ -42,6 +42,10 @@ public sealed partial class FunctionSubscriptions : IDisposable
         {
             await ReconcileAsync(group);
         }
+        catch (ObjectDisposedException)
+        {
+            // The runner is stopping (its containers stop after the subscriptions are gone): nothing is left to adjust.
+        }
         catch (Exception e)
         {
             // The next change of the group reconciles again; inputs meanwhile wait in the queue for any runner's container.

@@ -292,14 +292,22 @@ public sealed partial class ContainerPool(
     {
         lock (_gate)
         {
-            return _containers.Values.Select(c => new RunnerContainer
+            var now = clock.GetUtcNow();
+            return _containers.Values.GroupBy(c => c.Group).SelectMany(group =>
             {
-                ContainerId = c.Id,
-                FunctionId = c.FunctionId,
-                RunningInputs = c.InFlight,
-                LastBusyAt = c.InFlight > 0 ? clock.GetUtcNow() : c.LastBusyAt,
-                GpuIndices = c.GpuIndices,
-                State = c.Accepting ? "Running" : c.Process is null && c.Failure is null ? "Starting" : "Stopping",
+                // The group's waiting inputs, shared out over its containers (the Scheduler adds them up per function).
+                var waiting = _waiting.TryGetValue(group.Key, out var queue) ? queue.Count(waiter => !waiter.Task.IsCompleted) : 0;
+                var containers = group.ToList();
+                return containers.Select((c, i) => new RunnerContainer
+                {
+                    ContainerId = c.Id,
+                    FunctionId = c.FunctionId,
+                    RunningInputs = c.InFlight,
+                    WaitingInputs = waiting / containers.Count + (i < waiting % containers.Count ? 1 : 0),
+                    LastBusyAt = c.InFlight > 0 ? now : c.LastBusyAt,
+                    GpuIndices = c.GpuIndices,
+                    State = c.Accepting ? "Running" : c.Process is null && c.Failure is null ? "Starting" : "Stopping",
+                });
             }).ToList();
         }
     }

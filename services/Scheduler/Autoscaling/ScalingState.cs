@@ -113,6 +113,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
                 if (reported.TryGetValue(container.Id, out var seen))
                 {
                     container.RunningInputs = seen.RunningInputs;
+                    container.WaitingInputs = seen.WaitingInputs;
                     container.LastBusyAt = seen.LastBusyAt;
                     if (container.State != ContainerStates.Stopping)
                     {
@@ -196,7 +197,9 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
                 return ScalingCommands.None;
             }
             var live = _containers.Values.Where(c => c.GroupKey == groupKey && c.State != ContainerStates.Stopping).ToList();
-            var load = new FunctionLoad(backlog, live.Sum(c => c.RunningInputs), live
+            // A runner takes a map's slices from the queue many inputs at a time and holds those without a slot yet:
+            // they are backlog as much as the queue's messages are.
+            var load = new FunctionLoad(backlog + live.Sum(c => c.WaitingInputs), live.Sum(c => c.RunningInputs), live
                 .Select(c => new ContainerActivity(c.Id, c.RunningInputs, c.State == ContainerStates.Starting ? now : c.LastBusyAt))
                 .ToList());
             var decision = Autoscaler.Decide(group.Bounds, load, now);
@@ -264,6 +267,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         {
             State = seen.State,
             RunningInputs = seen.RunningInputs,
+            WaitingInputs = seen.WaitingInputs,
             LastBusyAt = seen.LastBusyAt,
         };
     }
@@ -328,6 +332,10 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         public IReadOnlyList<int> GpuIndices { get; } = gpuIndices;
         public string State { get; set; } = ContainerStates.Starting;
         public int RunningInputs { get; set; }
+
+        /// <summary>Inputs its runner holds for it waiting for a slot: backlog the queue's depth no longer shows.</summary>
+        public int WaitingInputs { get; set; }
+
         public DateTimeOffset LastBusyAt { get; set; } = requestedAt;
     }
 }

@@ -36,6 +36,12 @@ public sealed record RunnerContainer
     /// <summary>Inputs it runs now.</summary>
     public required int RunningInputs { get; init; }
 
+    /// <summary>
+    /// Its share of the inputs this runner holds for its function waiting for a free slot (a map's slices, taken from
+    /// the queue several inputs at a time). They are no longer in the queue, so its depth does not count them.
+    /// </summary>
+    public int WaitingInputs { get; init; }
+
     /// <summary>When it last finished an input or started (now, while it runs one).</summary>
     public required DateTimeOffset LastBusyAt { get; init; }
 

@@ -100,6 +100,21 @@ public sealed class ScalingStateTests
         Assert.Equal(0, _state.Describe(f.FunctionId)!.Bounds.MinContainers);
     }
 
+    [Fact]
+    public void Scale_InputsARunnerHoldsWaitingForASlot_CountAsBacklog()
+    {
+        Runner("cpu", []);
+        var f = Deploy(Function("f"));
+        var first = Assert.Single(_state.Scale(f.Key, backlog: 1).Starts);
+        // The queue is empty, but the runner took a slice of 31 inputs: 1 runs, 30 wait for the container's one slot.
+        Report("cpu", [Container(first.ContainerId, f.FunctionId, running: 1) with { WaitingInputs = 30 }]);
+
+        var commands = _state.Scale(f.Key, backlog: 0);
+
+        Assert.Equal(31, commands.Desired); // Without the waiting inputs: 1, the container it has.
+        Assert.NotEmpty(commands.Starts);
+    }
+
     private (string Key, Guid FunctionId) Deploy(DeployedFunctionSpec function)
     {
         _state.Deploy(new AppDeployed
