@@ -1,13 +1,32 @@
 namespace Modal;
 
-/// <summary>A defined function without parameters, returning <typeparamref name="TResult"/>.</summary>
-/// <typeparam name="TResult">The result type.</typeparam>
-public sealed partial class Function<TResult>
+/// <summary>What every typed function handle has, whatever its parameters: its definition and its autoscaler.</summary>
+public abstract class DefinedFunction
 {
-    internal Function(FunctionDefinition definition) => Definition = definition;
+    private protected DefinedFunction(FunctionDefinition definition) => Definition = definition;
 
     /// <summary>Name, options, parameters and result type of the function.</summary>
     public FunctionDefinition Definition { get; }
+
+    /// <inheritdoc cref="RemoteFunction.UpdateAutoscalerAsync"/>
+    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
+        int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
+        CancellationToken cancellationToken = default) =>
+        FunctionMaps.Deployed(Definition).UpdateAutoscalerAsync(minContainers, maxContainers, bufferContainers, scaledownWindow, cancellationToken);
+
+    /// <inheritdoc cref="RemoteFunction.GetCurrentStatsAsync"/>
+    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
+        FunctionMaps.Deployed(Definition).GetCurrentStatsAsync(cancellationToken);
+}
+
+/// <summary>A defined function without parameters, returning <typeparamref name="TResult"/>.</summary>
+/// <typeparam name="TResult">The result type.</typeparam>
+public sealed partial class Function<TResult> : DefinedFunction
+{
+    internal Function(FunctionDefinition definition)
+        : base(definition)
+    {
+    }
 
     /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
     public async Task<TResult> LocalAsync() => (TResult)(await Definition.InvokeAsync([]).ConfigureAwait(false))!;
@@ -30,12 +49,12 @@ public sealed partial class Function<TResult>
 /// <summary>A defined function of one parameter.</summary>
 /// <typeparam name="T1">The parameter type.</typeparam>
 /// <typeparam name="TResult">The result type.</typeparam>
-public sealed partial class Function<T1, TResult>
+public sealed partial class Function<T1, TResult> : DefinedFunction
 {
-    internal Function(FunctionDefinition definition) => Definition = definition;
-
-    /// <summary>Name, options, parameters and result type of the function.</summary>
-    public FunctionDefinition Definition { get; }
+    internal Function(FunctionDefinition definition)
+        : base(definition)
+    {
+    }
 
     /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
     /// <param name="arg1">The argument.</param>
@@ -62,12 +81,12 @@ public sealed partial class Function<T1, TResult>
 /// <typeparam name="T1">The first parameter type.</typeparam>
 /// <typeparam name="T2">The second parameter type.</typeparam>
 /// <typeparam name="TResult">The result type.</typeparam>
-public sealed partial class Function<T1, T2, TResult>
+public sealed partial class Function<T1, T2, TResult> : DefinedFunction
 {
-    internal Function(FunctionDefinition definition) => Definition = definition;
-
-    /// <summary>Name, options, parameters and result type of the function.</summary>
-    public FunctionDefinition Definition { get; }
+    internal Function(FunctionDefinition definition)
+        : base(definition)
+    {
+    }
 
     /// <summary>Runs the function in this process, as Modal's <c>f.local()</c>.</summary>
     /// <param name="arg1">The first argument.</param>

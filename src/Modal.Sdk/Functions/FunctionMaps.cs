@@ -161,45 +161,6 @@ public static class MapCall
     }
 }
 
-public sealed partial class Function<TResult>
-{
-    /// <inheritdoc cref="RemoteFunction.UpdateAutoscalerAsync"/>
-    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
-        int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
-        CancellationToken cancellationToken = default) =>
-        FunctionMaps.Deployed(Definition).UpdateAutoscalerAsync(minContainers, maxContainers, bufferContainers, scaledownWindow, cancellationToken);
-
-    /// <inheritdoc cref="RemoteFunction.GetCurrentStatsAsync"/>
-    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
-        FunctionMaps.Deployed(Definition).GetCurrentStatsAsync(cancellationToken);
-}
-
-public sealed partial class Function<T1, TResult>
-{
-    /// <inheritdoc cref="RemoteFunction.UpdateAutoscalerAsync"/>
-    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
-        int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
-        CancellationToken cancellationToken = default) =>
-        FunctionMaps.Deployed(Definition).UpdateAutoscalerAsync(minContainers, maxContainers, bufferContainers, scaledownWindow, cancellationToken);
-
-    /// <inheritdoc cref="RemoteFunction.GetCurrentStatsAsync"/>
-    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
-        FunctionMaps.Deployed(Definition).GetCurrentStatsAsync(cancellationToken);
-}
-
-public sealed partial class Function<T1, T2, TResult>
-{
-    /// <inheritdoc cref="RemoteFunction.UpdateAutoscalerAsync"/>
-    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
-        int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
-        CancellationToken cancellationToken = default) =>
-        FunctionMaps.Deployed(Definition).UpdateAutoscalerAsync(minContainers, maxContainers, bufferContainers, scaledownWindow, cancellationToken);
-
-    /// <inheritdoc cref="RemoteFunction.GetCurrentStatsAsync"/>
-    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
-        FunctionMaps.Deployed(Definition).GetCurrentStatsAsync(cancellationToken);
-}
-
 internal static class FunctionMaps
 {
     /// <summary>The deployed function behind a typed handle (its app's name and client).</summary>
