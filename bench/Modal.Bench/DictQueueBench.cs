@@ -6,18 +6,19 @@ namespace Modal.Bench;
 
 /// <summary>
 /// Dict and Queue against raw StackExchange.Redis on the Redis that Storage uses, in the same run:
-/// SDK <c>Dict.GetAsync</c>/<c>PutAsync</c> p50 against GET/SET (sequential), and <c>Queue.PutManyAsync</c>
-/// throughput against pipelined SET of the same items in the same batch sizes.
+/// SDK <c>Dict.GetAsync</c>/<c>PutAsync</c> p50 against GET/SET (sequential, the paths taking turns of 100 operations),
+/// and <c>Queue.PutManyAsync</c> throughput against pipelined SET of the same items in the same batch sizes.
 /// </summary>
+/// <remarks>
+/// The latency paths take turns because, measured one after another, the first run after a platform start had the
+/// slowest Put in six sessions of seven (see docs/benchmarks.md): the path measured right after its own warm-up took the
+/// whole of Storage's background recompilation and whatever else the shared machine did in that second.
+/// </remarks>
 internal static class DictQueueBench
 {
-    // The same for every path measured; 1,000 rather than 100, well past the 30 calls after which .NET recompiles a hot
-    // method, in the bench and in Storage. (It did not remove what it was meant to: the first run after a platform start
-    // still tends to have the slowest Put; see docs/benchmarks.md.)
-    private const int Warmup = 1_000;
     private const int Batch = 1_000;
 
-    public static async Task<int> RunAsync(ModalClient client, string redisConnection, int operations, int items)
+    public static async Task<int> RunAsync(ModalClient client, string redisConnection, int operations, int items, int warmup)
     {
         using var redis = await ConnectionMultiplexer.ConnectAsync(redisConnection);
         var db = redis.GetDatabase();
@@ -27,19 +28,23 @@ internal static class DictQueueBench
         await using var dict = await Dict.EphemeralAsync(client);
         await using var queue = await Queue.EphemeralAsync(client);
 
-        var rawSet = await LatencyAsync(operations, i => db.StringSetAsync($"bench:{run}:{i % 100}", value));
-        var rawGet = await LatencyAsync(operations, i => db.StringGetAsync($"bench:{run}:{i % 100}"));
-        var sdkPut = await LatencyAsync(operations, i => dict.PutAsync($"k{i % 100}", value));
-        var sdkGet = await LatencyAsync(operations, i => dict.GetAsync<string>($"k{i % 100}"));
         // Not a target, a floor for reading the figures: one bare HTTP round trip to Storage (its liveness endpoint, no
-        // Redis behind it), so what the SDK path adds beyond its one hop is visible.
+        // Redis behind it), so what the SDK path adds beyond its one hop is visible; and the same Dict read as the SDK's,
+        // by hand (credential header, body read as bytes): what the SDK itself adds.
         var access = await ModalRestClient.For<IStorageAccessApi>(client.Http).IssueCredentialAsync();
         using var bare = new HttpClient { BaseAddress = access.StorageUrl };
-        var bareHttp = await LatencyAsync(operations, async _ => (await bare.GetAsync(new Uri("/alive", UriKind.Relative))).Dispose());
-        // The same Dict read as the SDK's, by hand (credential header, body read as bytes): what the SDK itself adds.
-        bare.DefaultRequestHeaders.Add("Modal-Storage-Credential", access.Credential);
-        var bareGet = await LatencyAsync(operations, async i =>
-            await bare.GetByteArrayAsync(new Uri($"/v1/dicts/{dict.Name}/entry?key=k{i % 100}", UriKind.Relative)));
+        using var bareDict = new HttpClient { BaseAddress = access.StorageUrl };
+        bareDict.DefaultRequestHeaders.Add("Modal-Storage-Credential", access.Credential);
+
+        var latencies = await Latency.InterleavedAsync(operations, warmup,
+            ("raw SET", i => db.StringSetAsync($"bench:{run}:{i % 100}", value)),
+            ("raw GET", i => db.StringGetAsync($"bench:{run}:{i % 100}")),
+            ("SDK Put", i => dict.PutAsync($"k{i % 100}", value)),
+            ("SDK Get", i => dict.GetAsync<string>($"k{i % 100}")),
+            ("bare /alive", async _ => (await bare.GetAsync(new Uri("/alive", UriKind.Relative))).Dispose()),
+            ("bare Dict GET", async i => await bareDict.GetByteArrayAsync(new Uri($"/v1/dicts/{dict.Name}/entry?key=k{i % 100}", UriKind.Relative))));
+        var (rawSet, rawGet, sdkPut, sdkGet, bareHttp, bareGet) =
+            (latencies[0], latencies[1], latencies[2], latencies[3], latencies[4], latencies[5]);
 
         var batches = items / Batch;
         var rawPipelined = await ThroughputAsync(batches, async b =>
@@ -62,7 +67,7 @@ internal static class DictQueueBench
             await db.KeyDeleteAsync(Enumerable.Range(0, Batch).Select(i => (RedisKey)$"bench:{run}:q:{batch}:{i}").ToArray());
         }
 
-        Console.WriteLine($"{operations} sequential operations each after {Warmup} warm-up; {batches} batches of {Batch} items of 100 characters");
+        Console.WriteLine($"{operations} sequential operations of each path after {warmup} warm-up, interleaved in rounds of {Latency.Round}; {batches} batches of {Batch} items of 100 characters");
         Console.WriteLine($"raw SET p50 {rawSet.P50:0.000} ms  p99 {rawSet.P99:0.000} ms");
         Console.WriteLine($"raw GET p50 {rawGet.P50:0.000} ms  p99 {rawGet.P99:0.000} ms");
         Console.WriteLine($"SDK Dict.PutAsync p50 {sdkPut.P50:0.000} ms  p99 {sdkPut.P99:0.000} ms  ratio p50 {sdkPut.P50 / rawSet.P50:0.0}x");
@@ -73,9 +78,6 @@ internal static class DictQueueBench
         Console.WriteLine($"SDK Queue.PutManyAsync {sdkPutMany:0} items/s  ratio {sdkPutMany / rawPipelined:0.00}x");
         return 0;
     }
-
-    private static Task<(double P50, double P99)> LatencyAsync(int operations, Func<int, Task> operation) =>
-        Latency.MeasureAsync(operations, Warmup, operation);
 
     private static async Task<double> ThroughputAsync(int batches, Func<int, Task> batch)
     {
