@@ -23,7 +23,7 @@ internal static class MapBench
         await mapNoop.MapAsync(Enumerable.Range(0, WarmUpInputs)).CountAsync();
 
         // CPU of every process on the machine, read around the timed map only: where each input's cost lands.
-        var cpuBefore = CpuTicksOfEveryProcess();
+        var cpuBefore = Processes.CpuTicksOfEveryProcess();
         var started = Stopwatch.GetTimestamp();
         var checksum = 0L;
         await foreach (var result in mapNoop.MapAsync(Enumerable.Range(0, inputs)))
@@ -31,15 +31,8 @@ internal static class MapBench
             checksum += result;
         }
         var platformSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var cpuAfter = CpuTicksOfEveryProcess();
-        var cpuPerInput = cpuAfter
-            .Select(process => (process.Key.Name, Ticks: process.Value - cpuBefore.GetValueOrDefault(process.Key)))
-            .GroupBy(process => process.Name, (name, group) => (Name: name, Ticks: group.Sum(process => process.Ticks)))
-            .Where(process => process.Ticks > 0)
-            .OrderByDescending(process => process.Ticks)
-            .Take(12)
-            .Select(process => $"{process.Name} {process.Ticks * 10_000.0 / inputs:0}")
-            .ToList();
+        var cpuAfter = Processes.CpuTicksOfEveryProcess();
+        var cpuPerInput = Processes.CpuPerOperation(cpuBefore, cpuAfter, inputs);
         if (checksum != (long)inputs * (inputs - 1) / 2)
         {
             throw new InvalidOperationException($"The map's results are wrong (checksum {checksum}).");
@@ -124,35 +117,6 @@ internal static class MapBench
         .Where(pid => File.ReadAllText($"/proc/{pid}/comm").Trim() == "dotnet")
         .Cast<int?>()
         .LastOrDefault();
-
-    /// <summary>User + system CPU in clock ticks (1/100 s) of every process now, by pid and a short name (the .NET program, or the executable).</summary>
-    private static Dictionary<(int Pid, string Name), long> CpuTicksOfEveryProcess()
-    {
-        var ticks = new Dictionary<(int, string), long>();
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(folder), out var pid))
-            {
-                continue;
-            }
-            try
-            {
-                // Fields after the command name (which may hold spaces): utime is field 14, stime 15.
-                var stat = File.ReadAllText($"{folder}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                var used = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                var arguments = File.ReadAllText($"{folder}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
-                var program = arguments.FirstOrDefault(argument => argument.EndsWith(".dll", StringComparison.Ordinal)) ?? arguments.FirstOrDefault() ?? "?";
-                var name = pid == Environment.ProcessId ? "client" : Path.GetFileName(program);
-                ticks[(pid, name)] = used;
-            }
-            catch (IOException)
-            {
-                // Gone meanwhile.
-            }
-        }
-        return ticks;
-    }
 
     private static long PeakKb(int? pid) => pid is null ? 0 : File.ReadLines($"/proc/{pid}/status")
         .Where(line => line.StartsWith("VmHWM:", StringComparison.Ordinal))

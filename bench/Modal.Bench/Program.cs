@@ -123,14 +123,20 @@ static async Task WarmAsync(Function<int, int> noop, Uri broker, int calls)
     await bus.StartAsync();
     var echo = bus.CreateRequestClient<Echo>(new Uri("queue:bench-echo"));
 
+    // CPU of every process on the machine, read around each side's calls (warm-up included): where a call's cost lands.
+    var cpuBefore = Processes.CpuTicksOfEveryProcess();
     var bare = await Latency.MeasureAsync(calls, Program.Warmup, async i => await echo.GetResponse<Echo>(new Echo(i)));
+    var cpuBetween = Processes.CpuTicksOfEveryProcess();
     var platform = await Latency.MeasureAsync(calls, Program.Warmup, async i => await noop.RemoteAsync(i));
+    var cpuAfter = Processes.CpuTicksOfEveryProcess();
     await bus.StopAsync();
 
     Console.WriteLine($"== warm: {calls} sequential calls, after {Program.Warmup} warm-up calls each");
     Console.WriteLine($"bare MassTransit request/response  p50 {bare.P50:0.000} ms  p99 {bare.P99:0.000} ms");
     Console.WriteLine($"platform RemoteAsync (no-op)       p50 {platform.P50:0.000} ms  p99 {platform.P99:0.000} ms");
     Console.WriteLine($"ratio p50 {platform.P50 / bare.P50:0.00}x  p99 {platform.P99 / bare.P99:0.00}x");
+    Console.WriteLine($"CPU per bare call (µs): {string.Join(", ", Processes.CpuPerOperation(cpuBefore, cpuBetween, calls + Program.Warmup))}");
+    Console.WriteLine($"CPU per platform call (µs): {string.Join(", ", Processes.CpuPerOperation(cpuBetween, cpuAfter, calls + Program.Warmup))}");
 }
 
 static async Task ColdAsync(ModalClient client, Function<int, int> noop, int runs)
@@ -270,6 +276,49 @@ namespace Modal.Bench
     /// <summary>Finds processes and reads their proportional set size from /proc (Linux only).</summary>
     internal static class Processes
     {
+        /// <summary>User + system CPU in clock ticks (1/100 s) of every process now, by pid and a short name (the .NET program, or the executable).</summary>
+        public static Dictionary<(int Pid, string Name), long> CpuTicksOfEveryProcess()
+        {
+            var ticks = new Dictionary<(int, string), long>();
+            foreach (var folder in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(folder), out var pid))
+                {
+                    continue;
+                }
+                try
+                {
+                    // Fields after the command name (which may hold spaces): utime is field 14, stime 15.
+                    var stat = File.ReadAllText($"{folder}/stat");
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    var used = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                    var arguments = File.ReadAllText($"{folder}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                    var program = arguments.FirstOrDefault(argument => argument.EndsWith(".dll", StringComparison.Ordinal)) ?? arguments.FirstOrDefault() ?? "?";
+                    var name = pid == Environment.ProcessId ? "client" : Path.GetFileName(program);
+                    ticks[(pid, name)] = used;
+                }
+                catch (IOException)
+                {
+                    // Gone meanwhile.
+                }
+            }
+            return ticks;
+        }
+
+        /// <summary>
+        /// The twelve processes (by name) that used the most CPU between two readings of <see cref="CpuTicksOfEveryProcess"/>,
+        /// as "name µs" per operation.
+        /// </summary>
+        public static List<string> CpuPerOperation(Dictionary<(int Pid, string Name), long> before, Dictionary<(int Pid, string Name), long> after, int operations) =>
+            after
+                .Select(process => (process.Key.Name, Ticks: process.Value - before.GetValueOrDefault(process.Key)))
+                .GroupBy(process => process.Name, (name, group) => (Name: name, Ticks: group.Sum(process => process.Ticks)))
+                .Where(process => process.Ticks > 0)
+                .OrderByDescending(process => process.Ticks)
+                .Take(12)
+                .Select(process => $"{process.Name} {process.Ticks * 10_000.0 / operations:0}")
+                .ToList();
+
         public static int? Find(Func<string, bool> commandLine, string? hasVariable = null) =>
             FindAll(commandLine, hasVariable).Cast<int?>().FirstOrDefault();
 
