@@ -32,9 +32,10 @@ public sealed class StorageOptions
     public const long PresignedReadMinBytes = 1024 * 1024;
 
     /// <summary>
-    /// Trace every Dict entry and Queue item request (and its Redis command). Off by default: on the data path a span per
-    /// operation, exported to the collector, costs more CPU than the operation itself (see docs/decisions.md, 14).
-    /// Lifecycle, listing, Volume and blob requests are always traced.
+    /// Trace every Dict entry and Queue item request (and its Redis command) and every blob upload and download (and its S3
+    /// requests). Off by default: on the data path a span per operation, exported to the collector, costs more CPU than
+    /// the operation itself (see docs/decisions.md, 14 and 19). Lifecycle, listing, Volume and missing-blob requests are
+    /// always traced.
     /// </summary>
     public bool TraceDataOperations { get; set; }
 

@@ -68,19 +68,6 @@ public sealed class LeakRecorder
     }
 
     /// <summary>The exporter adds from the exporting thread while a test reads.</summary>
-    private sealed class LockedList(List<Activity> inner) : ICollection<Activity>
-    {
-        public int Count { get { lock (inner) { return inner.Count; } } }
-        public bool IsReadOnly => false;
-        public void Add(Activity item) { lock (inner) { inner.Add(item); } }
-        public void Clear() { lock (inner) { inner.Clear(); } }
-        public bool Contains(Activity item) { lock (inner) { return inner.Contains(item); } }
-        public void CopyTo(Activity[] array, int arrayIndex) { lock (inner) { inner.CopyTo(array, arrayIndex); } }
-        public bool Remove(Activity item) { lock (inner) { return inner.Remove(item); } }
-        public IEnumerator<Activity> GetEnumerator() { lock (inner) { return inner.ToList().GetEnumerator(); } }
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
-
     private sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
     {
         public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, lines);

@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Storage;
+using OpenTelemetry.Trace;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -137,6 +140,40 @@ public sealed class BlobTests
         using var response = await storage.CreateClient().GetAsync(BlobUri(Hash([1, 2, 3])));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tracing_BlobContentAndItsS3Requests_AreNotRecordedWhileOtherRequestsAre()
+    {
+        var spans = new List<Activity>();
+        // Aspire's sampler: with it, an S3 request under an untraced request would be recorded as a trace of its own.
+        await using var storage = new ServiceFactory<StorageOptions>(("OTEL_TRACES_SAMPLER", "always_on"))
+        {
+            ConfigureServices = services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(new LockedList(spans))),
+        };
+        var client = storage.CreateClient();
+        // Over 1 MiB: the put asks S3 whether the blob exists before it uploads, so both requests go to S3.
+        var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        var unknown = Hash(RandomNumberGenerator.GetBytes(16));
+
+        (await client.PutAsync(BlobUri(Hash(content)), new ByteArrayContent(content))).EnsureSuccessStatusCode();
+        Assert.Equal(content, await client.GetByteArrayAsync(BlobUri(Hash(content))));
+        // Traced, with an S3 request under it (the unknown blob is looked up).
+        (await client.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { unknown })).EnsureSuccessStatusCode();
+        // A server span is exported when its request ends, which may be just after the client has the answer.
+        var recorded = await Eventually.ReturnsAsync(() =>
+        {
+            lock (spans)
+            {
+                return Task.FromResult(spans.ToList());
+            }
+        }, list => list.Any(span => span.DisplayName == "POST /v1/blobs/missing"), "the lookup's span is recorded", TimeSpan.FromSeconds(20));
+
+        var server = recorded.Where(span => span.Kind == ActivityKind.Server).Select(span => span.DisplayName).ToList();
+        var s3 = recorded.Where(span => span.Kind == ActivityKind.Client).ToList();
+        Assert.Equal(["POST /v1/blobs/missing"], server);
+        Assert.NotEmpty(s3);
+        Assert.All(s3, span => Assert.Equal(recorded.Single(r => r.DisplayName == "POST /v1/blobs/missing").TraceId, span.TraceId));
     }
 
     private static Uri BlobUri(string hash) => new($"/v1/blobs/{hash}", UriKind.Relative);
