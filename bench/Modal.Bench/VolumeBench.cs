@@ -95,6 +95,12 @@ internal static class VolumeBench
         {
             await Volume.DeleteAsync(client, volume.Name);
             work.Delete(recursive: true);
+            // The raw side's objects (2 GiB a run) go too. The Volume side's blobs stay: Storage never deletes a blob
+            // (no collection of unreferenced ones yet), so every run leaves its 2 GiB of random files in S3.
+            foreach (var name in new[] { "large-a.bin", "large-b.bin" })
+            {
+                await minio.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(bucket).WithObject(name));
+            }
         }
     }
 
