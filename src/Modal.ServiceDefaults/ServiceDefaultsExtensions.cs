@@ -58,6 +58,10 @@ public static class ServiceDefaultsExtensions
                 .AddView("aspnetcore.memory_pool.rented", MetricStreamConfiguration.Drop)
                 .AddView("aspnetcore.memory_pool.pooled", MetricStreamConfiguration.Drop))
             .WithTracing(tracing => tracing
+                // Aspire sets OTEL_TRACES_SAMPLER=always_on, which records a span even under a parent marked "not
+                // sampled": the children of a filtered-out request (a blob's S3 requests, a map page's sends) and of an
+                // UnsampledTrace would each become a trace of their own. Set here, this sampler wins over the variable.
+                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(MassTransitInstrumentationName)
                 // Health probes would drown the traces the dashboard exists to show.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Minio;
 using Minio.DataModel.Args;
@@ -9,7 +8,6 @@ using Modal.Storage.Queues;
 using Modal.Storage.Volumes;
 using Modal.Storage.Infrastructure;
 using OpenTelemetry.Instrumentation.AspNetCore;
-using OpenTelemetry.Instrumentation.Http;
 using StackExchange.Redis;
 
 namespace Modal.Storage.Hosting;
@@ -38,13 +36,6 @@ public static class StorageHostingExtensions
             {
                 var traced = aspnet.Filter;
                 aspnet.Filter = context => !IsDataOperation(context.Request.Path) && (traced is null || traced(context));
-            });
-            // The S3 requests of an untraced data operation (a blob's PUT or GET) are not traced either: Aspire's
-            // always_on sampler would otherwise record each as a trace of its own.
-            builder.Services.PostConfigure<HttpClientTraceInstrumentationOptions>(http =>
-            {
-                var traced = http.FilterHttpRequestMessage;
-                http.FilterHttpRequestMessage = request => !UnderUntracedActivity() && (traced is null || traced(request));
             });
         }
         builder.Services.AddSingleton(TimeProvider.System);
@@ -81,37 +72,22 @@ public static class StorageHostingExtensions
     /// </summary>
     public static bool IsDataOperation(PathString path)
     {
-        var segments = path.Value.AsSpan();
+        var trimmed = path.Value.AsSpan().TrimStart('/');
         Span<Range> parts = stackalloc Range[6];
-        var count = segments.TrimStart('/').Split(parts, '/');
+        var count = trimmed.Split(parts, '/');
         if (count == 3)
         {
-            var blob = segments.TrimStart('/');
-            return blob[parts[0]].SequenceEqual("v1") && blob[parts[1]].SequenceEqual("blobs") && BlobStore.IsValidHash(blob[parts[2]].ToString());
+            return trimmed[parts[0]].SequenceEqual("v1") && trimmed[parts[1]].SequenceEqual("blobs") && BlobStore.IsValidHash(trimmed[parts[2]].ToString());
         }
         if (count != 4)
         {
             return false;
         }
-        var trimmed = segments.TrimStart('/');
         var kind = trimmed[parts[1]];
         var operation = trimmed[parts[3]];
         return trimmed[parts[0]].SequenceEqual("v1")
             && ((kind.SequenceEqual("dicts") && (operation.SequenceEqual("entry") || operation.SequenceEqual("contains")))
                 || (kind.SequenceEqual("queues") && (operation.SequenceEqual("items") || operation.SequenceEqual("get"))));
-    }
-
-    /// <summary>Whether an enclosing activity (the request's, when it was filtered out) is not recorded.</summary>
-    private static bool UnderUntracedActivity()
-    {
-        for (var activity = Activity.Current; activity is not null; activity = activity.Parent)
-        {
-            if (!activity.Recorded)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>Creates the service's buckets when they are missing; existing buckets and their objects are left alone.</summary>
