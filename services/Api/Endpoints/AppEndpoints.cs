@@ -3,109 +3,110 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using MassTransit;
 using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
-using Modal.Contracts.Apps;
-using Modal.Contracts.Runners;
 
 namespace Modal.Api.Endpoints;
 
 /// <summary>Body of <c>PUT /v1/apps/{name}</c>: the app's functions as the SDK describes them (<c>--modal-describe</c>).</summary>
-public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, bool Ephemeral = false, string? BundleId = null);
+public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, string? BundleId = null);
+
+/// <summary>Body of <c>POST /v1/apps</c>: a new ephemeral app (a <c>modal run</c>), with its functions.</summary>
+public sealed record CreateAppRequest(string? Name, IReadOnlyList<JsonElement>? Functions, string? BundleId = null);
 
 public sealed record FunctionResponse(Guid Id, string App, string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType);
 
-public sealed record AppResponse(Guid Id, string Name, string State, string? BundleId, DateTimeOffset UpdatedAt, IReadOnlyList<FunctionResponse> Functions);
+public sealed record AppResponse(
+    string Id, string Name, string State, bool Ephemeral, int Version, string? BundleId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? StoppedAt, IReadOnlyList<FunctionResponse> Functions);
+
+/// <summary>The workspace's apps, newest first.</summary>
+public sealed record AppListResponse(IReadOnlyList<AppResponse> Apps);
+
+/// <summary>One version of an app: the code and the functions it ran.</summary>
+public sealed record AppDeploymentResponse(int Version, string? BundleId, IReadOnlyList<string> Functions, DateTimeOffset DeployedAt);
+
+/// <summary>An app's deployments, newest first.</summary>
+public sealed record AppHistoryResponse(string AppId, string Name, IReadOnlyList<AppDeploymentResponse> Deployments);
 
 /// <summary>A page of an app's log: its lines, and the position to ask after for the next ones.</summary>
 public sealed record AppLogsResponse(string App, IReadOnlyList<AppLogEntry> Lines, string? Next);
 
+/// <summary>
+/// Apps by id (<c>ap-…</c>) or by name (<see cref="AppReferences"/>): deploy by name, create an ephemeral run, list,
+/// read, follow the log, read the history, stop.
+/// </summary>
 public static partial class AppEndpoints
 {
+    /// <summary>Most apps one list returns.</summary>
+    public const int MaxAppsPerList = 200;
+
     public static RouteGroupBuilder MapAppEndpoints(this RouteGroupBuilder v1)
     {
         var apps = v1.MapGroup("/apps").WithTags("Apps");
+        apps.MapGet("/", ListAppsAsync).WithName("ListApps");
+        apps.MapPost("/", CreateEphemeralAppAsync).WithName("CreateEphemeralApp");
         apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp");
-        apps.MapGet("/{name}", GetAppAsync).WithName("GetApp");
+        apps.MapGet("/{app}", GetAppAsync).WithName("GetApp");
+        apps.MapGet("/{app}/deployments", GetAppHistoryAsync).WithName("GetAppHistory");
         apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
-        apps.MapDelete("/{name}", StopAppAsync).WithName("StopApp");
-        apps.MapGet("/{name}/logs", GetAppLogsAsync).WithName("GetAppLogs");
+        apps.MapDelete("/{app}", StopAppAsync).WithName("StopApp");
+        apps.MapGet("/{app}/logs", GetAppLogsAsync).WithName("GetAppLogs");
         return v1;
     }
 
     /// <summary>
-    /// Creates or updates an app with exactly the given functions. A function keeps its id (and so its queue) across
-    /// deploys; functions no longer listed are removed.
+    /// Deploys the workspace's app of this name with exactly the given functions: a new version of the running deployed
+    /// app (its functions keep their ids, and so their queues; functions no longer listed are removed), or a new app.
     /// </summary>
-    public static async Task<Results<Ok<AppResponse>, ValidationProblem>> DeployAppAsync(
-        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events,
-        SecretRequirements secrets, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<AppResponse>, ValidationProblem, ProblemHttpResult>> DeployAppAsync(
+        string name, DeployAppRequest request, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets,
+        CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!NamePattern().IsMatch(name))
+        var (app, invalid, conflict) =
+            await RegisterAsync(name, ephemeral: false, request.Functions, request.BundleId, caller, registry, secrets, cancellationToken);
+        if (app is null)
         {
-            errors["name"] = [$"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'."];
+            return invalid is not null ? invalid : conflict!;
         }
-        if (request.BundleId is { } bundle && (bundle.Length != 64 || !bundle.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')))
+        return TypedResults.Ok(ToResponse(app));
+    }
+
+    /// <summary>
+    /// Creates an ephemeral app (what <c>modal run</c> does): an app of its own with a new id, even when a deployed app
+    /// has the same name; it is reached by its id and lives until stopped.
+    /// </summary>
+    public static async Task<Results<Created<AppResponse>, ValidationProblem, ProblemHttpResult>> CreateEphemeralAppAsync(
+        CreateAppRequest request, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, CancellationToken cancellationToken)
+    {
+        var (app, invalid, conflict) =
+            await RegisterAsync(request.Name ?? "", ephemeral: true, request.Functions, request.BundleId, caller, registry, secrets, cancellationToken);
+        if (app is null)
         {
-            errors["bundleId"] = [$"'{bundle}' is not a bundle id (the SHA-256 of its manifest blob, lowercase hex)."];
+            return invalid is not null ? invalid : conflict!;
         }
-        var manifests = new List<(FunctionSignature Signature, string Json)>();
-        foreach (var (element, index) in (request.Functions ?? []).Select((f, i) => (f, i)))
+        return TypedResults.Created($"/v1/apps/{AppReferences.Format(app.Id)}", ToResponse(app));
+    }
+
+    private static async Task<(DeployedApp? App, ValidationProblem? Invalid, ProblemHttpResult? Conflict)> RegisterAsync(
+        string name, bool ephemeral, IReadOnlyList<JsonElement>? functions, string? bundleId, ClaimsPrincipal caller, AppRegistry registry,
+        SecretRequirements secrets, CancellationToken cancellationToken)
+    {
+        var (manifests, errors) = FunctionManifests.Read(functions);
+        if (!AppReferences.IsValidName(name))
         {
-            FunctionSignature? signature = null;
-            try
-            {
-                signature = element.Deserialize<FunctionSignature>(FunctionSignature.Json);
-            }
-            catch (JsonException e)
-            {
-                errors[$"functions[{index}]"] = [$"Not a function manifest: {e.Message}"];
-                continue;
-            }
-            if (signature is null || signature.Name is null || !FunctionNamePattern().IsMatch(signature.Name))
-            {
-                errors[$"functions[{index}].name"] = [$"Function name '{signature?.Name}' is invalid: use 1-64 letters, digits, '-', '_' or '.'."];
-                continue;
-            }
-            if (signature.Parameters is null || signature.Parameters.Any(p => string.IsNullOrWhiteSpace(p.Name)))
-            {
-                errors[$"functions[{index}].parameters"] = ["Every parameter needs a name (an empty list is fine)."];
-                continue;
-            }
-            var badGpus = (signature.Gpu is null ? [] : new[] { signature.Gpu }).Concat(signature.GpuFallbacks ?? [])
-                .Select(spec => GpuRequest.TryParse(spec, out _, out var error) ? null : error)
-                .OfType<string>().ToArray();
-            if (badGpus.Length > 0)
-            {
-                errors[$"functions[{index}].gpu"] = badGpus.Select(error => $"{signature.Name}: {error}").ToArray();
-                continue;
-            }
-            // The runner turns these into the container's cgroup limits; the SDK checks the same bounds before a deploy.
-            if (signature.Cpu is not (> 0 and <= 64) || signature.MemoryMiB is not (>= 1 and <= 1024 * 1024))
-            {
-                errors[$"functions[{index}].resources"] =
-                    [$"{signature.Name}: cpu must be more than 0 and at most 64 (was {signature.Cpu}); memoryMiB between 1 and 1048576 (was {signature.MemoryMiB})."];
-                continue;
-            }
-            if (signature.Secrets is { } used && used.Any(s => s is null || string.IsNullOrWhiteSpace(s.Name)))
-            {
-                errors[$"functions[{index}].secrets"] = ["Every secret needs a name."];
-                continue;
-            }
-            manifests.Add((signature with { TimeoutSeconds = signature.TimeoutSeconds <= 0 ? 300 : signature.TimeoutSeconds }, element.GetRawText()));
+            errors["name"] = [$"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.' (and not the form of an app id, ap-…)."];
         }
-        foreach (var duplicate in manifests.GroupBy(m => m.Signature.Name).Where(g => g.Count() > 1))
+        if (FunctionManifests.BundleIdError(bundleId) is { } bundleError)
         {
-            errors[$"functions.{duplicate.Key}"] = [$"Function '{duplicate.Key}' is listed more than once."];
+            errors["bundleId"] = [bundleError];
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, title: $"App '{name}' cannot be deployed");
+            return (null, TypedResults.ValidationProblem(errors, title: $"App '{name}' cannot be deployed"), null);
         }
 
         var workspaceId = caller.WorkspaceId();
@@ -113,95 +114,68 @@ public static partial class AppEndpoints
         var secretProblems = await secrets.FindProblemsAsync(workspaceId, manifests.Select(m => m.Signature), cancellationToken);
         if (secretProblems.Count > 0)
         {
-            return TypedResults.ValidationProblem(secretProblems, title: $"App '{name}' cannot be deployed: a secret it uses is missing");
+            return (null, TypedResults.ValidationProblem(secretProblems, title: $"App '{name}' cannot be deployed: a secret it uses is missing"), null);
         }
-        var now = clock.GetUtcNow();
-        var app = await db.Apps.Include(a => a.Functions)
-            .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
-        if (app is null)
+        try
         {
-            app = new DeployedApp { Id = Guid.CreateVersion7(), WorkspaceId = workspaceId, Name = name, State = AppStates.Deployed, CreatedAt = now };
-            db.Apps.Add(app);
+            return (await registry.RegisterAsync(workspaceId, name, ephemeral, manifests, bundleId, cancellationToken), null, null);
         }
-        app.State = request.Ephemeral ? AppStates.Ephemeral : AppStates.Deployed;
-        app.BundleId = request.BundleId;
-        app.UpdatedAt = now;
+        catch (DbUpdateException) when (!ephemeral)
+        {
+            return (null, null, TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Deployed at the same time",
+                detail: $"Another deploy of app '{name}' created it at the same moment; deploy again to update it."));
+        }
+    }
 
-        var listed = manifests.Select(m => m.Signature.Name).ToHashSet(StringComparer.Ordinal);
-        db.Functions.RemoveRange(app.Functions.Where(f => !listed.Contains(f.Name)));
-        foreach (var (signature, json) in manifests)
-        {
-            var existing = app.Functions.SingleOrDefault(f => f.Name == signature.Name);
-            if (existing is null)
-            {
-                // Added through the set, not only the loaded app's collection: with its key already set, EF would
-                // otherwise take a new function of an existing app for a stored one and update a row that is not there.
-                var added = new DeployedFunction
-                {
-                    Id = Guid.CreateVersion7(), AppId = app.Id, Name = signature.Name, ManifestJson = json, CreatedAt = now, UpdatedAt = now,
-                };
-                db.Functions.Add(added);
-                if (!app.Functions.Contains(added))
-                {
-                    app.Functions.Add(added); // EF's fix-up adds it when the app is tracked; this covers the rest.
-                }
-            }
-            else
-            {
-                existing.ManifestJson = json;
-                existing.UpdatedAt = now;
-            }
-        }
-        await db.SaveChangesAsync(cancellationToken);
-        targets.Forget(workspaceId, name);
-
-        var deployed = app.Functions.Where(f => listed.Contains(f.Name)).ToList();
-        if (app.BundleId is not null)
-        {
-            // Runners start consuming the functions' queues; without a bundle there is nothing they could run.
-            await events.Publish(AppDeployments.ToEvent(app, deployed, now), cancellationToken);
-        }
-        return TypedResults.Ok(ToResponse(app, deployed));
+    /// <summary>The workspace's running apps (deployed and ephemeral), newest first; with <c>all</c>, stopped ones too.</summary>
+    public static async Task<Ok<AppListResponse>> ListAppsAsync(
+        ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken, bool all = false)
+    {
+        var workspaceId = caller.WorkspaceId();
+        var apps = await db.Apps.AsNoTracking().Include(a => a.Functions)
+            .Where(a => a.WorkspaceId == workspaceId && (all || a.State != AppStates.Stopped))
+            .OrderByDescending(a => a.CreatedAt).Take(MaxAppsPerList).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new AppListResponse(apps.Select(ToResponse).ToList()));
     }
 
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAppAsync(
-        string name, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
+        string app, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
-        var workspaceId = caller.WorkspaceId();
-        var app = await db.Apps.AsNoTracking().Include(a => a.Functions)
-            .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
-        return app is null ? CallTargets.AppNotFound(name) : TypedResults.Ok(ToResponse(app, app.Functions));
+        var found = await db.Apps.AsNoTracking().Include(a => a.Functions).Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
+        return found is null ? CallTargets.AppNotFound(app) : TypedResults.Ok(ToResponse(found));
+    }
+
+    /// <summary>The app's deployments, newest first, as <c>modal app history</c> lists them.</summary>
+    public static async Task<Results<Ok<AppHistoryResponse>, ProblemHttpResult>> GetAppHistoryAsync(
+        string app, ClaimsPrincipal caller, ApiDbContext db, AppRegistry registry, CancellationToken cancellationToken)
+    {
+        var found = await db.Apps.AsNoTracking().Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return CallTargets.AppNotFound(app);
+        }
+        var history = await registry.HistoryAsync(found.Id, cancellationToken);
+        return TypedResults.Ok(new AppHistoryResponse(AppReferences.Format(found.Id), found.Name,
+            history.Select(h => new AppDeploymentResponse(h.Deployment.Version, h.Deployment.BundleId, h.Functions, h.Deployment.DeployedAt)).ToList()));
     }
 
     /// <summary>
-    /// Stops an app: its functions cannot be called any more, its containers stop (running their exit hooks) and
-    /// inputs still queued fail. A later deploy starts it again.
+    /// Stops an app for good: its functions cannot be called any more, its containers stop (running their exit hooks),
+    /// inputs still queued fail. Deploying the name again makes a new app. Stopping a stopped app changes nothing.
     /// </summary>
     public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> StopAppAsync(
-        string name, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events, TimeProvider clock,
-        CancellationToken cancellationToken)
+        string app, ClaimsPrincipal caller, ApiDbContext db, AppRegistry registry, CancellationToken cancellationToken)
     {
-        var workspaceId = caller.WorkspaceId();
-        var app = await db.Apps.Include(a => a.Functions)
-            .SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
-        if (app is null)
+        var found = await db.Apps.Include(a => a.Functions).Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
-            return CallTargets.AppNotFound(name);
+            return CallTargets.AppNotFound(app);
         }
-        app.State = AppStates.Stopped;
-        app.UpdatedAt = clock.GetUtcNow();
-        // The app's containers lose their access with it (tokens are cached by the Api for at most 30 s).
-        var containerTokens = IssueContainerTokenConsumer.TokenNamePrefix(app.Id);
-        await db.ApiTokens.Where(t => t.WorkspaceId == workspaceId && t.Name.StartsWith(containerTokens) && t.RevokedAt == null)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, app.UpdatedAt), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        targets.Forget(workspaceId, name);
-        await events.Publish(new AppStopped
+        if (found.State != AppStates.Stopped)
         {
-            WorkspaceId = workspaceId, AppId = app.Id, AppName = app.Name, FunctionIds = app.Functions.Select(f => f.Id).ToList(),
-            StoppedAt = app.UpdatedAt,
-        }, cancellationToken);
-        return TypedResults.Ok(ToResponse(app, app.Functions));
+            await registry.StopAsync(found, cancellationToken);
+        }
+        return TypedResults.Ok(ToResponse(found));
     }
 
     /// <summary>
@@ -210,7 +184,7 @@ public static partial class AppEndpoints
     /// first line, so a client can follow the log.
     /// </summary>
     public static async Task<Results<Ok<AppLogsResponse>, ProblemHttpResult>> GetAppLogsAsync(
-        string name, ClaimsPrincipal caller, ApiDbContext db, AppLogStore logs, TimeProvider clock, CancellationToken cancellationToken,
+        string app, ClaimsPrincipal caller, ApiDbContext db, AppLogStore logs, TimeProvider clock, CancellationToken cancellationToken,
         string? after = null, double timeout = 0)
     {
         if (timeout is < 0 or > CallEndpoints.MaxWaitSeconds || double.IsNaN(timeout))
@@ -222,19 +196,18 @@ public static partial class AppEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid position",
                 detail: $"'{after}' is not a log position; pass the 'next' of a previous answer.");
         }
-        var workspaceId = caller.WorkspaceId();
-        var app = await db.Apps.AsNoTracking().SingleOrDefaultAsync(a => a.WorkspaceId == workspaceId && a.Name == name, cancellationToken);
-        if (app is null)
+        var found = await db.Apps.AsNoTracking().Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
-            return CallTargets.AppNotFound(name);
+            return CallTargets.AppNotFound(app);
         }
         var deadline = clock.GetUtcNow().AddSeconds(timeout);
         while (true)
         {
-            var lines = await logs.ReadAsync(app.Id, after, CallEndpoints.MaxLogLinesPerRequest);
+            var lines = await logs.ReadAsync(found.Id, after, CallEndpoints.MaxLogLinesPerRequest);
             if (lines.Count > 0 || clock.GetUtcNow() >= deadline)
             {
-                return TypedResults.Ok(new AppLogsResponse(name, lines, lines.Count > 0 ? lines[^1].Id : after));
+                return TypedResults.Ok(new AppLogsResponse(app, lines, lines.Count > 0 ? lines[^1].Id : after));
             }
             // Lines arrive in batches every quarter second at most (the runners' shipping interval).
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
@@ -250,22 +223,16 @@ public static partial class AppEndpoints
         var (target, problem) = await targets.ResolveAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
         return target is null
             ? problem!
-            : TypedResults.Ok(new FunctionResponse(target.FunctionId, app, function, target.Signature.Parameters, target.Signature.ResultType));
+            : TypedResults.Ok(new FunctionResponse(target.FunctionId, target.AppName, function, target.Signature.Parameters, target.Signature.ResultType));
     }
 
-    private static AppResponse ToResponse(DeployedApp app, IEnumerable<DeployedFunction> functions) =>
-        new(app.Id, app.Name, app.State, app.BundleId, app.UpdatedAt, functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
+    private static AppResponse ToResponse(DeployedApp app) =>
+        new(AppReferences.Format(app.Id), app.Name, app.State, app.Ephemeral, app.Version, app.BundleId, app.CreatedAt, app.UpdatedAt, app.StoppedAt,
+            app.Functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
 
     private static FunctionResponse ToResponse(string app, DeployedFunction function)
     {
         var signature = FunctionSignature.Parse(function.ManifestJson);
         return new FunctionResponse(function.Id, app, function.Name, signature.Parameters, signature.ResultType);
     }
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
-    private static partial Regex NamePattern();
-
-    // A class's methods are functions named after it (Model.Generate), so function names may carry capitals.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex FunctionNamePattern();
 }

@@ -109,7 +109,7 @@ public static class CallEndpoints
                     FunctionCallId = callId,
                     FunctionId = target.FunctionId,
                     WorkspaceId = workspaceId,
-                    AppName = app,
+                    AppName = target.AppName,
                     FunctionName = function,
                     BundleId = target.BundleId,
                     ArgumentsJson = argumentsJson,

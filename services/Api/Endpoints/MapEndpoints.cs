@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
 using Modal.Api.Domain;
@@ -83,7 +85,7 @@ public static class MapEndpoints
             return notFound!;
         }
         var mapId = $"fc-{Guid.CreateVersion7():N}";
-        await maps.CreateAsync(mapId, workspaceId, target.FunctionId, app, function, clock.GetUtcNow());
+        await maps.CreateAsync(mapId, workspaceId, target.FunctionId, target.AppId, target.AppName, function, clock.GetUtcNow());
         return TypedResults.Created($"/v1/maps/{mapId}", new MapCreatedResponse(mapId, MaxInputsPerRequest, MaxOutstandingInputs));
     }
 
@@ -116,7 +118,8 @@ public static class MapEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many inputs in flight",
                 detail: $"Map '{id}' has {map.Outstanding:N0} inputs without output (at most {MaxOutstandingInputs:N0}); read outputs, then send more.");
         }
-        var (target, notFound) = await targets.ResolveAsync(db, map.WorkspaceId, map.AppName, map.FunctionName, cancellationToken);
+        // By the app's id: a map stays with the app it started in, even if a deploy of the same name comes later.
+        var (target, notFound) = await targets.ResolveAsync(db, map.WorkspaceId, AppReferences.Format(map.AppId), map.FunctionName, cancellationToken);
         if (target is null)
         {
             return notFound!;
@@ -211,8 +214,14 @@ public static class MapEndpoints
     }
 
     /// <summary>The app's recent maps, for progress displays such as <c>modal run</c>'s.</summary>
-    public static async Task<Ok<AppMapsResponse>> ListAppMapsAsync(string app, ClaimsPrincipal caller, MapStore maps, int limit = 20) =>
-        TypedResults.Ok(new AppMapsResponse((await maps.ListForAppAsync(caller.WorkspaceId(), app, Math.Clamp(limit, 1, 100))).Select(ToResponse).ToList()));
+    public static async Task<Results<Ok<AppMapsResponse>, ProblemHttpResult>> ListAppMapsAsync(
+        string app, ClaimsPrincipal caller, ApiDbContext db, MapStore maps, CancellationToken cancellationToken, int limit = 20)
+    {
+        var found = await db.Apps.AsNoTracking().Referenced(caller.WorkspaceId(), app).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(cancellationToken);
+        return found is not { } appId
+            ? CallTargets.AppNotFound(app)
+            : TypedResults.Ok(new AppMapsResponse((await maps.ListForAppAsync(appId, Math.Clamp(limit, 1, 100))).Select(ToResponse).ToList()));
+    }
 
     /// <summary>Cancels a map: inputs not yet run are skipped; running ones see their cancellation token fire.</summary>
     public static async Task<Results<Ok<MapResponse>, ProblemHttpResult>> CancelMapAsync(

@@ -35,6 +35,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();
+        builder.Services.AddScoped<AppRegistry>();
         builder.Services.AddSingleton<Modal.Api.Apps.AppLogStore>();
         builder.Services.AddHttpClient(PayloadBlobs.StorageClientName, (services, http) =>
             http.BaseAddress = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.StorageUrl);

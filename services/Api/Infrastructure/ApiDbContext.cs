@@ -17,6 +17,8 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
 
     public DbSet<DeployedFunction> Functions => Set<DeployedFunction>();
 
+    public DbSet<AppDeployment> AppDeployments => Set<AppDeployment>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<Workspace>(workspace =>
@@ -50,12 +52,16 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             app.Property(a => a.Id).HasColumnName("id");
             app.Property(a => a.WorkspaceId).HasColumnName("workspace_id");
             app.Property(a => a.Name).HasColumnName("name").HasMaxLength(64);
+            app.Property(a => a.Ephemeral).HasColumnName("ephemeral");
             app.Property(a => a.State).HasColumnName("state").HasMaxLength(16);
             app.Property(a => a.BundleId).HasColumnName("bundle_id").HasMaxLength(64);
+            app.Property(a => a.Version).HasColumnName("version");
             app.Property(a => a.CreatedAt).HasColumnName("created_at");
             app.Property(a => a.UpdatedAt).HasColumnName("updated_at");
+            app.Property(a => a.StoppedAt).HasColumnName("stopped_at");
             app.HasOne<Workspace>().WithMany().HasForeignKey(a => a.WorkspaceId);
-            app.HasIndex(a => new { a.WorkspaceId, a.Name }).IsUnique();
+            // A name is taken by one running deployed app at most; ephemeral and stopped apps may share it.
+            app.HasIndex(a => new { a.WorkspaceId, a.Name }).IsUnique().HasFilter("state = 'Deployed'");
             app.HasMany(a => a.Functions).WithOne().HasForeignKey(f => f.AppId);
         });
 
@@ -70,6 +76,20 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             function.Property(f => f.CreatedAt).HasColumnName("created_at");
             function.Property(f => f.UpdatedAt).HasColumnName("updated_at");
             function.HasIndex(f => new { f.AppId, f.Name }).IsUnique();
+        });
+
+        modelBuilder.Entity<AppDeployment>(deployment =>
+        {
+            deployment.ToTable("app_deployments");
+            deployment.HasKey(d => d.Id);
+            deployment.Property(d => d.Id).HasColumnName("id");
+            deployment.Property(d => d.AppId).HasColumnName("app_id");
+            deployment.Property(d => d.Version).HasColumnName("version");
+            deployment.Property(d => d.BundleId).HasColumnName("bundle_id").HasMaxLength(64);
+            deployment.Property(d => d.FunctionsJson).HasColumnName("functions").HasColumnType("jsonb");
+            deployment.Property(d => d.DeployedAt).HasColumnName("deployed_at");
+            deployment.HasOne<DeployedApp>().WithMany().HasForeignKey(d => d.AppId);
+            deployment.HasIndex(d => new { d.AppId, d.Version }).IsUnique();
         });
     }
 }

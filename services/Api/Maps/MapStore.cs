@@ -9,7 +9,7 @@ namespace Modal.Api.Maps;
 
 /// <summary>A map's progress as stored: how many inputs were queued, how many produced an output, and the total once known.</summary>
 public sealed record MapRecord(
-    string MapId, Guid WorkspaceId, Guid FunctionId, string AppName, string FunctionName, DateTimeOffset CreatedAt,
+    string MapId, Guid WorkspaceId, Guid FunctionId, Guid AppId, string AppName, string FunctionName, DateTimeOffset CreatedAt,
     long InputsQueued, long Outputs, long Failures, long? Total, bool Cancelled)
 {
     /// <summary>Every input has its output (the total is known and reached).</summary>
@@ -66,18 +66,21 @@ public sealed class MapStore : IAsyncDisposable
         _newOutputs = new RedisWakeups(redis, "modal:map-outputs:");
     }
 
-    private static string AppMapsKey(Guid workspaceId, string appName) => $"modal:ws:{workspaceId:N}:app:{appName}:maps";
+    // By app id: a `modal run` lists its own maps, not those of earlier runs or of a deployed app of the same name.
+    private static string AppMapsKey(Guid appId) => $"modal:app:{appId:N}:maps";
 
-    public async Task CreateAsync(string mapId, Guid workspaceId, Guid functionId, string appName, string functionName, DateTimeOffset createdAt)
+    public async Task CreateAsync(
+        string mapId, Guid workspaceId, Guid functionId, Guid appId, string appName, string functionName, DateTimeOffset createdAt)
     {
         var key = KeyPrefix + mapId;
-        var appMaps = AppMapsKey(workspaceId, appName);
+        var appMaps = AppMapsKey(appId);
         var batch = _redis.CreateBatch();
         var tasks = new[]
         {
             batch.HashSetAsync(key,
             [
-                new("workspace", workspaceId.ToString()), new("function", functionId.ToString()), new("app", appName),
+                new("workspace", workspaceId.ToString()), new("function", functionId.ToString()), new("appId", appId.ToString()),
+                new("app", appName),
                 new("fn", functionName), new("created", createdAt.ToUnixTimeMilliseconds()), new("inputs", 0), new("outputs", 0),
                 new("failures", 0),
             ]),
@@ -145,9 +148,9 @@ public sealed class MapStore : IAsyncDisposable
     }
 
     /// <summary>The app's recent maps, newest first.</summary>
-    public async Task<IReadOnlyList<MapRecord>> ListForAppAsync(Guid workspaceId, string appName, int limit)
+    public async Task<IReadOnlyList<MapRecord>> ListForAppAsync(Guid appId, int limit)
     {
-        var ids = await _redis.SortedSetRangeByRankAsync(AppMapsKey(workspaceId, appName), 0, limit - 1, Order.Descending);
+        var ids = await _redis.SortedSetRangeByRankAsync(AppMapsKey(appId), 0, limit - 1, Order.Descending);
         var maps = await Task.WhenAll(ids.Select(id => GetAsync(id.ToString())));
         return maps.OfType<MapRecord>().ToList();
     }
@@ -190,7 +193,8 @@ public sealed class MapStore : IAsyncDisposable
         var values = fields.ToDictionary(f => f.Name.ToString(), f => f.Value);
         long Number(string name) => values.TryGetValue(name, out var v) && v.HasValue ? (long)v : 0;
         return new MapRecord(
-            mapId, Guid.Parse(values["workspace"].ToString()), Guid.Parse(values["function"].ToString()), values["app"].ToString(),
+            mapId, Guid.Parse(values["workspace"].ToString()), Guid.Parse(values["function"].ToString()),
+            values.TryGetValue("appId", out var appId) ? Guid.Parse(appId.ToString()) : Guid.Empty, values["app"].ToString(),
             values["fn"].ToString(), DateTimeOffset.FromUnixTimeMilliseconds(Number("created")), Number("inputs"), Number("outputs"),
             Number("failures"), values.TryGetValue("total", out var total) ? (long)total : null, Number("cancelled") == 1);
     }

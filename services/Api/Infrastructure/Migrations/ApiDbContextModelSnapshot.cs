@@ -59,6 +59,43 @@ namespace Modal.Api.Infrastructure.Migrations
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Modal.Api.Domain.AppDeployment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("app_id");
+
+                    b.Property<string>("BundleId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("bundle_id");
+
+                    b.Property<DateTimeOffset>("DeployedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deployed_at");
+
+                    b.Property<string>("FunctionsJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("functions");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("app_deployments", (string)null);
+                });
+
             modelBuilder.Entity("Modal.Api.Domain.DeployedApp", b =>
                 {
                     b.Property<Guid>("Id")
@@ -75,6 +112,10 @@ namespace Modal.Api.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<bool>("Ephemeral")
+                        .HasColumnType("boolean")
+                        .HasColumnName("ephemeral");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -87,9 +128,17 @@ namespace Modal.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("state");
 
+                    b.Property<DateTimeOffset?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stopped_at");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
 
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -98,7 +147,8 @@ namespace Modal.Api.Infrastructure.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("WorkspaceId", "Name")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("state = 'Deployed'");
 
                     b.ToTable("apps", (string)null);
                 });
@@ -171,6 +221,15 @@ namespace Modal.Api.Infrastructure.Migrations
                     b.HasOne("Modal.Api.Domain.Workspace", null)
                         .WithMany()
                         .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Modal.Api.Domain.AppDeployment", b =>
+                {
+                    b.HasOne("Modal.Api.Domain.DeployedApp", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
