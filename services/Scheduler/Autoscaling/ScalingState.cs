@@ -105,6 +105,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             // Liveness by the Scheduler's own clock: runners' clocks may differ.
             runner.LastSeenAt = now;
             runner.LastReportedAt = report.ReportedAt;
+            runner.LastReport = report;
             ForgetStoppedBefore(now - StoppedMemory);
 
             var reported = report.Containers.ToDictionary(c => c.ContainerId, StringComparer.Ordinal);
@@ -245,6 +246,19 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         }
     }
 
+    /// <summary>
+    /// The runners heard from and not yet given up on, each with its last heartbeat and when it came (by this
+    /// Scheduler's clock): the one view of the nodes, for placement and for <c>GET /v1/runners</c> alike.
+    /// </summary>
+    public IReadOnlyList<(RunnerCapacityReported Report, DateTimeOffset LastSeenAt)> Runners()
+    {
+        lock (_gate)
+        {
+            return _runners.Values.Where(r => r.LastReport is not null).OrderBy(r => r.Id, StringComparer.Ordinal)
+                .Select(r => (r.LastReport!, r.LastSeenAt)).ToList();
+        }
+    }
+
     /// <summary>Every container the Scheduler tracks, for the runners view and tests.</summary>
     public IReadOnlyList<ContainerView> Containers()
     {
@@ -320,6 +334,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         public string Id { get; } = id;
         public DateTimeOffset LastSeenAt { get; set; }
         public DateTimeOffset LastReportedAt { get; set; }
+        public RunnerCapacityReported? LastReport { get; set; }
     }
 
     private sealed class TrackedContainer(string id, string runnerId, string groupKey, Guid functionId, DateTimeOffset requestedAt, IReadOnlyList<int> gpuIndices)

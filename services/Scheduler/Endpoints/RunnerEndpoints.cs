@@ -1,9 +1,7 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Modal.Contracts.Runners;
-using Modal.Scheduler.Infrastructure;
+using Modal.Scheduler.Autoscaling;
 
 namespace Modal.Scheduler.Endpoints;
 
@@ -16,21 +14,23 @@ public static class RunnerEndpoints
     public static IEndpointRouteBuilder MapRunnerEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGroup("/v1/runners").WithTags("Runners")
-            .MapGet("/", ListRunnersAsync).WithName("ListRunners");
+            .MapGet("/", ListRunners).WithName("ListRunners");
         return routes;
     }
 
-    public static async Task<Ok<List<RunnerResponse>>> ListRunnersAsync(
-        SchedulerDbContext db, IOptions<SchedulerOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// The runners as the autoscaler sees them now, from their heartbeats (kept in memory: a runner silent past the
+    /// timeout is given up, its containers placed elsewhere, and it leaves this list soon after).
+    /// </summary>
+    public static Ok<List<RunnerResponse>> ListRunners(ScalingState state, IOptions<SchedulerOptions> options, TimeProvider clock)
     {
         var aliveSince = clock.GetUtcNow() - options.Value.RunnerTimeout;
-        var rows = await db.Runners.AsNoTracking().OrderBy(r => r.RunnerId).ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows.Select(r => new RunnerResponse(
-            r.RunnerId,
-            r.LastReportedAt >= aliveSince,
-            r.LastReportedAt,
-            r.CpuCores,
-            r.MemoryMiB,
-            JsonSerializer.Deserialize<List<RunnerGpu>>(r.GpusJson) ?? [])).ToList());
+        return TypedResults.Ok(state.Runners().Select(runner => new RunnerResponse(
+            runner.Report.RunnerId,
+            runner.LastSeenAt >= aliveSince,
+            runner.Report.ReportedAt,
+            runner.Report.CpuCores,
+            runner.Report.MemoryMiB,
+            runner.Report.Gpus)).ToList());
     }
 }

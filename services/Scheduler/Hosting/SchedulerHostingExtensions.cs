@@ -23,7 +23,7 @@ public static class SchedulerHostingExtensions
         builder.Services.AddHostedService<DeployedAppsSync>();
         builder.AddModalMessageBus(bus =>
         {
-            bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>();
+            bus.AddConsumer<RunnerCapacityReportedConsumer>();
             bus.AddConsumer<ScalingEventsConsumer, ScalingEventsConsumerDefinition>();
             bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
             bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();

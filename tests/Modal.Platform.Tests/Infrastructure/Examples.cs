@@ -5,7 +5,8 @@ namespace Modal.Platform.Tests.Infrastructure;
 /// <summary>The example apps under examples/, built by the test project's references.</summary>
 internal static class Examples
 {
-    private static readonly string Configuration =
+    /// <summary>The build configuration of these tests (and so of everything they run).</summary>
+    public static readonly string Configuration =
         typeof(Examples).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
     /// <summary>The build output folder of examples/<paramref name="name"/>.</summary>

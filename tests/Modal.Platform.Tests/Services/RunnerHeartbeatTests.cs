@@ -6,7 +6,7 @@ using Modal.Scheduler.Endpoints;
 
 namespace Modal.Platform.Tests.Services;
 
-/// <summary>GpuRunner → RabbitMQ → Scheduler → PostgreSQL: the first path that crosses the bus.</summary>
+/// <summary>GpuRunner → RabbitMQ → Scheduler: heartbeats make the Scheduler's one view of the nodes.</summary>
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class RunnerHeartbeatTests
 {

@@ -114,7 +114,7 @@ public sealed class SpineFixture : IAsyncLifetime
 }
 
 [Collection(InfrastructureTestGroup.Name)]
-public sealed class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
+public sealed partial class SpineTests(SpineFixture spine) : IClassFixture<SpineFixture>
 {
     [Fact]
     public async Task Deploy_Again_UploadsNothingAndKeepsTheBundle()
