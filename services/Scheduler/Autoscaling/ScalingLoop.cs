@@ -11,7 +11,7 @@ namespace Modal.Scheduler.Autoscaling;
 /// backlog, decides its containers and sends <see cref="StartContainer"/>/<see cref="StopContainer"/> to the runners.
 /// </summary>
 public sealed partial class ScalingLoop(
-    ScalingState state, QueueDepths depths, IBus bus, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
+    ScalingState state, FunctionQueueBroker queues, IBus bus, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
     : BackgroundService
 {
     private TaskCompletionSource _wake = NewWake();
@@ -47,12 +47,17 @@ public sealed partial class ScalingLoop(
             // Its unacknowledged inputs go back to the queue when its broker connection drops; replacements follow.
             LogRunnerGone(logger, runnerId);
         }
+        foreach (var functionId in state.TakeQueuesToDelete())
+        {
+            var left = await queues.DeleteAsync(functionId, cancellationToken);
+            LogQueueDeleted(logger, functionId, left);
+        }
         foreach (var target in state.Targets())
         {
             var backlog = 0;
             foreach (var functionId in target.FunctionIds)
             {
-                backlog += await depths.ReadyAsync(functionId, cancellationToken);
+                backlog += await queues.ReadyAsync(functionId, cancellationToken);
             }
             var commands = state.Scale(target.GroupKey, backlog);
             foreach (var start in commands.Starts)
@@ -80,6 +85,9 @@ public sealed partial class ScalingLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Runner {RunnerId} stopped heartbeating; its containers are forgotten")]
     private static partial void LogRunnerGone(ILogger logger, string runnerId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted the queue of function {FunctionId} of a stopped app ({Left} inputs were left in it)")]
+    private static partial void LogQueueDeleted(ILogger logger, Guid functionId, uint left);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A scaling round failed")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);

@@ -1,4 +1,5 @@
 using Modal.Contracts.Apps;
+using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
 using Modal.Scheduler.Placement;
@@ -27,6 +28,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
     private readonly Dictionary<string, RunnerView> _runners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TrackedContainer> _containers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _recentlyStopped = new(StringComparer.Ordinal);
+    private readonly Dictionary<Guid, DateTimeOffset> _stoppedQueues = [];
 
     /// <summary>A deployment: its functions scale by their deployed bounds (runtime overrides end here, as on Modal).</summary>
     public void Deploy(AppDeployed app)
@@ -46,18 +48,37 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         }
     }
 
-    /// <summary>A stopped app: its functions no longer scale (its runners stop its containers themselves).</summary>
+    /// <summary>
+    /// A stopped app: its functions no longer scale (its runners stop its containers themselves), and their queues
+    /// are deleted once runners have drained them (<see cref="FunctionQueues.DeleteAfterStop"/>).
+    /// </summary>
     public void Stop(AppStopped app)
     {
         lock (_gate)
         {
             foreach (var functionId in app.FunctionIds)
             {
+                _stoppedQueues[functionId] = clock.GetUtcNow() + FunctionQueues.DeleteAfterStop;
                 if (_groupOfFunction.Remove(functionId, out var group))
                 {
                     _groups.Remove(group.Key);
                 }
             }
+        }
+    }
+
+    /// <summary>Queues of stopped apps' functions that are due for deletion now; each is handed out once.</summary>
+    public IReadOnlyList<Guid> TakeQueuesToDelete()
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            var due = _stoppedQueues.Where(pair => pair.Value <= now).Select(pair => pair.Key).ToList();
+            foreach (var functionId in due)
+            {
+                _stoppedQueues.Remove(functionId);
+            }
+            return due;
         }
     }
 

@@ -6,7 +6,7 @@ using Modal.Scheduler.Infrastructure;
 namespace Modal.Scheduler.Consumers;
 
 /// <summary>Answers the Api's <c>UpdateAutoscaler</c> and <c>GetFunctionScalingStats</c> requests from the autoscaler's state.</summary>
-public sealed class FunctionScalingConsumer(ScalingState state, QueueDepths depths, ScalingLoop loop)
+public sealed class FunctionScalingConsumer(ScalingState state, FunctionQueueBroker queues, ScalingLoop loop)
     : IConsumer<UpdateAutoscaler>, IConsumer<GetFunctionScalingStats>
 {
     public async Task Consume(ConsumeContext<UpdateAutoscaler> context)
@@ -35,7 +35,7 @@ public sealed class FunctionScalingConsumer(ScalingState state, QueueDepths dept
         var backlog = 0;
         foreach (var member in view.FunctionIds)
         {
-            backlog += await depths.ReadyAsync(member, cancellationToken);
+            backlog += await queues.ReadyAsync(member, cancellationToken);
         }
         var live = view.Containers.Where(c => c.State != ContainerStates.Stopping).ToList();
         return new FunctionScalingStats

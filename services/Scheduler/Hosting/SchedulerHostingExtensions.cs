@@ -17,7 +17,7 @@ public static class SchedulerHostingExtensions
 
         builder.AddNpgsqlDbContext<SchedulerDbContext>(SchedulerDbContext.ConnectionName);
         builder.Services.AddSingleton<ScalingState>();
-        builder.Services.AddSingleton<QueueDepths>();
+        builder.Services.AddSingleton<FunctionQueueBroker>();
         builder.Services.AddSingleton<ScalingLoop>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ScalingLoop>());
         builder.Services.AddHostedService<DeployedAppsSync>();

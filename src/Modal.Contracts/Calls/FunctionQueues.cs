@@ -5,4 +5,14 @@ public static class FunctionQueues
 {
     /// <summary>The queue name of <paramref name="functionId"/>: <c>fn-{id without dashes}</c>.</summary>
     public static string NameFor(Guid functionId) => $"fn-{functionId:N}";
+
+    /// <summary>
+    /// How long runners keep consuming the queues of a stopped app's functions, failing what is left there as
+    /// <c>Modal.AppStopped</c>. Past it they let go, and a little later the Scheduler deletes the queues: every
+    /// <c>modal run</c> is an app of its own, so queues of stopped apps would otherwise pile up on the broker.
+    /// </summary>
+    public static readonly TimeSpan DrainAfterStop = TimeSpan.FromMinutes(1);
+
+    /// <summary>When after an app's stop the Scheduler deletes its functions' queues (runners have let go by then).</summary>
+    public static readonly TimeSpan DeleteAfterStop = DrainAfterStop + TimeSpan.FromMinutes(1);
 }

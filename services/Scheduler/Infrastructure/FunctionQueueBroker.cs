@@ -5,10 +5,11 @@ using RabbitMQ.Client.Exceptions;
 namespace Modal.Scheduler.Infrastructure;
 
 /// <summary>
-/// Exact number of inputs waiting in a function's queue, by a passive queue declare on the broker (the management
-/// API's figures lag 3–7 s, too slow for a one-second scaling loop). One connection and channel, used by the loop only.
+/// The Scheduler's direct line to functions' queues on the broker: the exact number of inputs waiting, by a passive
+/// queue declare (the management API's figures lag 3–7 s, too slow for a one-second scaling loop), and deleting the
+/// queues of stopped apps. One connection and channel, used by the loop.
 /// </summary>
-public sealed class QueueDepths(IConfiguration configuration) : IAsyncDisposable
+public sealed class FunctionQueueBroker(IConfiguration configuration) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
@@ -31,6 +32,22 @@ public sealed class QueueDepths(IConfiguration configuration) : IAsyncDisposable
                 // No input was ever sent to it. The broker closed the channel for asking; the next call opens another.
                 return 0;
             }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Deletes the queue of <paramref name="functionId"/> with what it still holds; returns that count (0 when it was gone).</summary>
+    public async Task<uint> DeleteAsync(Guid functionId, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var channel = await ChannelAsync(cancellationToken);
+            // Deleting a queue that is not there succeeds on RabbitMQ (3.x), so a second Scheduler's delete is harmless.
+            return await channel.QueueDeleteAsync(FunctionQueues.NameFor(functionId), ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken);
         }
         finally
         {
