@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Modal.Contracts.Apps;
+using Modal.Contracts.Calls;
 using Modal.Contracts.Runners;
 using Modal.Scheduler;
 using Modal.Scheduler.Autoscaling;
@@ -113,6 +114,23 @@ public sealed class ScalingStateTests
 
         Assert.Equal(31, commands.Desired); // Without the waiting inputs: 1, the container it has.
         Assert.NotEmpty(commands.Starts);
+    }
+
+    [Fact]
+    public void TakeQueuesToDelete_AfterAStop_HandsEachQueueOutOnceWhenRunnersHaveDrainedIt()
+    {
+        var f = Deploy(Function("f"));
+        _state.Stop(new AppStopped
+        {
+            WorkspaceId = Guid.Empty, AppId = Guid.Empty, AppName = "app", FunctionIds = [f.FunctionId], StoppedAt = _clock.GetUtcNow(),
+        });
+
+        _clock.Advance(FunctionQueues.DrainAfterStop);
+        Assert.Empty(_state.TakeQueuesToDelete()); // Runners may still be failing what is left in it.
+        _clock.Advance(FunctionQueues.DeleteAfterStop - FunctionQueues.DrainAfterStop);
+        Assert.Equal([f.FunctionId], _state.TakeQueuesToDelete());
+        Assert.Empty(_state.TakeQueuesToDelete());
+        Assert.Null(_state.Describe(f.FunctionId));
     }
 
     private (string Key, Guid FunctionId) Deploy(DeployedFunctionSpec function)
