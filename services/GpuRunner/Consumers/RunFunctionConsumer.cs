@@ -1,6 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Modal.Container;
+using Modal.Container.Protocol;
 using Modal.Contracts.Calls;
 using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;

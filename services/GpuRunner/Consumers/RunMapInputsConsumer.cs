@@ -1,5 +1,5 @@
 using MassTransit;
-using Modal.Container;
+using Modal.Container.Protocol;
 using Modal.Contracts.Calls;
 using Modal.Contracts.Maps;
 using Modal.GpuRunner.Calls;

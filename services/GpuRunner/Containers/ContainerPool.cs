@@ -1,12 +1,11 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Modal.Container;
+using Modal.Container.Protocol;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Volumes;
-using Modal.Volumes;
 using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Containers;
@@ -438,7 +437,7 @@ public sealed partial class ContainerPool(
         var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
         if (mounted is not null)
         {
-            environment[VolumeMounts.Variable] = mounted.Announcement;
+            environment[VolumeMountAnnouncement.Variable] = mounted.Announcement;
         }
         var function = entry.Function;
         if (isolation.Unisolated is { } unisolated)
