@@ -30,7 +30,7 @@ var sleeper = app.Function("sleeper", async (int milliseconds) =>
     return milliseconds;
 }, new FunctionOptions { MaxContainers = 4, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
-if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.ContainerProtocol.SocketVariable) is { Length: > 0 })
+if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.Protocol.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
     return await app.RunAsync(args);
 }
@@ -171,7 +171,7 @@ static async Task MemoryAsync(Function<int, int> noop)
     {
         await noop.RemoteAsync(i);
     }
-    var container = Processes.Find(args => args.Contains("Modal.Bench.dll", StringComparison.Ordinal), hasVariable: Modal.Container.ContainerProtocol.SocketVariable)
+    var container = Processes.Find(args => args.Contains("Modal.Bench.dll", StringComparison.Ordinal), hasVariable: Modal.Container.Protocol.ContainerProtocol.SocketVariable)
         ?? throw new InvalidOperationException("No bench container process found on this machine (is the runner local?).");
     var runner = Processes.Find(args => args.Contains("Modal.GpuRunner", StringComparison.Ordinal))
         ?? throw new InvalidOperationException("No Modal.GpuRunner process found on this machine.");

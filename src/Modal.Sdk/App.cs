@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Modal.Container;
+using Modal.Container.Protocol;
 using Modal.Rest;
 
 namespace Modal;

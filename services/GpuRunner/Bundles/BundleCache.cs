@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using Modal.Rest;
+using Modal.Container.Protocol;
 
 namespace Modal.GpuRunner.Bundles;
 

@@ -18,6 +18,7 @@ public sealed partial class FunctionSubscriptions : IDisposable
     private readonly IReceiveEndpointConnector _connector;
     private readonly FunctionCatalog _catalog;
     private readonly ContainerPool _pool;
+    private readonly InputSlots _slots;
     private readonly ILogger<FunctionSubscriptions> _logger;
     private readonly Dictionary<Guid, Subscription> _subscriptions = [];
 
@@ -27,13 +28,14 @@ public sealed partial class FunctionSubscriptions : IDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
 
     public FunctionSubscriptions(
-        IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, ILogger<FunctionSubscriptions> logger)
+        IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, InputSlots slots, ILogger<FunctionSubscriptions> logger)
     {
         _connector = connector;
         _catalog = catalog;
         _pool = pool;
+        _slots = slots;
         _logger = logger;
-        pool.CapacityChanged += group => _ = ReconcileQuietlyAsync(group);
+        slots.CapacityChanged += group => _ = ReconcileQuietlyAsync(group);
     }
 
     private async Task ReconcileQuietlyAsync(string group)
@@ -89,7 +91,7 @@ public sealed partial class FunctionSubscriptions : IDisposable
         await _reconciling.WaitAsync();
         try
         {
-            var slots = _pool.SlotsOf(group);
+            var slots = _slots.SlotsOf(group);
             var functions = _catalog.Members(group).Select(entry => entry.Function.FunctionId)
                 .Union(_subscriptions.Where(pair => pair.Value.Group == group).Select(pair => pair.Key))
                 .Union(_stopped.Where(pair => pair.Value == group).Select(pair => pair.Key))
@@ -150,7 +152,7 @@ public static class FunctionQueueEndpoint
     {
         endpoint.PrefetchCount = (ushort)Math.Clamp(concurrentInputs, 1, ushort.MaxValue);
         endpoint.ConcurrentMessageLimit = concurrentInputs;
-        endpoint.UseMessageRetry(retry => retry.Interval(RunFunctionConsumer.CrashRedeliveries, TimeSpan.FromMilliseconds(200)));
+        endpoint.UseMessageRetry(retry => retry.Interval(RetryPolicy.CrashRedeliveries, TimeSpan.FromMilliseconds(200)));
         endpoint.ConfigureConsumer<RunFunctionConsumer>(context);
         endpoint.ConfigureConsumer<RunMapInputsConsumer>(context);
     }
@@ -201,42 +203,4 @@ public abstract class RunnerControlDefinition<TConsumer> : ConsumerDefinition<TC
             endpoint.ConcurrentMessageLimit = concurrentMessages;
         });
     }
-}
-
-/// <summary>At start, asks the Api for every deployed app, so a runner that was down can run their containers too.</summary>
-public sealed partial class DeployedAppsSync(
-    IBus bus, FunctionSubscriptions subscriptions, Microsoft.Extensions.Options.IOptions<GpuRunnerOptions> options,
-    ILogger<DeployedAppsSync> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // Request clients are scoped; this service lives as long as the host, so it makes its own.
-        var requests = bus.CreateRequestClient<ListDeployedApps>();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var response = await requests.GetResponse<DeployedApps>(
-                    new ListDeployedApps { RunnerId = options.Value.RunnerId }, stoppingToken, RequestTimeout.After(s: 10));
-                foreach (var app in response.Message.Apps)
-                {
-                    await subscriptions.AddAsync(app, stoppingToken);
-                }
-                LogSynced(logger, response.Message.Apps.Count);
-                return;
-            }
-            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException or MassTransitException && !stoppingToken.IsCancellationRequested)
-            {
-                // The Api may not be up yet; deployments arriving meanwhile are still picked up by AppDeployedConsumer.
-                LogSyncRetry(logger, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming the functions of {AppCount} deployed apps")]
-    private static partial void LogSynced(ILogger logger, int appCount);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not list deployed apps yet ({Reason}); retrying")]
-    private static partial void LogSyncRetry(ILogger logger, string reason);
 }

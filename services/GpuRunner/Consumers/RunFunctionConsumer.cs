@@ -1,27 +1,23 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Modal.Container;
 using Modal.Contracts.Calls;
 using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
-using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
-/// Runs one input in the function's container and reports the outcome. A timeout kills the container; a failure or
-/// timeout is retried by the function's policy (the next attempt is sent back to the function's queue after the
-/// backoff delay); a container that dies mid-input makes the input be delivered again.
+/// Runs one input in the function's container and reports the outcome. A failure or timeout is retried by the
+/// function's policy (<see cref="RetryPolicy"/>: the next attempt is sent back to the function's queue after the
+/// backoff, waited with the container slot given back); a container that dies mid-input makes the input be delivered
+/// again, a few times, before the call fails.
 /// </summary>
-public sealed partial class RunFunctionConsumer(
-    FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, PayloadBlobs payloads, IOptions<GpuRunnerOptions> options,
-    TimeProvider clock, ILogger<RunFunctionConsumer> logger)
+public sealed class RunFunctionConsumer(
+    FunctionCatalog catalog, InputSlots slots, InputAttempts attempts, RunningCalls runningCalls, CallLogShipper logs,
+    IOptions<GpuRunnerOptions> options, TimeProvider clock)
     : IConsumer<RunFunction>
 {
-    /// <summary>Deliveries of an input whose container crashes before the call is failed (a crash caused by the input itself).</summary>
-    public const int CrashRedeliveries = 2;
-
     // Crashes of earlier deliveries of an input that was sent back to the queue (its retry count starts over there).
     private const string CrashesHeader = "Modal-Container-Crashes";
 
@@ -39,164 +35,90 @@ public sealed partial class RunFunctionConsumer(
             });
             return;
         }
-        // The container this input runs in: a free slot of one of this runner's containers of the function.
-        using var lease = await pool.AcquireAsync(entry, context.CancellationToken);
+        if (await RunAttemptAsync(context, entry) is { } outcome)
+        {
+            // The slot is free again: a retry's backoff must not keep other inputs out of the container.
+            await ReportAsync(context, entry, outcome);
+        }
+    }
+
+    /// <summary>Runs the input in a free slot of one of this runner's containers of the function; null when it did not run here.</summary>
+    private async Task<AttemptOutcome?> RunAttemptAsync(ConsumeContext<RunFunction> context, CatalogEntry entry)
+    {
+        var input = context.Message;
+        using var lease = await slots.AcquireAsync(entry.ContainerGroup, context.CancellationToken);
         if (lease is null)
         {
             await RequeueAsync(context); // Its last container here stopped meanwhile: another container takes the input.
-            return;
+            return null;
         }
         if (runningCalls.Start(input.FunctionCallId) is not { } call)
         {
-            return; // Cancelled while queued: the Api has recorded it; nothing runs.
+            return null; // Cancelled while queued: the Api has recorded it; nothing runs.
         }
+        // Announced while the input already runs: the broker's confirm of this event is not on the call's path.
+        var started = context.Publish(new FunctionCallStarted
+        {
+            FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, RunnerId = options.Value.RunnerId, StartedAt = clock.GetUtcNow(),
+        });
         try
         {
-            await RunAsync(context, entry, lease, call);
+            return await attempts.RunAsync(entry, lease,
+                new AttemptInput(input.FunctionCallId, $"Call {input.FunctionCallId}", input.Attempt, input.ArgumentsJson, input.ArgumentsBlob, input.Timeout),
+                call, logs.Open(input.FunctionCallId, input.Attempt, entry.AppId, entry.Function.Name), context.CancellationToken);
         }
         finally
         {
             runningCalls.Finish(input.FunctionCallId, call);
+            // The attempt's lines go out before its outcome, so whoever reads the result can read all its logs.
             await logs.CloseAsync(input.FunctionCallId, input.Attempt);
-        }
-    }
-
-    private async Task RunAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, ContainerPool.ContainerLease lease, RunningCall call)
-    {
-        // Announced while the input already runs: the broker's confirm of this event is not on the call's path.
-        var started = context.Publish(new FunctionCallStarted
-        {
-            FunctionCallId = context.Message.FunctionCallId, Attempt = context.Message.Attempt, RunnerId = options.Value.RunnerId,
-            StartedAt = clock.GetUtcNow(),
-        });
-        try
-        {
-            await RunAndReportAsync(context, entry, lease, call);
-        }
-        finally
-        {
             await started;
         }
     }
 
-    private async Task RunAndReportAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, ContainerPool.ContainerLease lease, RunningCall call)
+    private async Task ReportAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, AttemptOutcome outcome)
     {
         var input = context.Message;
-
-        ContainerFrame output;
-        try
+        switch (outcome.End)
         {
-            output = await InvokeWithTimeoutAsync(lease.Process, entry, input, call, context);
-        }
-        catch (ContainerStartException failed) when (failed.InnerException is ContainerSecretsException missing)
-        {
-            // Deterministic (a deleted secret or key): fail the call saying which, rather than redeliver it.
-            await FailAsync(context, entry, ContainerSecretsException.RemoteType,
-                $"Function '{entry.Function.Name}' cannot start: {missing.Message}", "");
-            return;
-        }
-        catch (ContainerStartException failed) when (failed.InnerException is ContainerOutOfMemoryException outOfMemory)
-        {
-            // An [Enter] hook ran out of memory: deterministic for this function, so the input fails saying so.
-            await FailAsync(context, entry, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message, "");
-            return;
-        }
-        catch (ContainerOutOfMemoryException outOfMemory)
-        {
-            // Deterministic for this input (a redelivery would run out again): fail it, retried by the function's policy.
-            await FailAsync(context, entry, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message, "");
-            return;
-        }
-        catch (ContainerStartException failed)
-        {
-            // The container died before it listened (e.g. an exception in [Enter]): the input would meet the same fate.
-            await FailAsync(context, entry, "Modal.ContainerCrashedException", $"Function '{entry.Function.Name}' cannot start: {failed.Message}", "");
-            return;
-        }
-        catch (ContainerCrashedException crash) when (CrashesSoFar(context) >= CrashRedeliveries)
-        {
-            await FailAsync(context, entry, "Modal.ContainerCrashedException", crash.Message, "");
-            return;
-        }
-        catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested)
-        {
-            return; // The caller cancelled: the Api recorded it; the function was told through its cancellation token.
-        }
-        catch (TimeoutException)
-        {
-            var willRetry = input.Attempt <= entry.Function.MaxRetries;
-            await logs.CloseAsync(input.FunctionCallId, input.Attempt);
-            await context.Publish(new FunctionCallTimedOut
-            {
-                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, Timeout = input.Timeout, WillRetry = willRetry,
-                TimedOutAt = clock.GetUtcNow(),
-            });
-            if (willRetry)
-            {
-                await RetryAsync(context, entry);
-            }
-            return;
-        }
-
-        // The attempt's lines go out before its outcome, so whoever reads the result can read all its logs.
-        await logs.CloseAsync(input.FunctionCallId, input.Attempt);
-        if (output.Succeeded)
-        {
-            var result = output.ResultJson ?? "null";
-            var resultBlob = PayloadBlobs.FitsInline(result) ? null : await payloads.WriteAsync(result, context.CancellationToken);
-            await context.Publish(new FunctionCallSucceeded
-            {
-                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ResultJson = resultBlob is null ? result : "",
-                ResultBlob = resultBlob, CompletedAt = clock.GetUtcNow(),
-            });
-            return;
-        }
-        await FailAsync(context, entry, output.ExceptionType ?? "Unknown", output.Message ?? "", output.StackTrace ?? "");
-    }
-
-    private async Task<ContainerFrame> InvokeWithTimeoutAsync(
-        ContainerProcess container, CatalogEntry entry, RunFunction input, RunningCall call, ConsumeContext context)
-    {
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, call.Cancelled);
-        var arguments = input.ArgumentsBlob is { } blob ? await payloads.ReadAsync(blob, cancellation.Token) : input.ArgumentsJson;
-        try
-        {
-            return await container.InvokeAsync(entry.Function.Name, arguments, input.FunctionCallId,
-                    logs.Open(input.FunctionCallId, input.Attempt, entry.AppId, entry.Function.Name), cancellation.Token)
-                .WaitAsync(input.Timeout, clock, cancellation.Token);
-        }
-        catch (TimeoutException)
-        {
-            // The attempt's time is up: the container may be stuck in user code, so it goes (and its input with it).
-            LogTimedOut(logger, input.FunctionCallId, input.Attempt, input.Timeout.TotalSeconds);
-            await pool.RemoveAsync(container, StopReasons.TimedOut);
-            throw;
-        }
-        catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested && call.TerminateContainer)
-        {
-            await pool.RemoveAsync(container, StopReasons.Cancelled);
-            throw;
-        }
-        catch (ContainerCrashedException)
-        {
-            var outOfMemory = pool.DescribeOutOfMemory(entry, container);
-            await pool.RemoveAsync(container, outOfMemory is null ? StopReasons.Crashed : StopReasons.OutOfMemory);
-            if (outOfMemory is not null)
-            {
-                throw new ContainerOutOfMemoryException(outOfMemory);
-            }
-            throw;
+            case AttemptEnd.Cancelled:
+                return;
+            case AttemptEnd.Returned:
+                await context.Publish(new FunctionCallSucceeded
+                {
+                    FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ResultJson = outcome.ResultJson ?? "",
+                    ResultBlob = outcome.ResultBlob, CompletedAt = clock.GetUtcNow(),
+                });
+                return;
+            case AttemptEnd.Crashed when CrashesSoFar(context) < RetryPolicy.CrashRedeliveries:
+                // Delivered again (the endpoint's retry, then the queue): the crash may have been the container's, not the input's.
+                throw new ContainerCrashedException(outcome.Message);
+            case AttemptEnd.TimedOut:
+                var willRetry = RetryPolicy.WillRetry(entry.Function, input.Attempt);
+                await context.Publish(new FunctionCallTimedOut
+                {
+                    FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, Timeout = input.Timeout, WillRetry = willRetry,
+                    TimedOutAt = clock.GetUtcNow(),
+                });
+                if (willRetry)
+                {
+                    await RetryAsync(context, entry);
+                }
+                return;
+            default:
+                await FailAsync(context, entry, outcome);
+                return;
         }
     }
 
-    private async Task FailAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, string type, string message, string stackTrace)
+    private async Task FailAsync(ConsumeContext<RunFunction> context, CatalogEntry entry, AttemptOutcome outcome)
     {
         var input = context.Message;
-        var willRetry = input.Attempt <= entry.Function.MaxRetries;
+        var willRetry = RetryPolicy.WillRetry(entry.Function, input.Attempt);
         await context.Publish(new FunctionCallFailed
         {
-            FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ExceptionType = type, Message = message,
-            StackTrace = stackTrace, WillRetry = willRetry, FailedAt = clock.GetUtcNow(),
+            FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ExceptionType = outcome.ExceptionType, Message = outcome.Message,
+            StackTrace = outcome.StackTrace, WillRetry = willRetry, FailedAt = clock.GetUtcNow(),
         });
         if (willRetry)
         {
@@ -206,7 +128,7 @@ public sealed partial class RunFunctionConsumer(
 
     /// <summary>
     /// Puts the input back on the function's queue as it is (the delivery here is acknowledged), with the crashes it
-    /// has caused so far, so an input that kills every container it meets still fails after <see cref="CrashRedeliveries"/>.
+    /// has caused so far, so an input that kills every container it meets still fails after <see cref="RetryPolicy.CrashRedeliveries"/>.
     /// </summary>
     private static async Task RequeueAsync(ConsumeContext<RunFunction> context)
     {
@@ -221,14 +143,8 @@ public sealed partial class RunFunctionConsumer(
     private async Task RetryAsync(ConsumeContext<RunFunction> context, CatalogEntry entry)
     {
         var input = context.Message;
-        var function = entry.Function;
-        var seconds = function.InitialDelay.TotalSeconds * Math.Pow(function.BackoffCoefficient, input.Attempt - 1);
-        var delay = TimeSpan.FromSeconds(Math.Min(seconds, function.MaxDelay.TotalSeconds));
-        await Task.Delay(delay, clock, context.CancellationToken);
+        await Task.Delay(RetryPolicy.DelayBeforeAttempt(entry.Function, input.Attempt + 1), clock, context.CancellationToken);
         var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(input.FunctionId)}"));
         await queue.Send(input with { Attempt = input.Attempt + 1 }, context.CancellationToken);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Call {CallId} attempt {Attempt} ran past its timeout of {Seconds} s; its container is killed")]
-    private static partial void LogTimedOut(ILogger logger, string callId, int attempt, double seconds);
 }

@@ -1,25 +1,24 @@
 using MassTransit;
-using Modal.Container;
 using Modal.Contracts.Calls;
 using Modal.Contracts.Maps;
 using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
-using Modal.GpuRunner.Secrets;
 
 namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
 /// Runs a slice of a map's inputs, each in a free slot of one of the function's containers here (inputs beyond the free
-/// slots wait their turn), and reports
-/// their outputs as they finish (batched across slices by <see cref="MapOutputPublisher"/>). A failed or timed-out input is retried by the function's policy (sent
-/// back with its next attempt); an input whose container crashed is retried likewise. The slice is acknowledged
+/// slots wait their turn), and reports their outputs as they finish (batched across slices by
+/// <see cref="MapOutputPublisher"/>). A failed or timed-out input is retried by the function's policy
+/// (<see cref="RetryPolicy"/>: sent back with its next attempt after the backoff, waited with no container slot held); an
+/// input whose container crashed is retried likewise. The slice is acknowledged
 /// once every input has an output or a retry queued, so a runner that dies mid-slice has the whole slice run again
 /// elsewhere (the Api keeps each input's first output).
 /// </summary>
-public sealed partial class RunMapInputsConsumer(
-    FunctionCatalog catalog, ContainerPool pool, RunningCalls runningCalls, CallLogShipper logs, PayloadBlobs payloads,
-    MapOutputPublisher publisher, TimeProvider clock, ILogger<RunMapInputsConsumer> logger)
+public sealed class RunMapInputsConsumer(
+    FunctionCatalog catalog, InputSlots slots, InputAttempts attempts, RunningCalls runningCalls, CallLogShipper logs,
+    MapOutputPublisher publisher, TimeProvider clock)
     : IConsumer<RunMapInputs>
 {
     public async Task Consume(ConsumeContext<RunMapInputs> context)
@@ -61,6 +60,7 @@ public sealed partial class RunMapInputsConsumer(
         var function = entry.Function;
         var log = logs.Open(slice.MapId, 1, entry.AppId, function.Name);
         var retries = new List<MapInput>();
+        var requeued = new List<MapInput>();
         try
         {
             // Every input of the slice at once, each waiting its turn for a container slot (the pool hands slots out
@@ -81,7 +81,7 @@ public sealed partial class RunMapInputsConsumer(
                 {
                     lock (retries)
                     {
-                        retries.Add(retry);
+                        (retry.Attempt == input.Attempt ? requeued : retries).Add(retry);
                     }
                 }
             }));
@@ -90,10 +90,14 @@ public sealed partial class RunMapInputsConsumer(
         {
             await logs.CloseAsync(slice.MapId, 1);
         }
+        if (requeued.Count > 0)
+        {
+            await SendBackAsync(context, requeued, TimeSpan.Zero); // They did not run here: nothing to back off from.
+        }
         // Retries of the same attempt wait one backoff together and go back to the queue as one slice.
         foreach (var sameAttempt in retries.GroupBy(retry => retry.Attempt).OrderBy(group => group.Key))
         {
-            await SendRetriesAsync(context, entry, sameAttempt.Key, sameAttempt.ToList());
+            await SendBackAsync(context, sameAttempt.ToList(), RetryPolicy.DelayBeforeAttempt(entry.Function, sameAttempt.Key));
         }
     }
 
@@ -104,93 +108,46 @@ public sealed partial class RunMapInputsConsumer(
     {
         var slice = context.Message;
         var function = entry.Function;
-        var willRetry = input.Attempt <= function.MaxRetries;
-        // A free slot of one of this runner's containers of the function (as for single calls).
-        using var lease = await pool.AcquireAsync(entry, cancellationToken);
-        if (lease is null)
+        AttemptOutcome outcome;
+        // A free slot of one of this runner's containers of the function (as for single calls), given back before any
+        // retry's backoff.
+        using (var lease = await slots.AcquireAsync(entry.ContainerGroup, cancellationToken))
         {
-            return (null, input); // Its last container here stopped meanwhile: the input goes back to the queue as it is.
-        }
-        ContainerProcess container;
-        try
-        {
-            container = lease.Process;
-        }
-        catch (ContainerStartException failed) when (failed.InnerException is ContainerSecretsException missing)
-        {
-            return (Failed(input, ContainerSecretsException.RemoteType, $"Function '{function.Name}' cannot start: {missing.Message}"), null);
-        }
-        catch (ContainerStartException failed) when (failed.InnerException is ContainerOutOfMemoryException outOfMemory)
-        {
-            return (Failed(input, ContainerOutOfMemoryException.RemoteType, outOfMemory.Message), null);
-        }
-        catch (ContainerStartException failed)
-        {
-            return (Failed(input, "Modal.ContainerCrashedException", $"Function '{function.Name}' cannot start: {failed.Message}"), null);
-        }
-
-        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Cancelled);
-        try
-        {
-            var arguments = input.ArgumentsBlob is { } blob ? await payloads.ReadAsync(blob, cancellation.Token) : input.ArgumentsJson;
-            var frame = await container.InvokeAsync(function.Name, arguments, slice.MapId, log, cancellation.Token)
-                .WaitAsync(slice.Timeout, clock, cancellation.Token);
-            if (frame.Succeeded)
+            if (lease is null)
             {
-                var result = frame.ResultJson ?? "null";
-                var resultBlob = PayloadBlobs.FitsInline(result) ? null : await payloads.WriteAsync(result, cancellationToken);
-                return (new MapOutput
-                {
-                    Index = input.Index, Attempt = input.Attempt, Succeeded = true, ResultJson = resultBlob is null ? result : null, ResultBlob = resultBlob,
-                }, null);
+                return (null, input); // Its last container here stopped meanwhile: the input goes back to the queue as it is.
             }
-            return willRetry
-                ? (null, input with { Attempt = input.Attempt + 1 })
-                : (Failed(input, frame.ExceptionType ?? "Unknown", frame.Message ?? "", frame.StackTrace), null);
+            outcome = await attempts.RunAsync(entry, lease,
+                new AttemptInput(slice.MapId, $"Map {slice.MapId} input {input.Index}", input.Attempt, input.ArgumentsJson, input.ArgumentsBlob, slice.Timeout),
+                call, log, cancellationToken);
         }
-        catch (TimeoutException)
+        var next = input with { Attempt = input.Attempt + 1 };
+        return outcome.End switch
         {
-            // Stuck in user code: the container goes (inputs running beside it crash and are retried).
-            LogTimedOut(logger, slice.MapId, input.Index, input.Attempt, slice.Timeout.TotalSeconds);
-            await pool.RemoveAsync(container, StopReasons.TimedOut);
-            return willRetry
-                ? (null, input with { Attempt = input.Attempt + 1 })
+            AttemptEnd.Returned => (new MapOutput
+            {
+                Index = input.Index, Attempt = input.Attempt, Succeeded = true, ResultJson = outcome.ResultJson, ResultBlob = outcome.ResultBlob,
+            }, null),
+            AttemptEnd.Cancelled => (null, null),
+            // A map input has no redelivery of its own: a crash is retried like a failure, and at least as often as a call's.
+            AttemptEnd.Crashed => RetryPolicy.WillRetryCrash(function, input.Attempt) ? (null, next) : (Failed(input, outcome), null),
+            AttemptEnd.TimedOut => RetryPolicy.WillRetry(function, input.Attempt)
+                ? (null, next)
                 : (Failed(input, "Modal.FunctionTimeoutException",
-                    $"The function ran past its timeout of {slice.Timeout.TotalSeconds:0.###} s (attempt {input.Attempt})."), null);
-        }
-        catch (OperationCanceledException) when (call.Cancelled.IsCancellationRequested)
-        {
-            if (call.TerminateContainer)
-            {
-                await pool.RemoveAsync(container, StopReasons.Cancelled);
-            }
-            return (null, null);
-        }
-        catch (ContainerCrashedException crash)
-        {
-            var outOfMemory = pool.DescribeOutOfMemory(entry, container);
-            await pool.RemoveAsync(container, outOfMemory is null ? StopReasons.Crashed : StopReasons.OutOfMemory);
-            return outOfMemory is null
-                ? CrashedOrRetry(input, function, crash)
-                : (Failed(input, ContainerOutOfMemoryException.RemoteType, outOfMemory), null);
-        }
+                    $"The function ran past its timeout of {slice.Timeout.TotalSeconds:0.###} s (attempt {input.Attempt})."), null),
+            _ => RetryPolicy.WillRetry(function, input.Attempt) ? (null, next) : (Failed(input, outcome), null),
+        };
     }
 
-    /// <summary>A crash is retried like a failure, and at least <see cref="RunFunctionConsumer.CrashRedeliveries"/> times.</summary>
-    private static (MapOutput?, MapInput?) CrashedOrRetry(MapInput input, Contracts.Apps.DeployedFunctionSpec function, ContainerCrashedException crash) =>
-        input.Attempt <= Math.Max(function.MaxRetries, RunFunctionConsumer.CrashRedeliveries)
-            ? (null, input with { Attempt = input.Attempt + 1 })
-            : (Failed(input, "Modal.ContainerCrashedException", crash.Message), null);
-
-    private async Task SendRetriesAsync(ConsumeContext<RunMapInputs> context, CatalogEntry entry, int attempt, List<MapInput> retries)
+    /// <summary>Sends inputs back to the function's queue as one slice after <paramref name="delay"/>.</summary>
+    private async Task SendBackAsync(ConsumeContext<RunMapInputs> context, List<MapInput> retries, TimeSpan delay)
     {
-        var function = entry.Function;
-        var seconds = function.InitialDelay.TotalSeconds * Math.Pow(function.BackoffCoefficient, attempt - 2);
-        var delay = function.MaxRetries == 0 || attempt <= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(seconds, function.MaxDelay.TotalSeconds));
         await Task.Delay(delay, clock, context.CancellationToken);
         var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(context.Message.FunctionId)}"));
         await queue.Send(context.Message with { Inputs = retries }, context.CancellationToken);
     }
+
+    private static MapOutput Failed(MapInput input, AttemptOutcome outcome) => Failed(input, outcome.ExceptionType, outcome.Message, outcome.StackTrace);
 
     private static MapOutput Failed(MapInput input, string type, string message, string? stackTrace = null) => new()
     {
@@ -219,7 +176,4 @@ public sealed partial class RunMapInputsConsumer(
             }
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Map {MapId} input {Index} attempt {Attempt} ran past its timeout of {Seconds} s; its container is killed")]
-    private static partial void LogTimedOut(ILogger logger, string mapId, long index, int attempt, double seconds);
 }

@@ -1,4 +1,4 @@
-using Modal.Container;
+using Modal.Container.Protocol;
 
 namespace Modal.GpuRunner.Containers;
 

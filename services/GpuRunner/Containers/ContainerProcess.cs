@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
-using Modal.Container;
+using Modal.Container.Protocol;
 
 namespace Modal.GpuRunner.Containers;
 

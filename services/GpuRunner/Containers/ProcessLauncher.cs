@@ -15,7 +15,7 @@ public sealed class ProcessLauncher(string dotnetPath) : IContainerLauncher
         ArgumentNullException.ThrowIfNull(spec);
         var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal)
         {
-            [Modal.Container.ContainerProtocol.SocketVariable] = Path.Combine(runtimeDirectory, "fn.sock"),
+            [Modal.Container.Protocol.ContainerProtocol.SocketVariable] = Path.Combine(runtimeDirectory, "fn.sock"),
             [ContainerCommand.IsolationVariable] = "none",
         };
         return new ContainerCommand(dotnetPath, [Path.Combine(spec.BundleDirectory, spec.EntryAssembly)], spec.BundleDirectory, variables);

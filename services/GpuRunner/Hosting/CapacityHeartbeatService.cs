@@ -7,7 +7,7 @@ namespace Modal.GpuRunner.Hosting;
 
 /// <summary>Publishes <see cref="RunnerCapacityReported"/> every heartbeat interval for as long as the node runs.</summary>
 public sealed partial class CapacityHeartbeatService(
-    IBus bus, GpuInventory inventory, Containers.ContainerPool containers, HeartbeatStatus status, IOptions<GpuRunnerOptions> options, TimeProvider clock,
+    IBus bus, GpuInventory inventory, Containers.InputSlots containers, HeartbeatStatus status, IOptions<GpuRunnerOptions> options, TimeProvider clock,
     ILogger<CapacityHeartbeatService> logger)
     : BackgroundService
 {

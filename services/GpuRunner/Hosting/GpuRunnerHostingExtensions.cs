@@ -29,7 +29,11 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddContainerSecrets();
         builder.Services.AddSingleton<FunctionCatalog>();
         builder.Services.AddSingleton<ContainerIsolation>();
+        builder.Services.AddSingleton<InputSlots>();
+        builder.Services.AddSingleton<ContainerEnvironment>();
+        builder.Services.AddSingleton<ContainerStarter>();
         builder.Services.AddSingleton<ContainerPool>();
+        builder.Services.AddSingleton<InputAttempts>();
         builder.Services.AddSingleton<ContainerCredentials>();
         builder.Services.AddSingleton<FunctionSubscriptions>();
         builder.Services.AddSingleton<RunningCalls>();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Modal.Container.Protocol;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
@@ -10,7 +11,7 @@ namespace Modal.GpuRunner.Volumes;
 /// <summary>
 /// The Volumes mounted into this node's containers. Each mount is a folder of the runner's holding the Volume's latest
 /// version, copied from the blob cache (copies, not hard links: the container may change its files, and the cache must
-/// stay what its hashes say), and announced to the container in <see cref="VolumeMounts.Variable"/>. An isolated
+/// stay what its hashes say), and announced to the container in <see cref="VolumeMountAnnouncement.Variable"/>. An isolated
 /// container sees the folder at the mount path itself, and the folders' sync state at <see cref="StatePath"/> (so a
 /// <see cref="Volume.CommitAsync"/> inside it and the runner's commit at stop agree on what changed); a plain process
 /// is told the folder. When the container stops its changes are committed and the folders removed.
@@ -70,7 +71,7 @@ public sealed partial class ContainerVolumes(
         {
             binds.Add(new ContainerBind(root, StatePath));
         }
-        return new MountedVolumes(VolumeMounts.Describe(mounts), binds);
+        return new MountedVolumes(VolumeMountAnnouncement.Describe(mounts), binds);
     }
 
     /// <summary>Commits a stopped container's changes (unless it crashed) and removes its folders.</summary>
@@ -150,5 +151,5 @@ public sealed partial class ContainerVolumes(
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string volume, string containerId);
 }
 
-/// <summary>A container's Volumes: the announcement for <see cref="VolumeMounts.Variable"/> and what to bind where.</summary>
+/// <summary>A container's Volumes: the announcement for <see cref="VolumeMountAnnouncement.Variable"/> and what to bind where.</summary>
 public sealed record MountedVolumes(string Announcement, IReadOnlyList<ContainerBind> Binds);

@@ -99,7 +99,13 @@ public sealed record ListDeployedApps
     public required string RunnerId { get; init; }
 }
 
-/// <summary>Answer to <see cref="ListDeployedApps"/>.</summary>
+/// <summary>
+/// Request (Scheduler → Api, at Scheduler start): every app that is deployed now, so the autoscaler knows their
+/// functions; answered with <see cref="DeployedApps"/>.
+/// </summary>
+public sealed record ListDeployedAppsToScale;
+
+/// <summary>Answer to <see cref="ListDeployedApps"/> and <see cref="ListDeployedAppsToScale"/>.</summary>
 public sealed record DeployedApps
 {
     public required IReadOnlyList<AppDeployed> Apps { get; init; }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using Modal.Container.Protocol;
 
 namespace Modal.Container;
 

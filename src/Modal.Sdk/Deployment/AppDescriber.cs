@@ -23,7 +23,7 @@ public static class AppDescriber
         start.ArgumentList.Add(entryAssemblyPath);
         start.ArgumentList.Add(App.DescribeArgument);
         // Describing must not turn the program into a function server, whatever the caller's environment says.
-        start.Environment.Remove(Container.ContainerProtocol.SocketVariable);
+        start.Environment.Remove(Container.Protocol.ContainerProtocol.SocketVariable);
         // The program runs in its build folder; Secret.FromDotEnv resolves relative paths against where the user is.
         start.Environment[Secret.InvocationDirectoryVariable] = Environment.CurrentDirectory;
 

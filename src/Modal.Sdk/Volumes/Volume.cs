@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Modal.Container.Protocol;
 using Modal.Rest;
 using Modal.Volumes;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Modal.Container.Protocol;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Volumes;
 
@@ -240,8 +241,8 @@ public sealed class VolumeTests(StorageBehindApi platform) : IClassFixture<Stora
     [Fact]
     public async Task VolumeMounts_LocalPath_MapsMountPathsToTheirFolders()
     {
-        Environment.SetEnvironmentVariable(VolumeMounts.Variable,
-            VolumeMounts.Describe([new VolumeMount("/models", "weights", "/tmp/m0"), new VolumeMount("/models/extra", "more", "/tmp/m1")]));
+        Environment.SetEnvironmentVariable(VolumeMountAnnouncement.Variable,
+            VolumeMountAnnouncement.Describe([new VolumeMount("/models", "weights", "/tmp/m0"), new VolumeMount("/models/extra", "more", "/tmp/m1")]));
         try
         {
             Assert.Equal("/tmp/m0/resnet/w.bin", VolumeMounts.LocalPath("/models/resnet/w.bin"));
@@ -251,7 +252,7 @@ public sealed class VolumeTests(StorageBehindApi platform) : IClassFixture<Stora
         }
         finally
         {
-            Environment.SetEnvironmentVariable(VolumeMounts.Variable, null);
+            Environment.SetEnvironmentVariable(VolumeMountAnnouncement.Variable, null);
         }
     }
 

@@ -1,4 +1,4 @@
-using Modal.Container;
+using Modal.Container.Protocol;
 using Modal.GpuRunner.Containers;
 
 namespace Modal.Platform.Tests.Unit;

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Modal.Container;
+using Modal.Container.Protocol;
 
 namespace Modal.Platform.Tests.Unit;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 
-namespace Modal.Container;
+namespace Modal.Container.Protocol;
 
 /// <summary>
 /// Writes frames to a connection from any number of callers: frames queued while a write is under way go out

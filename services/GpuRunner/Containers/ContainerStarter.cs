@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Modal.Container.Protocol;
+using Modal.Contracts.Containers;
+using Modal.Contracts.Runners;
+using Modal.GpuRunner.Bundles;
+using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Volumes;
+
+namespace Modal.GpuRunner.Containers;
+
+/// <summary>
+/// Starts a container's process and gives back what it held on this node: its GPUs, its bundle and Volumes, its cgroup
+/// (or watchdog), under the isolation this node offers. Knows, while the container lives, whether it ran out of memory.
+/// </summary>
+public sealed partial class ContainerStarter(
+    BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerEnvironment environments, ContainerIsolation isolation,
+    IOptions<GpuRunnerOptions> options, ILogger<ContainerStarter> logger)
+{
+    /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
+    private readonly ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
+
+    /// <summary>Takes the GPUs the Scheduler chose for <paramref name="command"/>'s container; throws <see cref="GpusTakenException"/> when one is held.</summary>
+    public IReadOnlyList<RunnerGpu> AllocateGpus(StartContainer command) =>
+        gpus.AllocateExact(command.GpuIndices, command.ContainerId)
+        ?? throw new GpusTakenException(
+            $"GPUs [{string.Join(',', command.GpuIndices)}] of runner {options.Value.RunnerId} are not all free (free: {gpus.DescribeFree()}).");
+
+    /// <summary>Frees a container's GPUs (its start failed: they need not wait for the container to go).</summary>
+    public void ReleaseGpus(string containerId) => gpus.Release(containerId);
+
+    /// <summary>
+    /// Starts a container of <paramref name="entry"/> holding <paramref name="allocated"/> and waits until it listens;
+    /// on failure, what the start took is given back (but the GPUs).
+    /// </summary>
+    public async Task<ContainerProcess> StartAsync(CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated)
+    {
+        var bundle = await bundles.GetAsync(entry.BundleId, CancellationToken.None);
+        var settings = options.Value;
+        var function = entry.Function;
+        var environment = await environments.ForAsync(entry, allocated, CancellationToken.None);
+        var launcher = isolation.Launcher;
+        var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
+        if (mounted is not null)
+        {
+            environment[VolumeMountAnnouncement.Variable] = mounted.Announcement;
+        }
+        if (isolation.Unisolated is { } unisolated)
+        {
+            LogNotIsolated(logger, containerId, entry.AppName, function.Name,
+                function.BlockNetwork ? $"{unisolated}; its BlockNetwork is NOT honoured (it shares the node's network)" : unisolated);
+        }
+        var resources = isolation.Limits.Create(containerId,
+            new ContainerLimits(function.MemoryMiB * 1024 * 1024, function.Cpu, settings.ContainerPidsLimit));
+        _resources[containerId] = resources;
+        var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment)
+        {
+            Binds = mounted?.Binds ?? [],
+            BlockNetwork = function.BlockNetwork,
+            GpuIndices = allocated.Select(gpu => gpu.Index).ToList(),
+            CgroupProcsFiles = resources.ProcsFiles,
+        };
+        // A class's [Enter] hooks run before its container listens (loading a model can take a while), so, as in Modal,
+        // start-up may take as long as the function's own timeout.
+        var startupTimeout = function.ClassName is null
+            ? settings.ContainerStartupTimeout
+            : TimeSpan.FromTicks(Math.Max(settings.ContainerStartupTimeout.Ticks, function.Timeout.Ticks));
+        try
+        {
+            var process = await ContainerProcess.StartAsync(spec, launcher, settings.RuntimeDirectory, startupTimeout,
+                (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
+            resources.Watch(process.ProcessId);
+            return process;
+        }
+        catch (ContainerCrashedException crash)
+        {
+            // An [Enter] hook (a model load) may be what ran out of memory.
+            var outOfMemory = resources.WasOutOfMemory();
+            ReleaseResources(containerId);
+            await volumes.ReleaseAsync(containerId, commit: false);
+            if (outOfMemory)
+            {
+                throw new ContainerOutOfMemoryException(OutOfMemoryMessage(entry, $"while starting ({crash.Message.Split('\n')[0]})"));
+            }
+            throw;
+        }
+        catch
+        {
+            ReleaseResources(containerId);
+            await volumes.ReleaseAsync(containerId, commit: false);
+            throw;
+        }
+    }
+
+    /// <summary>Gives back what a stopped container held; its Volume changes are committed when <paramref name="commitVolumes"/>.</summary>
+    public async Task ReleaseAsync(string containerId, bool commitVolumes)
+    {
+        gpus.Release(containerId);
+        ReleaseResources(containerId);
+        await volumes.ReleaseAsync(containerId, commitVolumes);
+    }
+
+    /// <summary>Whether the container was killed for passing its memory limit. Ask before releasing it: its cgroup goes with it.</summary>
+    public bool WasOutOfMemory(string containerId) => _resources.TryGetValue(containerId, out var resources) && resources.WasOutOfMemory();
+
+    /// <summary>
+    /// Why <paramref name="container"/> died, when it was for passing its memory limit: a message naming the function and
+    /// the limit (for <see cref="ContainerOutOfMemoryException"/>); null when it died of something else. Ask before
+    /// removing the container: its cgroup goes with it.
+    /// </summary>
+    public string? DescribeOutOfMemory(CatalogEntry entry, ContainerProcess container)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(container);
+        return WasOutOfMemory(container.Id) ? OutOfMemoryMessage(entry, "while running an input") : null;
+    }
+
+    private string OutOfMemoryMessage(CatalogEntry entry, string when) =>
+        $"{entry.AppName}.{entry.Function.Name} ran out of memory {when}: its container passed its limit of {entry.Function.MemoryMiB} MiB " +
+        $"and was killed ({isolation.Limits.Enforcement}). Raise FunctionOptions.MemoryMiB or use less memory.";
+
+    private void ReleaseResources(string containerId)
+    {
+        if (_resources.TryRemove(containerId, out var resources))
+        {
+            resources.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} is NOT isolated: {Reason}")]
+    private static partial void LogNotIsolated(ILogger logger, string containerId, string app, string function, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
+    private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);
+}
