@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Modal.Api.Contracts.Apps;
 using Modal.Container;
+using Modal.Deployment;
 using Modal.Rest;
 
 namespace Modal;
@@ -213,7 +215,7 @@ public sealed partial class App
                 // Required, so the deploy fails if storing them did not work rather than a container later.
                 return new SecretManifest(name, [.. values.Keys]);
             }).ToList();
-            return FunctionManifest.From(function, secrets);
+            return AppManifests.ForFunction(function, secrets);
         }).ToList();
         return new AppManifest(Name, functions, localSecrets.Count == 0 ? null : localSecrets);
     }

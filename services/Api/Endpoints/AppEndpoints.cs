@@ -7,6 +7,8 @@ using MassTransit;
 using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Apps;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 using Modal.Contracts.Apps;
@@ -14,22 +16,12 @@ using Modal.Contracts.Runners;
 
 namespace Modal.Api.Endpoints;
 
-/// <summary>Body of <c>PUT /v1/apps/{name}</c>: the app's functions as the SDK describes them (<c>--modal-describe</c>).</summary>
-public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, bool Ephemeral = false, string? BundleId = null);
-
-public sealed record FunctionResponse(Guid Id, string App, string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType);
-
-public sealed record AppResponse(Guid Id, string Name, string State, string? BundleId, DateTimeOffset UpdatedAt, IReadOnlyList<FunctionResponse> Functions);
-
-/// <summary>A page of an app's log: its lines, and the position to ask after for the next ones.</summary>
-public sealed record AppLogsResponse(string App, IReadOnlyList<AppLogEntry> Lines, string? Next);
-
 public static partial class AppEndpoints
 {
     public static RouteGroupBuilder MapAppEndpoints(this RouteGroupBuilder v1)
     {
         var apps = v1.MapGroup("/apps").WithTags("Apps");
-        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp");
+        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp").Accepts<DeployAppRequest>("application/json");
         apps.MapGet("/{name}", GetAppAsync).WithName("GetApp");
         apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
         apps.MapDelete("/{name}", StopAppAsync).WithName("StopApp");
@@ -38,14 +30,16 @@ public static partial class AppEndpoints
     }
 
     /// <summary>
-    /// Creates or updates an app with exactly the given functions. A function keeps its id (and so its queue) across
-    /// deploys; functions no longer listed are removed.
+    /// Creates or updates an app with exactly the given functions (a <see cref="DeployAppRequest"/>). A function keeps
+    /// its id (and so its queue) across deploys; functions no longer listed are removed. The body is read, not bound to
+    /// the record: each function's manifest is stored as sent, so options this Api does not interpret still reach the
+    /// runner and the Scheduler, and a malformed function is reported by its index.
     /// </summary>
-    public static async Task<Results<Ok<AppResponse>, ValidationProblem>> DeployAppAsync(
-        string name, DeployAppRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events,
+    public static async Task<Results<Ok<DeployedAppInfo>, ValidationProblem>> DeployAppAsync(
+        string name, JsonElement body, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events,
         SecretRequirements secrets, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
+        var (request, errors) = DeployBody.Read(body);
         if (!NamePattern().IsMatch(name))
         {
             errors["name"] = [$"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'."];
@@ -55,7 +49,7 @@ public static partial class AppEndpoints
             errors["bundleId"] = [$"'{bundle}' is not a bundle id (the SHA-256 of its manifest blob, lowercase hex)."];
         }
         var manifests = new List<(FunctionSignature Signature, string Json)>();
-        foreach (var (element, index) in (request.Functions ?? []).Select((f, i) => (f, i)))
+        foreach (var (element, index) in request.Functions.Select((f, i) => (f, i)))
         {
             FunctionSignature? signature = null;
             try
@@ -164,7 +158,7 @@ public static partial class AppEndpoints
         return TypedResults.Ok(ToResponse(app, deployed));
     }
 
-    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAppAsync(
+    public static async Task<Results<Ok<DeployedAppInfo>, ProblemHttpResult>> GetAppAsync(
         string name, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
@@ -177,7 +171,7 @@ public static partial class AppEndpoints
     /// Stops an app: its functions cannot be called any more, its containers stop (running their exit hooks) and
     /// inputs still queued fail. A later deploy starts it again.
     /// </summary>
-    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> StopAppAsync(
+    public static async Task<Results<Ok<DeployedAppInfo>, ProblemHttpResult>> StopAppAsync(
         string name, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, IPublishEndpoint events, TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -209,11 +203,11 @@ public static partial class AppEndpoints
     /// answer; none: from the oldest line kept). With <c>timeout</c> (seconds, at most 50) it waits that long for a
     /// first line, so a client can follow the log.
     /// </summary>
-    public static async Task<Results<Ok<AppLogsResponse>, ProblemHttpResult>> GetAppLogsAsync(
+    public static async Task<Results<Ok<AppLogs>, ProblemHttpResult>> GetAppLogsAsync(
         string name, ClaimsPrincipal caller, ApiDbContext db, AppLogStore logs, TimeProvider clock, CancellationToken cancellationToken,
         string? after = null, double timeout = 0)
     {
-        if (timeout is < 0 or > CallEndpoints.MaxWaitSeconds || double.IsNaN(timeout))
+        if (timeout is < 0 or > ApiLimits.MaxLongPollSeconds || double.IsNaN(timeout))
         {
             return CallEndpoints.InvalidWait("timeout");
         }
@@ -234,7 +228,7 @@ public static partial class AppEndpoints
             var lines = await logs.ReadAsync(app.Id, after, CallEndpoints.MaxLogLinesPerRequest);
             if (lines.Count > 0 || clock.GetUtcNow() >= deadline)
             {
-                return TypedResults.Ok(new AppLogsResponse(name, lines, lines.Count > 0 ? lines[^1].Id : after));
+                return TypedResults.Ok(new AppLogs(name, lines, lines.Count > 0 ? lines[^1].Id : after));
             }
             // Lines arrive in batches every quarter second at most (the runners' shipping interval).
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
@@ -244,23 +238,26 @@ public static partial class AppEndpoints
     [GeneratedRegex(@"^\d+-\d+$")]
     private static partial Regex StreamPosition();
 
-    public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(
+    public static async Task<Results<Ok<DeployedFunctionInfo>, ProblemHttpResult>> GetFunctionAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CancellationToken cancellationToken)
     {
         var (target, problem) = await targets.ResolveAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
         return target is null
             ? problem!
-            : TypedResults.Ok(new FunctionResponse(target.FunctionId, app, function, target.Signature.Parameters, target.Signature.ResultType));
+            : TypedResults.Ok(new DeployedFunctionInfo(target.FunctionId, app, function, ToManifests(target.Signature.Parameters), target.Signature.ResultType));
     }
 
-    private static AppResponse ToResponse(DeployedApp app, IEnumerable<DeployedFunction> functions) =>
+    private static DeployedAppInfo ToResponse(DeployedApp app, IEnumerable<DeployedFunction> functions) =>
         new(app.Id, app.Name, app.State, app.BundleId, app.UpdatedAt, functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
 
-    private static FunctionResponse ToResponse(string app, DeployedFunction function)
+    private static DeployedFunctionInfo ToResponse(string app, DeployedFunction function)
     {
         var signature = FunctionSignature.Parse(function.ManifestJson);
-        return new FunctionResponse(function.Id, app, function.Name, signature.Parameters, signature.ResultType);
+        return new DeployedFunctionInfo(function.Id, app, function.Name, ToManifests(signature.Parameters), signature.ResultType);
     }
+
+    private static List<ParameterManifest> ToManifests(IEnumerable<ParameterSignature> parameters) =>
+        parameters.Select(p => new ParameterManifest(p.Name, p.Type)).ToList();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();

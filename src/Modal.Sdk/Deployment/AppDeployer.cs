@@ -1,3 +1,4 @@
+using Modal.Api.Contracts.Apps;
 using Modal.Rest;
 
 namespace Modal.Deployment;

@@ -1,3 +1,5 @@
+using Modal.Api.Contracts.Apps;
+
 namespace Modal;
 
 /// <summary>What every typed function handle has, whatever its parameters: its definition and its autoscaler.</summary>
@@ -9,13 +11,13 @@ public abstract class DefinedFunction
     public FunctionDefinition Definition { get; }
 
     /// <inheritdoc cref="RemoteFunction.UpdateAutoscalerAsync"/>
-    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
+    public Task<FunctionStats> UpdateAutoscalerAsync(
         int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
         CancellationToken cancellationToken = default) =>
         FunctionMaps.Deployed(Definition).UpdateAutoscalerAsync(minContainers, maxContainers, bufferContainers, scaledownWindow, cancellationToken);
 
     /// <inheritdoc cref="RemoteFunction.GetCurrentStatsAsync"/>
-    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
+    public Task<FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
         FunctionMaps.Deployed(Definition).GetCurrentStatsAsync(cancellationToken);
 }
 

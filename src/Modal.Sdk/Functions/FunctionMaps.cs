@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Modal.Api.Contracts.Maps;
 
 namespace Modal;
 
@@ -131,7 +132,7 @@ public sealed class MapCall<TResult>
 
     /// <summary>How many inputs were queued, have outputs, and failed.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public Task<Rest.MapInfo> GetProgressAsync(CancellationToken cancellationToken = default) => _client.Maps.GetAsync(Id, cancellationToken);
+    public Task<MapInfo> GetProgressAsync(CancellationToken cancellationToken = default) => _client.Maps.GetAsync(Id, cancellationToken);
 
     /// <summary>
     /// The map's outputs as they finish (each with its input position; failures in place), until every input has one.

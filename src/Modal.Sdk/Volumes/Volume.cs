@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using Modal.Api.Contracts.Objects;
+using Modal.Api.Contracts.Volumes;
 using Modal.Rest;
 using Modal.Volumes;
 
