@@ -42,12 +42,6 @@ public sealed class ApiOptions
     /// inputs themselves and drown the dashboard. A map's start, close and cancel are traced either way.
     /// </summary>
     public bool TraceMapData { get; set; }
-
-    /// <summary>Largest inline argument payload; larger ones travel as blobs through Storage.</summary>
-    public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
-
-    /// <summary>Largest argument payload a call may carry as a blob.</summary>
-    public const long MaxBlobPayloadBytes = 256L * 1024 * 1024;
 }
 
 /// <summary>What a workspace name may be: lowercase letters, digits and dashes, as Modal's workspace slugs.</summary>

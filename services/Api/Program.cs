@@ -4,12 +4,10 @@ using Modal.Api.Endpoints;
 using Modal.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
-
 builder.AddServiceDefaults();
 builder.AddApiServices();
-
 var app = builder.Build();
-
+var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
 await app.MigrateApiDatabaseAsync();
 
 app.MapDefaultEndpoints();
@@ -22,8 +20,6 @@ app.MapApiV1()
     .MapMapEndpoints()
     .MapStorageAccessEndpoints()
     .MapScalingEndpoints()
-    .MapBlobProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
-    .MapDictAndQueueProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.StorageUrl)
-    .MapSecretProxyEndpoints(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.SecretsUrl);
-
+    .MapStorageProxyEndpoints(options.StorageUrl)
+    .MapSecretProxyEndpoints(options.SecretsUrl);
 await app.RunAsync();

@@ -20,15 +20,12 @@ public sealed class SecretsOptions
     public string ActiveKeyId { get; set; } = "";
 
     /// <summary>
-    /// The credential runners present (header <see cref="RunnerKeyHeader"/>) to read values when they start a container
+    /// The credential runners present (header <see cref="Modal.Api.Contracts.ApiHeaders.RunnerKey"/>) to read values when they start a container
     /// (<c>Secrets:RunnerKey</c>, at least 32 characters). Nothing else may read values.
     /// </summary>
     [Required(ErrorMessage = "Secrets:RunnerKey is required: the shared key runners present to read secret values.")]
     [MinLength(32, ErrorMessage = "Secrets:RunnerKey must be at least 32 characters.")]
     public string RunnerKey { get; set; } = "";
-
-    /// <summary>Header carrying the runner credential.</summary>
-    public const string RunnerKeyHeader = "Modal-Runner-Key";
 }
 
 /// <summary>Checks the key ring at start, naming the setting that is wrong (never a key's value).</summary>

@@ -15,6 +15,13 @@ public static class ContainerProtocol
     /// <summary>Environment variable naming the class whose instance this container serves (class containers only).</summary>
     public const string ClassVariable = "MODAL_CLASS";
 
+    /// <summary>
+    /// Environment variables naming the app a process runs under, by id and name: set by a runner in its containers
+    /// and by <c>modal run</c> for the local entrypoint, so that the program's calls of its own functions reach that
+    /// app (an ephemeral run's, not a deployed app of the same name).
+    /// </summary>
+    public const string AppIdVariable = "MODAL_APP_ID", AppNameVariable = "MODAL_APP_NAME";
+
     /// <summary>Largest frame accepted: a blob-backed payload (up to 256 MiB) travels in one frame, JSON-escaped.</summary>
     public const int MaxFrameBytes = 640 * 1024 * 1024;
 

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Modal.Api.Contracts.Apps;
 using Modal.Container;
 using Modal.Container.Protocol;
+using Modal.Deployment;
 using Modal.Rest;
 
 namespace Modal;
@@ -30,10 +32,27 @@ public sealed partial class App
             throw new ArgumentException($"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.'.", nameof(name));
         }
         Name = name;
+        Id = IdFromEnvironment(name);
     }
 
     /// <summary>The app's name.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The id of the app this program runs as (<c>ap-…</c>): set by <see cref="DeployAsync"/>, or, for the program that
+    /// <c>modal run</c> starts and inside the app's containers, by the platform. Null until then: calls of this app's
+    /// functions then reach the deployed app of its name.
+    /// </summary>
+    public string? Id { get; private set; }
+
+    /// <summary>How requests name this app: its id once known (an ephemeral run is reached by id only), else its name.</summary>
+    internal string Reference => Id ?? Name;
+
+    // Only for the app the platform named: a program may define an app of another name too.
+    private static string? IdFromEnvironment(string name) =>
+        Environment.GetEnvironmentVariable(ContainerProtocol.AppNameVariable) == name
+            ? Environment.GetEnvironmentVariable(ContainerProtocol.AppIdVariable) is { Length: > 0 } id ? id : null
+            : null;
 
     /// <summary>The functions defined so far, in definition order.</summary>
     public IReadOnlyCollection<FunctionDefinition> Functions => _functions.Values;
@@ -143,7 +162,7 @@ public sealed partial class App
             var name = ClassDefinition.FunctionName(typeof(T), method.Name);
             Register(new FunctionDefinition(this, name, method, arguments => definition.Call(method, arguments), options, definition));
         }
-        return new Cls<T>(Name, () => Client);
+        return new Cls<T>(() => Reference, () => Client);
     }
 
     /// <summary>A registered class by name (a class container's <c>MODAL_CLASS</c>).</summary>
@@ -178,8 +197,9 @@ public sealed partial class App
     private ModalClient? _client;
 
     /// <summary>
-    /// Registers the app and its functions with the platform (what <c>modal deploy</c> does after uploading the code).
-    /// An ephemeral app lives only while its <c>modal run</c> does.
+    /// Registers the app and its functions with the platform (what <c>modal deploy</c> does after uploading the code),
+    /// and from then on calls this app's functions by its <see cref="Id"/>. An ephemeral app is a new app of its own
+    /// (what <c>modal run</c> makes), even beside a deployed app of the same name.
     /// </summary>
     /// <param name="ephemeral">True for a <c>modal run</c> app.</param>
     /// <param name="bundleId">The uploaded code to run (<see cref="Bundle.Id"/>); null registers the functions only.</param>
@@ -188,8 +208,11 @@ public sealed partial class App
     {
         var manifest = Describe();
         await manifest.StoreLocalSecretsAsync(Client, cancellationToken).ConfigureAwait(false);
-        return await Client.Apps.DeployAsync(Name, new DeployAppRequest(manifest.Functions, ephemeral, bundleId), cancellationToken)
-            .ConfigureAwait(false);
+        var deployed = ephemeral
+            ? await Client.Apps.CreateEphemeralAsync(new CreateAppRequest(Name, manifest.Functions, bundleId), cancellationToken).ConfigureAwait(false)
+            : await Client.Apps.DeployAsync(Name, new DeployAppRequest(manifest.Functions, bundleId), cancellationToken).ConfigureAwait(false);
+        Id = deployed.Id;
+        return deployed;
     }
 
     /// <summary>
@@ -214,7 +237,7 @@ public sealed partial class App
                 // Required, so the deploy fails if storing them did not work rather than a container later.
                 return new SecretManifest(name, [.. values.Keys]);
             }).ToList();
-            return FunctionManifest.From(function, secrets);
+            return AppManifests.ForFunction(function, secrets);
         }).ToList();
         return new AppManifest(Name, functions, localSecrets.Count == 0 ? null : localSecrets);
     }

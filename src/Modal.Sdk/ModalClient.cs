@@ -1,3 +1,4 @@
+using Modal.Api.Contracts.Storage;
 using Modal.Rest;
 
 namespace Modal;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Modal.Api.Contracts;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -35,7 +36,7 @@ public sealed class StorageCredentialOptions
 public sealed class StorageCredentials
 {
     /// <summary>Request header carrying the credential, to Storage.</summary>
-    public const string HeaderName = "Modal-Storage-Credential";
+    public const string HeaderName = ApiHeaders.StorageCredential;
 
     private const string Version = "v1";
     private readonly byte[]? _key;

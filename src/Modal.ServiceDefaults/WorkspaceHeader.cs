@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Modal.Api.Contracts;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -8,7 +9,7 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class WorkspaceHeader
 {
-    public const string Name = "Modal-Workspace-Id";
+    public const string Name = ApiHeaders.WorkspaceId;
 
     /// <summary>The workspace id, or null when the header is missing, malformed or the empty id.</summary>
     public static Guid? TryRead(HttpContext context)

@@ -1,17 +1,8 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using Modal.Api.Contracts.Apps;
 
 namespace Modal.Api.Apps;
-
-/// <summary>One line an app's function printed, in the app's log stream.</summary>
-/// <param name="Id">Position in the stream; ask for lines after it to follow the log.</param>
-/// <param name="Function">The function that printed it.</param>
-/// <param name="FunctionCallId">The call it belongs to.</param>
-/// <param name="Attempt">The attempt of that call.</param>
-/// <param name="Stream"><c>stdout</c> or <c>stderr</c>.</param>
-/// <param name="Text">The line.</param>
-/// <param name="At">When the runner received it.</param>
-public sealed record AppLogEntry(string Id, string Function, string FunctionCallId, int Attempt, string Stream, string Text, DateTimeOffset At);
 
 /// <summary>
 /// Every line an app's functions print, across calls, as a Redis stream per app (the latest
@@ -25,7 +16,7 @@ public sealed class AppLogStore(IConnectionMultiplexer redis, IOptions<ApiOption
 
     private static RedisKey Key(Guid appId) => $"modal:app:{appId:N}:logs";
 
-    public async Task AppendAsync(Guid appId, string function, string callId, int attempt, IEnumerable<Contracts.Calls.LogLine> lines)
+    public async Task AppendAsync(Guid appId, string function, string callId, int attempt, IEnumerable<Modal.Contracts.Calls.LogLine> lines)
     {
         var key = Key(appId);
         var batch = _redis.CreateBatch();
@@ -40,14 +31,14 @@ public sealed class AppLogStore(IConnectionMultiplexer redis, IOptions<ApiOption
     }
 
     /// <summary>Lines after position <paramref name="after"/> (null: from the oldest kept), at most <paramref name="count"/>.</summary>
-    public async Task<IReadOnlyList<AppLogEntry>> ReadAsync(Guid appId, string? after, int count)
+    public async Task<IReadOnlyList<AppLogLine>> ReadAsync(Guid appId, string? after, int count)
     {
         // An exclusive start ("(id") reads strictly after the last line a client saw.
         var entries = await _redis.StreamRangeAsync(Key(appId), after is null ? "-" : $"({after}", "+", count);
         return entries.Select(entry =>
         {
             var values = entry.Values.ToDictionary(v => v.Name.ToString(), v => v.Value);
-            return new AppLogEntry(entry.Id.ToString(), values["fn"].ToString(), values["call"].ToString(), (int)values["attempt"],
+            return new AppLogLine(entry.Id.ToString(), values["fn"].ToString(), values["call"].ToString(), (int)values["attempt"],
                 values["stream"].ToString(), values["text"].ToString(), DateTimeOffset.FromUnixTimeMilliseconds((long)values["at"]));
         }).ToList();
     }

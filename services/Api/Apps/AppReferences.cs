@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
+using Modal.Api.Contracts.Apps;
 using Modal.Api.Domain;
 
 namespace Modal.Api.Apps;
@@ -11,16 +11,9 @@ namespace Modal.Api.Apps;
 /// </summary>
 public static partial class AppReferences
 {
-    public const string IdPrefix = "ap-";
+    public static string Format(Guid id) => AppIds.Format(id);
 
-    public static string Format(Guid id) => IdPrefix + id.ToString("N", CultureInfo.InvariantCulture);
-
-    public static bool TryParseId(string reference, out Guid id)
-    {
-        id = Guid.Empty;
-        return reference.StartsWith(IdPrefix, StringComparison.Ordinal) && reference.Length == IdPrefix.Length + 32
-            && Guid.TryParseExact(reference.AsSpan(IdPrefix.Length), "N", out id);
-    }
+    public static bool TryParseId(string reference, out Guid id) => AppIds.TryParse(reference, out id);
 
     /// <summary>An app name: 1-64 lowercase letters, digits, '-', '_' or '.', and not of an id's form (that would be ambiguous).</summary>
     public static bool IsValidName(string name) => NamePattern().IsMatch(name) && !TryParseId(name, out _);

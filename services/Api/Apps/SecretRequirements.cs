@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Modal.Api.Contracts.Secrets;
 using Modal.Api.Domain;
-using Modal.Api.Endpoints;
+using Modal.Api.Contracts;
 
 namespace Modal.Api.Apps;
 
@@ -52,16 +53,14 @@ public sealed class SecretRequirements(IHttpClientFactory http)
     private async Task<IReadOnlyList<string>?> KeysOfAsync(Guid workspaceId, string name, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/v1/secrets/{Uri.EscapeDataString(name)}", UriKind.Relative));
-        request.Headers.Add(BlobProxyEndpoints.WorkspaceHeader, workspaceId.ToString());
+        request.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
         using var response = await http.CreateClient(SecretsClientName).SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
         response.EnsureSuccessStatusCode();
-        var secret = await response.Content.ReadFromJsonAsync<SecretKeys>(cancellationToken);
+        var secret = await response.Content.ReadFromJsonAsync<SecretInfo>(cancellationToken);
         return secret?.Keys ?? [];
     }
-
-    private sealed record SecretKeys(IReadOnlyList<string> Keys);
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Modal.Api.Contracts;
 
 namespace Modal.Api.Authentication;
 
@@ -10,8 +11,7 @@ public static class TokenCredentials
     public const string SecretPrefix = "as-";
 
     /// <summary>Header pair the Modal client sends (<c>x-modal-token-id</c> / <c>x-modal-token-secret</c>).</summary>
-    public const string TokenIdHeader = "Modal-Token-Id";
-    public const string TokenSecretHeader = "Modal-Token-Secret";
+    public const string TokenIdHeader = ApiHeaders.TokenId, TokenSecretHeader = ApiHeaders.TokenSecret;
 
     private const int RandomBytes = 16;
 

@@ -1,4 +1,6 @@
 using MassTransit;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Calls;
 using Modal.Contracts.Calls;
 
 namespace Modal.Api.Calls;
@@ -33,7 +35,7 @@ public sealed class CallResultConsumer(CallStore calls) :
         var timedOut = context.Message;
         return timedOut.WillRetry
             ? Task.CompletedTask
-            : calls.CompleteAsync(timedOut.FunctionCallId, CallStates.TimedOut, exceptionType: "Modal.FunctionTimeoutException",
+            : calls.CompleteAsync(timedOut.FunctionCallId, CallStates.TimedOut, exceptionType: RemoteErrorTypes.FunctionTimeout,
                 message: $"The function ran past its timeout of {timedOut.Timeout.TotalSeconds:0.###} s (attempt {timedOut.Attempt}).");
     }
 }
@@ -57,7 +59,7 @@ public sealed class CallLogConsumer(CallStore calls, Apps.AppLogStore appLogs) :
     public async Task Consume(ConsumeContext<FunctionCallLogged> context)
     {
         var logged = context.Message;
-        await calls.AppendLogsAsync(logged.FunctionCallId, logged.Lines.Select(line => new CallLogEntry(logged.Attempt, line.Stream, line.Text, line.At)));
+        await calls.AppendLogsAsync(logged.FunctionCallId, logged.Lines.Select(line => new CallLogLine(logged.Attempt, line.Stream, line.Text, line.At)));
         if (logged.AppId is { } appId)
         {
             await appLogs.AppendAsync(appId, logged.FunctionName ?? "", logged.FunctionCallId, logged.Attempt, logged.Lines);

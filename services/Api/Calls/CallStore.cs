@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using Modal.Api.Contracts.Calls;
 
 namespace Modal.Api.Calls;
 
@@ -10,9 +11,6 @@ public sealed record CallRecord(
 {
     public bool IsTerminal => CallStates.IsTerminal(State);
 }
-
-/// <summary>One line a call printed: which attempt, which stream, when.</summary>
-public sealed record CallLogEntry(int Attempt, string Stream, string Text, DateTimeOffset At);
 
 /// <summary>Call states, persisted by name.</summary>
 public static class CallStates
@@ -125,7 +123,7 @@ public sealed class CallStore : IAsyncDisposable
     public const int MaxLogLines = 10_000;
 
     /// <summary>Appends printed lines to the call's log (kept as long as the call, at most <see cref="MaxLogLines"/>).</summary>
-    public async Task AppendLogsAsync(string callId, IEnumerable<CallLogEntry> lines)
+    public async Task AppendLogsAsync(string callId, IEnumerable<CallLogLine> lines)
     {
         var key = KeyPrefix + callId + ":logs";
         var values = lines.Select(line => (RedisValue)System.Text.Json.JsonSerializer.Serialize(line, LogJson)).ToArray();
@@ -142,10 +140,10 @@ public sealed class CallStore : IAsyncDisposable
     }
 
     /// <summary>The call's log lines from position <paramref name="from"/> on (at most <paramref name="limit"/>).</summary>
-    public async Task<IReadOnlyList<CallLogEntry>> GetLogsAsync(string callId, long from, int limit)
+    public async Task<IReadOnlyList<CallLogLine>> GetLogsAsync(string callId, long from, int limit)
     {
         var values = await _redis.ListRangeAsync(KeyPrefix + callId + ":logs", from, from + limit - 1);
-        return values.Select(value => System.Text.Json.JsonSerializer.Deserialize<CallLogEntry>(value.ToString(), LogJson)!).ToList();
+        return values.Select(value => System.Text.Json.JsonSerializer.Deserialize<CallLogLine>(value.ToString(), LogJson)!).ToList();
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions LogJson = new(System.Text.Json.JsonSerializerDefaults.Web);

@@ -6,34 +6,12 @@ using Microsoft.EntityFrameworkCore;
 using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Apps;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 
 namespace Modal.Api.Endpoints;
-
-/// <summary>Body of <c>PUT /v1/apps/{name}</c>: the app's functions as the SDK describes them (<c>--modal-describe</c>).</summary>
-public sealed record DeployAppRequest(IReadOnlyList<JsonElement>? Functions, string? BundleId = null);
-
-/// <summary>Body of <c>POST /v1/apps</c>: a new ephemeral app (a <c>modal run</c>), with its functions.</summary>
-public sealed record CreateAppRequest(string? Name, IReadOnlyList<JsonElement>? Functions, string? BundleId = null);
-
-public sealed record FunctionResponse(Guid Id, string App, string Name, IReadOnlyList<ParameterSignature> Parameters, string ResultType);
-
-public sealed record AppResponse(
-    string Id, string Name, string State, bool Ephemeral, int Version, string? BundleId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? StoppedAt, IReadOnlyList<FunctionResponse> Functions);
-
-/// <summary>The workspace's apps, newest first.</summary>
-public sealed record AppListResponse(IReadOnlyList<AppResponse> Apps);
-
-/// <summary>One version of an app: the code and the functions it ran.</summary>
-public sealed record AppDeploymentResponse(int Version, string? BundleId, IReadOnlyList<string> Functions, DateTimeOffset DeployedAt);
-
-/// <summary>An app's deployments, newest first.</summary>
-public sealed record AppHistoryResponse(string AppId, string Name, IReadOnlyList<AppDeploymentResponse> Deployments);
-
-/// <summary>A page of an app's log: its lines, and the position to ask after for the next ones.</summary>
-public sealed record AppLogsResponse(string App, IReadOnlyList<AppLogEntry> Lines, string? Next);
 
 /// <summary>
 /// Apps by id (<c>ap-…</c>) or by name (<see cref="AppReferences"/>): deploy by name, create an ephemeral run, list,
@@ -48,8 +26,8 @@ public static partial class AppEndpoints
     {
         var apps = v1.MapGroup("/apps").WithTags("Apps");
         apps.MapGet("/", ListAppsAsync).WithName("ListApps");
-        apps.MapPost("/", CreateEphemeralAppAsync).WithName("CreateEphemeralApp");
-        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp");
+        apps.MapPost("/", CreateEphemeralAppAsync).WithName("CreateEphemeralApp").Accepts<CreateAppRequest>("application/json");
+        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp").Accepts<DeployAppRequest>("application/json");
         apps.MapGet("/{app}", GetAppAsync).WithName("GetApp");
         apps.MapGet("/{app}/deployments", GetAppHistoryAsync).WithName("GetAppHistory");
         apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
@@ -59,15 +37,16 @@ public static partial class AppEndpoints
     }
 
     /// <summary>
-    /// Deploys the workspace's app of this name with exactly the given functions: a new version of the running deployed
-    /// app (its functions keep their ids, and so their queues; functions no longer listed are removed), or a new app.
+    /// Deploys the workspace's app of this name with exactly the given functions (a <see cref="DeployAppRequest"/>): a
+    /// new version of the running deployed app (its functions keep their ids, and so their queues; functions no longer
+    /// listed are removed), or a new app. The body is read, not bound to the record: each function's manifest is stored
+    /// as sent, so options this Api does not interpret still reach the runner and the Scheduler, and a malformed
+    /// function is reported by its index.
     /// </summary>
-    public static async Task<Results<Ok<AppResponse>, ValidationProblem, ProblemHttpResult>> DeployAppAsync(
-        string name, DeployAppRequest request, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets,
-        CancellationToken cancellationToken)
+    public static async Task<Results<Ok<DeployedAppInfo>, ValidationProblem, ProblemHttpResult>> DeployAppAsync(
+        string name, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, CancellationToken cancellationToken)
     {
-        var (app, invalid, conflict) =
-            await RegisterAsync(name, ephemeral: false, request.Functions, request.BundleId, caller, registry, secrets, cancellationToken);
+        var (app, invalid, conflict) = await RegisterAsync(name, ephemeral: false, body, caller, registry, secrets, cancellationToken);
         if (app is null)
         {
             return invalid is not null ? invalid : conflict!;
@@ -76,14 +55,13 @@ public static partial class AppEndpoints
     }
 
     /// <summary>
-    /// Creates an ephemeral app (what <c>modal run</c> does): an app of its own with a new id, even when a deployed app
-    /// has the same name; it is reached by its id and lives until stopped.
+    /// Creates an ephemeral app (what <c>modal run</c> does, a <see cref="CreateAppRequest"/>): an app of its own with a
+    /// new id, even when a deployed app has the same name; it is reached by its id and lives until stopped.
     /// </summary>
-    public static async Task<Results<Created<AppResponse>, ValidationProblem, ProblemHttpResult>> CreateEphemeralAppAsync(
-        CreateAppRequest request, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, CancellationToken cancellationToken)
+    public static async Task<Results<Created<DeployedAppInfo>, ValidationProblem, ProblemHttpResult>> CreateEphemeralAppAsync(
+        JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, CancellationToken cancellationToken)
     {
-        var (app, invalid, conflict) =
-            await RegisterAsync(request.Name ?? "", ephemeral: true, request.Functions, request.BundleId, caller, registry, secrets, cancellationToken);
+        var (app, invalid, conflict) = await RegisterAsync(name: null, ephemeral: true, body, caller, registry, secrets, cancellationToken);
         if (app is null)
         {
             return invalid is not null ? invalid : conflict!;
@@ -91,11 +69,19 @@ public static partial class AppEndpoints
         return TypedResults.Created($"/v1/apps/{AppReferences.Format(app.Id)}", ToResponse(app));
     }
 
+    // A deploy names its app in the route; a run names it in the body.
     private static async Task<(DeployedApp? App, ValidationProblem? Invalid, ProblemHttpResult? Conflict)> RegisterAsync(
-        string name, bool ephemeral, IReadOnlyList<JsonElement>? functions, string? bundleId, ClaimsPrincipal caller, AppRegistry registry,
-        SecretRequirements secrets, CancellationToken cancellationToken)
+        string? name, bool ephemeral, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets,
+        CancellationToken cancellationToken)
     {
-        var (manifests, errors) = FunctionManifests.Read(functions);
+        var (request, errors) = DeployBody.Read(body, nameInBody: name is null);
+        name ??= request.Name ?? "";
+        var bundleId = request.BundleId;
+        var (manifests, functionErrors) = FunctionManifests.Read(request.Functions);
+        foreach (var (field, messages) in functionErrors)
+        {
+            errors[field] = messages;
+        }
         if (!AppReferences.IsValidName(name))
         {
             errors["name"] = [$"App name '{name}' is invalid: use 1-64 lowercase letters, digits, '-', '_' or '.' (and not the form of an app id, ap-…)."];
@@ -128,17 +114,17 @@ public static partial class AppEndpoints
     }
 
     /// <summary>The workspace's running apps (deployed and ephemeral), newest first; with <c>all</c>, stopped ones too.</summary>
-    public static async Task<Ok<AppListResponse>> ListAppsAsync(
+    public static async Task<Ok<AppList>> ListAppsAsync(
         ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken, bool all = false)
     {
         var workspaceId = caller.WorkspaceId();
         var apps = await db.Apps.AsNoTracking().Include(a => a.Functions)
             .Where(a => a.WorkspaceId == workspaceId && (all || a.State != AppStates.Stopped))
             .OrderByDescending(a => a.CreatedAt).Take(MaxAppsPerList).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new AppListResponse(apps.Select(ToResponse).ToList()));
+        return TypedResults.Ok(new AppList(apps.Select(ToResponse).ToList()));
     }
 
-    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> GetAppAsync(
+    public static async Task<Results<Ok<DeployedAppInfo>, ProblemHttpResult>> GetAppAsync(
         string app, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
         var found = await db.Apps.AsNoTracking().Include(a => a.Functions).Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
@@ -146,7 +132,7 @@ public static partial class AppEndpoints
     }
 
     /// <summary>The app's deployments, newest first, as <c>modal app history</c> lists them.</summary>
-    public static async Task<Results<Ok<AppHistoryResponse>, ProblemHttpResult>> GetAppHistoryAsync(
+    public static async Task<Results<Ok<AppHistory>, ProblemHttpResult>> GetAppHistoryAsync(
         string app, ClaimsPrincipal caller, ApiDbContext db, AppRegistry registry, CancellationToken cancellationToken)
     {
         var found = await db.Apps.AsNoTracking().Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
@@ -155,15 +141,15 @@ public static partial class AppEndpoints
             return CallTargets.AppNotFound(app);
         }
         var history = await registry.HistoryAsync(found.Id, cancellationToken);
-        return TypedResults.Ok(new AppHistoryResponse(AppReferences.Format(found.Id), found.Name,
-            history.Select(h => new AppDeploymentResponse(h.Deployment.Version, h.Deployment.BundleId, h.Functions, h.Deployment.DeployedAt)).ToList()));
+        return TypedResults.Ok(new AppHistory(AppReferences.Format(found.Id), found.Name,
+            history.Select(h => new AppDeploymentInfo(h.Deployment.Version, h.Deployment.BundleId, h.Functions, h.Deployment.DeployedAt)).ToList()));
     }
 
     /// <summary>
     /// Stops an app for good: its functions cannot be called any more, its containers stop (running their exit hooks),
     /// inputs still queued fail. Deploying the name again makes a new app. Stopping a stopped app changes nothing.
     /// </summary>
-    public static async Task<Results<Ok<AppResponse>, ProblemHttpResult>> StopAppAsync(
+    public static async Task<Results<Ok<DeployedAppInfo>, ProblemHttpResult>> StopAppAsync(
         string app, ClaimsPrincipal caller, ApiDbContext db, AppRegistry registry, CancellationToken cancellationToken)
     {
         var found = await db.Apps.Include(a => a.Functions).Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
@@ -183,11 +169,11 @@ public static partial class AppEndpoints
     /// answer; none: from the oldest line kept). With <c>timeout</c> (seconds, at most 50) it waits that long for a
     /// first line, so a client can follow the log.
     /// </summary>
-    public static async Task<Results<Ok<AppLogsResponse>, ProblemHttpResult>> GetAppLogsAsync(
+    public static async Task<Results<Ok<AppLogs>, ProblemHttpResult>> GetAppLogsAsync(
         string app, ClaimsPrincipal caller, ApiDbContext db, AppLogStore logs, TimeProvider clock, CancellationToken cancellationToken,
         string? after = null, double timeout = 0)
     {
-        if (timeout is < 0 or > CallEndpoints.MaxWaitSeconds || double.IsNaN(timeout))
+        if (timeout is < 0 or > ApiLimits.MaxLongPollSeconds || double.IsNaN(timeout))
         {
             return CallEndpoints.InvalidWait("timeout");
         }
@@ -207,7 +193,7 @@ public static partial class AppEndpoints
             var lines = await logs.ReadAsync(found.Id, after, CallEndpoints.MaxLogLinesPerRequest);
             if (lines.Count > 0 || clock.GetUtcNow() >= deadline)
             {
-                return TypedResults.Ok(new AppLogsResponse(app, lines, lines.Count > 0 ? lines[^1].Id : after));
+                return TypedResults.Ok(new AppLogs(app, lines, lines.Count > 0 ? lines[^1].Id : after));
             }
             // Lines arrive in batches every quarter second at most (the runners' shipping interval).
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
@@ -217,22 +203,26 @@ public static partial class AppEndpoints
     [GeneratedRegex(@"^\d+-\d+$")]
     private static partial Regex StreamPosition();
 
-    public static async Task<Results<Ok<FunctionResponse>, ProblemHttpResult>> GetFunctionAsync(
+    public static async Task<Results<Ok<DeployedFunctionInfo>, ProblemHttpResult>> GetFunctionAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CancellationToken cancellationToken)
     {
         var (target, problem) = await targets.ResolveAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
         return target is null
             ? problem!
-            : TypedResults.Ok(new FunctionResponse(target.FunctionId, target.AppName, function, target.Signature.Parameters, target.Signature.ResultType));
+            : TypedResults.Ok(new DeployedFunctionInfo(
+                target.FunctionId, target.AppName, function, ToManifests(target.Signature.Parameters), target.Signature.ResultType));
     }
 
-    private static AppResponse ToResponse(DeployedApp app) =>
+    private static DeployedAppInfo ToResponse(DeployedApp app) =>
         new(AppReferences.Format(app.Id), app.Name, app.State, app.Ephemeral, app.Version, app.BundleId, app.CreatedAt, app.UpdatedAt, app.StoppedAt,
             app.Functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
 
-    private static FunctionResponse ToResponse(string app, DeployedFunction function)
+    private static DeployedFunctionInfo ToResponse(string app, DeployedFunction function)
     {
         var signature = FunctionSignature.Parse(function.ManifestJson);
-        return new FunctionResponse(function.Id, app, function.Name, signature.Parameters, signature.ResultType);
+        return new DeployedFunctionInfo(function.Id, app, function.Name, ToManifests(signature.Parameters), signature.ResultType);
     }
+
+    private static List<ParameterManifest> ToManifests(IEnumerable<ParameterSignature> parameters) =>
+        parameters.Select(p => new ParameterManifest(p.Name, p.Type)).ToList();
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Modal.Api.Authentication;
+using Modal.Api.Contracts;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -7,32 +8,21 @@ namespace Modal.Api.Endpoints;
 
 public static class BlobProxyEndpoints
 {
-    /// <summary>Largest blob a client may upload through the Api (a bundle file such as libtorch is ~440 MB).</summary>
-    public const long MaxBlobBytes = 4L * 1024 * 1024 * 1024;
-
-    /// <summary>Header naming the caller's workspace to Storage; Storage scopes Dicts, Queues and Volumes by it and trusts only the Api to set it.</summary>
-    public const string WorkspaceHeader = "Modal-Workspace-Id";
-
     /// <summary>
-    /// <c>/v1/blobs/…</c> — the Storage service's content-addressed blobs, for clients (bundle uploads by
-    /// <c>modal deploy</c>). Authenticated here, then streamed through to Storage by YARP without the caller's token.
+    /// What the Api forwards to Storage. <c>/v1/blobs/…</c>: the content-addressed blobs, for clients (bundle uploads by
+    /// <c>modal deploy</c>), authenticated here, then streamed through by YARP without the caller's token.
+    /// <c>/v1/dicts/…</c>, <c>/v1/queues/…</c> and <c>/v1/volumes/…</c>: Storage's Dicts, Queues and Volumes, forwarded
+    /// without the caller's token and with <see cref="ApiHeaders.WorkspaceId"/> set from the token's workspace (a
+    /// client-sent one is dropped), so each workspace sees only its own objects.
     /// </summary>
-    public static RouteGroupBuilder MapBlobProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
+    public static RouteGroupBuilder MapStorageProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
     {
         v1.MapForwarder("/blobs/{**rest}", storageUrl.ToString(), transforms => transforms.RemoveCallerCredentials())
-            .WithMetadata(new RequestSizeLimitAttribute(MaxBlobBytes))
+            .WithMetadata(new RequestSizeLimitAttribute(ApiLimits.MaxBlobBytes))
             .WithTags("Blobs");
-        return v1;
-    }
-
-    /// <summary>
-    /// <c>/v1/dicts/…</c>, <c>/v1/queues/…</c> and <c>/v1/volumes/…</c> — Storage's Dicts, Queues and Volumes. Authenticated here, forwarded without
-    /// the caller's token and with <see cref="WorkspaceHeader"/> set from the token's workspace (a client-sent one is
-    /// dropped), so each workspace sees only its own objects.
-    /// </summary>
-    public static RouteGroupBuilder MapDictAndQueueProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl) =>
-        v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts", toStorage: true).MapWorkspaceForwarder("queues", storageUrl, "Queues", toStorage: true)
+        return v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts", toStorage: true).MapWorkspaceForwarder("queues", storageUrl, "Queues", toStorage: true)
             .MapWorkspaceForwarder("volumes", storageUrl, "Volumes", toStorage: true);
+    }
 
     /// <summary>
     /// <c>/v1/secrets/…</c> — the Secrets service's named secrets, forwarded as Dicts are (workspace from the token).
@@ -50,9 +40,9 @@ public static class BlobProxyEndpoints
                 transforms.RemoveCallerCredentials();
                 transforms.AddRequestTransform(context =>
                 {
-                    context.ProxyRequest.Headers.Remove(WorkspaceHeader);
+                    context.ProxyRequest.Headers.Remove(ApiHeaders.WorkspaceId);
                     var workspaceId = context.HttpContext.User.WorkspaceId();
-                    context.ProxyRequest.Headers.Add(WorkspaceHeader, workspaceId.ToString());
+                    context.ProxyRequest.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
                     context.ProxyRequest.Headers.Remove(StorageCredentials.HeaderName);
                     if (toStorage && credentials.Enabled)
                     {

@@ -5,35 +5,16 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Calls;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 using Modal.Contracts.Calls;
 
 namespace Modal.Api.Endpoints;
 
-/// <summary>
-/// Body of a call: the arguments as a JSON object keyed by parameter name, inline (up to 2 MiB), or, for larger
-/// payloads, the SHA-256 of a blob holding that JSON, uploaded first through <c>PUT /v1/blobs/{sha256}</c>.
-/// </summary>
-public sealed record CreateCallRequest(JsonElement Arguments, string? ArgumentsBlob = null);
-
-/// <summary>A page of a call's log: the lines from the asked position, and where the next page starts.</summary>
-public sealed record CallLogsResponse(string FunctionCallId, IReadOnlyList<CallLogEntry> Lines, long Next);
-
-/// <summary>The error of a failed call: the remote exception's type, message and stack trace.</summary>
-public sealed record CallError(string Type, string Message, string? StackTrace);
-
-/// <summary>
-/// A call's state; <see cref="Result"/> (JSON) once it succeeded, or <see cref="ResultBlob"/> (read it from
-/// <c>/v1/blobs/{sha256}</c>) when the result is over 2 MiB; <see cref="Error"/> once it failed.
-/// </summary>
-public sealed record CallResponse(string FunctionCallId, string State, JsonElement? Result, CallError? Error, string? ResultBlob = null);
-
 public static class CallEndpoints
 {
-    /// <summary>Longest single wait of <c>GET /v1/calls/{id}?timeout=</c>; clients wait longer by asking again, as Modal's do.</summary>
-    public const int MaxWaitSeconds = 50;
-
     public static RouteGroupBuilder MapCallEndpoints(this RouteGroupBuilder v1)
     {
         v1.MapPost("/apps/{app}/functions/{function}/calls", CreateCallAsync).WithName("CreateCall").WithTags("Calls");
@@ -49,12 +30,12 @@ public static class CallEndpoints
     /// most 50) it first waits that long for the call to finish and answers 200 with its result if it did, so a
     /// synchronous call (<c>RemoteAsync</c>) takes one request instead of two.
     /// </summary>
-    public static async Task<Results<Ok<CallResponse>, Accepted<CallResponse>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
+    public static async Task<Results<Ok<CallInfo>, Accepted<CallInfo>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
         string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CallStore calls,
         PayloadBlobs blobs, ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken,
         double wait = 0)
     {
-        if (wait is < 0 or > MaxWaitSeconds || double.IsNaN(wait))
+        if (wait is < 0 or > ApiLimits.MaxLongPollSeconds || double.IsNaN(wait))
         {
             return InvalidWait("wait");
         }
@@ -77,16 +58,17 @@ public static class CallEndpoints
         }
         else
         {
-            argumentsJson = request.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : request.Arguments.GetRawText();
+            var arguments = request.Arguments ?? default;
+            argumentsJson = arguments.ValueKind == JsonValueKind.Undefined ? "{}" : arguments.GetRawText();
             var size = Encoding.UTF8.GetByteCount(argumentsJson);
-            if (size > ApiOptions.MaxInlinePayloadBytes)
+            if (size > ApiLimits.MaxInlinePayloadBytes)
             {
                 return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large to inline",
-                    detail: $"The arguments are {size:N0} bytes; inline arguments are limited to {ApiOptions.MaxInlinePayloadBytes:N0} bytes. " +
+                    detail: $"The arguments are {size:N0} bytes; inline arguments are limited to {ApiLimits.MaxInlinePayloadBytes:N0} bytes. " +
                         "Upload larger arguments as a blob (PUT /v1/blobs/{sha256} of the JSON) and send {\"argumentsBlob\": \"<sha256>\"}; " +
                         "the SDK does this by itself.");
             }
-            if (ArgumentErrors(signature, request.Arguments) is { Count: > 0 } errors)
+            if (ArgumentErrors(signature, arguments) is { Count: > 0 } errors)
             {
                 return TypedResults.ValidationProblem(errors, title: $"Arguments do not match {app}.{function}");
             }
@@ -122,7 +104,7 @@ public static class CallEndpoints
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await calls.CompleteAsync(callId, CallStates.Failed, exceptionType: "Modal.QueueUnavailable",
+            await calls.CompleteAsync(callId, CallStates.Failed, exceptionType: RemoteErrorTypes.QueueUnavailable,
                 message: "The input could not be queued: the message broker did not confirm it.");
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Input not queued",
                 detail: "The message broker did not confirm the input; nothing will run. Try again shortly.");
@@ -132,17 +114,17 @@ public static class CallEndpoints
         {
             return TypedResults.Ok(ToResponse(finished));
         }
-        return TypedResults.Accepted($"/v1/calls/{callId}", new CallResponse(callId, CallStates.Queued, null, null));
+        return TypedResults.Accepted($"/v1/calls/{callId}", new CallInfo(callId, CallStates.Queued, null, null));
     }
 
     /// <summary>
     /// The call's state: 200 with the result or error once it finished, 202 while it runs. With <c>timeout</c>
     /// (seconds, at most 50) the request waits for the end that long first; 0 looks once.
     /// </summary>
-    public static async Task<Results<Ok<CallResponse>, Accepted<CallResponse>, ProblemHttpResult>> GetCallAsync(
+    public static async Task<Results<Ok<CallInfo>, Accepted<CallInfo>, ProblemHttpResult>> GetCallAsync(
         string id, ClaimsPrincipal caller, CallStore calls, CancellationToken cancellationToken, double timeout = 0)
     {
-        if (timeout is < 0 or > MaxWaitSeconds || double.IsNaN(timeout))
+        if (timeout is < 0 or > ApiLimits.MaxLongPollSeconds || double.IsNaN(timeout))
         {
             return InvalidWait("timeout");
         }
@@ -161,7 +143,7 @@ public static class CallEndpoints
     /// Cancels a call that has not finished (a finished call keeps its result): an input still queued never runs; a
     /// running one is told through its cancellation token, and with <c>terminateContainers</c> its container is stopped.
     /// </summary>
-    public static async Task<Results<Ok<CallResponse>, ProblemHttpResult>> CancelCallAsync(
+    public static async Task<Results<Ok<CallInfo>, ProblemHttpResult>> CancelCallAsync(
         string id, ClaimsPrincipal caller, CallStore calls, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken,
         bool terminateContainers = false)
     {
@@ -170,7 +152,7 @@ public static class CallEndpoints
         {
             return CallNotFound(id);
         }
-        if (await calls.CompleteAsync(id, CallStates.Cancelled, exceptionType: "Modal.FunctionCallCancelled", message: "The call was cancelled."))
+        if (await calls.CompleteAsync(id, CallStates.Cancelled, exceptionType: RemoteErrorTypes.FunctionCallCancelled, message: "The call was cancelled."))
         {
             await events.Publish(new FunctionCallCancelled { FunctionCallId = id, CancelledAt = clock.GetUtcNow(), TerminateContainers = terminateContainers },
                 cancellationToken);
@@ -185,7 +167,7 @@ public static class CallEndpoints
     /// The lines the call printed (every attempt, stdout and stderr, in order) from position <c>from</c>; <c>next</c>
     /// is where the following request starts, so a client can follow a running call's logs.
     /// </summary>
-    public static async Task<Results<Ok<CallLogsResponse>, ProblemHttpResult>> GetCallLogsAsync(
+    public static async Task<Results<Ok<CallLogs>, ProblemHttpResult>> GetCallLogsAsync(
         string id, ClaimsPrincipal caller, CallStore calls, CancellationToken cancellationToken, long from = 0)
     {
         if (from < 0)
@@ -199,7 +181,7 @@ public static class CallEndpoints
             return CallNotFound(id);
         }
         var lines = await calls.GetLogsAsync(id, from, MaxLogLinesPerRequest);
-        return TypedResults.Ok(new CallLogsResponse(id, lines, from + lines.Count));
+        return TypedResults.Ok(new CallLogs(id, lines, from + lines.Count));
     }
 
     internal static async Task<ProblemHttpResult?> BlobArgumentsProblemAsync(string blob, PayloadBlobs blobs, CancellationToken cancellationToken)
@@ -215,9 +197,9 @@ public static class CallEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Arguments blob not found",
                 detail: $"No blob '{blob}' is stored: upload the arguments JSON with PUT /v1/blobs/{blob} first.");
         }
-        return size > ApiOptions.MaxBlobPayloadBytes
+        return size > ApiLimits.MaxBlobPayloadBytes
             ? TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large",
-                detail: $"The arguments are {size:N0} bytes; a call's arguments are limited to {ApiOptions.MaxBlobPayloadBytes:N0} bytes. " +
+                detail: $"The arguments are {size:N0} bytes; a call's arguments are limited to {ApiLimits.MaxBlobPayloadBytes:N0} bytes. " +
                     "Pass large data through a Volume instead.")
             : null;
     }
@@ -251,19 +233,19 @@ public static class CallEndpoints
         return errors;
     }
 
-    private static CallResponse ToResponse(CallRecord call)
+    private static CallInfo ToResponse(CallRecord call)
     {
         JsonElement? result = call.State == CallStates.Succeeded && call.ResultBlob is null && call.ResultJson is { } json
             ? JsonDocument.Parse(json).RootElement.Clone()
             : null;
-        var error = call.ExceptionType is { } type ? new CallError(type, call.ExceptionMessage ?? "", call.ExceptionStackTrace) : null;
-        return new CallResponse(call.FunctionCallId, call.State, result, error, call.ResultBlob);
+        var error = call.ExceptionType is { } type ? new CallErrorInfo(type, call.ExceptionMessage ?? "", call.ExceptionStackTrace) : null;
+        return new CallInfo(call.FunctionCallId, call.State, result, error, call.ResultBlob);
     }
 
-    /// <summary>The problem for a wait outside 0..<see cref="MaxWaitSeconds"/>, naming the parameter.</summary>
+    /// <summary>The problem for a wait outside 0..<see cref="ApiLimits.MaxLongPollSeconds"/>, naming the parameter.</summary>
     internal static ProblemHttpResult InvalidWait(string parameter) =>
         TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"Invalid {parameter}",
-            detail: $"{parameter} is in seconds, from 0 (do not wait) to {MaxWaitSeconds}; wait longer by asking again with GET /v1/calls/{{id}}?timeout=.");
+            detail: $"{parameter} is in seconds, from 0 (do not wait) to {ApiLimits.MaxLongPollSeconds}; wait longer by asking again with GET /v1/calls/{{id}}?timeout=.");
 
     private static ProblemHttpResult CallNotFound(string id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found",

@@ -7,6 +7,8 @@ using Microsoft.EntityFrameworkCore;
 using Modal.Api.Apps;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Maps;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 using Modal.Api.Maps;
@@ -14,29 +16,6 @@ using Modal.Contracts.Calls;
 using Modal.Contracts.Maps;
 
 namespace Modal.Api.Endpoints;
-
-/// <summary>A map just created: send its inputs to <c>/v1/maps/{mapId}/inputs</c> and read outputs from <c>/outputs</c>.</summary>
-public sealed record MapCreatedResponse(string MapId, int MaxInputsPerRequest, long MaxOutstandingInputs);
-
-/// <summary>Inputs of a map: each with its position (0-based, unique in the map) and arguments, inline or as a blob.</summary>
-public sealed record MapInputsRequest(IReadOnlyList<MapInputRequest> Inputs);
-
-/// <summary>One input: <see cref="Arguments"/> keyed by parameter name, or <see cref="ArgumentsBlob"/> for payloads over 2 MiB.</summary>
-public sealed record MapInputRequest(long Index, JsonElement Arguments, string? ArgumentsBlob = null);
-
-/// <summary>What was queued, and how many of the map's inputs are still without an output.</summary>
-public sealed record MapInputsQueuedResponse(int Queued, long Outstanding);
-
-/// <summary>The map has <see cref="Total"/> inputs in all: once that many outputs are recorded, it is finished.</summary>
-public sealed record CloseMapRequest(long Total);
-
-/// <summary>A map's progress.</summary>
-public sealed record MapResponse(
-    string MapId, string AppName, string FunctionName, DateTimeOffset CreatedAt, long InputsQueued, long Outputs, long Failures, long? Total,
-    bool Finished, bool Cancelled);
-
-/// <summary>The app's recent maps, newest first.</summary>
-public sealed record AppMapsResponse(IReadOnlyList<MapResponse> Maps);
 
 public static class MapEndpoints
 {
@@ -74,7 +53,7 @@ public static class MapEndpoints
         && (rest.Value?.EndsWith("/inputs", StringComparison.Ordinal) == true || rest.Value?.EndsWith("/outputs", StringComparison.Ordinal) == true);
 
     /// <summary>Starts a map of the function (no inputs yet), as Modal's <c>FunctionMap</c>.</summary>
-    public static async Task<Results<Created<MapCreatedResponse>, ProblemHttpResult>> CreateMapAsync(
+    public static async Task<Results<Created<MapCreated>, ProblemHttpResult>> CreateMapAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, MapStore maps, TimeProvider clock,
         CancellationToken cancellationToken)
     {
@@ -86,14 +65,14 @@ public static class MapEndpoints
         }
         var mapId = $"fc-{Guid.CreateVersion7():N}";
         await maps.CreateAsync(mapId, workspaceId, target.FunctionId, target.AppId, target.AppName, function, clock.GetUtcNow());
-        return TypedResults.Created($"/v1/maps/{mapId}", new MapCreatedResponse(mapId, MaxInputsPerRequest, MaxOutstandingInputs));
+        return TypedResults.Created($"/v1/maps/{mapId}", new MapCreated(mapId, MaxInputsPerRequest, MaxOutstandingInputs));
     }
 
     /// <summary>
     /// Queues a page of the map's inputs, sliced into bus messages of several inputs each. Refused with 429 while the
     /// map has <see cref="MaxOutstandingInputs"/> inputs without output: back-pressure that bounds every queue behind it.
     /// </summary>
-    public static async Task<Results<Accepted<MapInputsQueuedResponse>, ProblemHttpResult, ValidationProblem>> PutInputsAsync(
+    public static async Task<Results<Accepted<MapInputsQueued>, ProblemHttpResult, ValidationProblem>> PutInputsAsync(
         string id, MapInputsRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, MapStore maps, PayloadBlobs blobs,
         ISendEndpointProvider sendEndpoints, TimeProvider clock, HttpResponse response, CancellationToken cancellationToken)
     {
@@ -151,11 +130,11 @@ public static class MapEndpoints
                 detail: "The message broker did not confirm every input of this page; send the page again.");
         }
         await maps.AddInputsAsync(id, queued.Count);
-        return TypedResults.Accepted($"/v1/maps/{id}", new MapInputsQueuedResponse(queued.Count, map.Outstanding + queued.Count));
+        return TypedResults.Accepted($"/v1/maps/{id}", new MapInputsQueued(queued.Count, map.Outstanding + queued.Count));
     }
 
     /// <summary>Records the map's total number of inputs: once that many outputs are in, the map is finished.</summary>
-    public static async Task<Results<Ok<MapResponse>, ProblemHttpResult>> CloseMapAsync(
+    public static async Task<Results<Ok<MapInfo>, ProblemHttpResult>> CloseMapAsync(
         string id, CloseMapRequest request, ClaimsPrincipal caller, MapStore maps)
     {
         var map = await maps.GetAsync(id);
@@ -172,7 +151,7 @@ public static class MapEndpoints
         return TypedResults.Ok(ToResponse((await maps.GetAsync(id))!));
     }
 
-    public static async Task<Results<Ok<MapResponse>, ProblemHttpResult>> GetMapAsync(string id, ClaimsPrincipal caller, MapStore maps)
+    public static async Task<Results<Ok<MapInfo>, ProblemHttpResult>> GetMapAsync(string id, ClaimsPrincipal caller, MapStore maps)
     {
         var map = await maps.GetAsync(id);
         return map is null || map.WorkspaceId != caller.WorkspaceId() ? MapNotFound(id) : TypedResults.Ok(ToResponse(map));
@@ -186,7 +165,7 @@ public static class MapEndpoints
     public static async Task<IResult> GetOutputsAsync(
         string id, ClaimsPrincipal caller, MapStore maps, CancellationToken cancellationToken, string after = "0", double timeout = 0)
     {
-        if (timeout is < 0 or > CallEndpoints.MaxWaitSeconds || double.IsNaN(timeout))
+        if (timeout is < 0 or > ApiLimits.MaxLongPollSeconds || double.IsNaN(timeout))
         {
             return CallEndpoints.InvalidWait("timeout");
         }
@@ -214,17 +193,17 @@ public static class MapEndpoints
     }
 
     /// <summary>The app's recent maps, for progress displays such as <c>modal run</c>'s.</summary>
-    public static async Task<Results<Ok<AppMapsResponse>, ProblemHttpResult>> ListAppMapsAsync(
+    public static async Task<Results<Ok<AppMaps>, ProblemHttpResult>> ListAppMapsAsync(
         string app, ClaimsPrincipal caller, ApiDbContext db, MapStore maps, CancellationToken cancellationToken, int limit = 20)
     {
         var found = await db.Apps.AsNoTracking().Referenced(caller.WorkspaceId(), app).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(cancellationToken);
         return found is not { } appId
             ? CallTargets.AppNotFound(app)
-            : TypedResults.Ok(new AppMapsResponse((await maps.ListForAppAsync(appId, Math.Clamp(limit, 1, 100))).Select(ToResponse).ToList()));
+            : TypedResults.Ok(new AppMaps((await maps.ListForAppAsync(appId, Math.Clamp(limit, 1, 100))).Select(ToResponse).ToList()));
     }
 
     /// <summary>Cancels a map: inputs not yet run are skipped; running ones see their cancellation token fire.</summary>
-    public static async Task<Results<Ok<MapResponse>, ProblemHttpResult>> CancelMapAsync(
+    public static async Task<Results<Ok<MapInfo>, ProblemHttpResult>> CancelMapAsync(
         string id, ClaimsPrincipal caller, MapStore maps, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken)
     {
         var map = await maps.GetAsync(id);
@@ -268,7 +247,7 @@ public static class MapEndpoints
 
     /// <summary>The page as bus inputs; null inputs when an argument does not match (the caller reports which), or a problem.</summary>
     private static async Task<(List<MapInput>? Inputs, ProblemHttpResult? Problem)> ToMapInputsAsync(
-        IReadOnlyList<MapInputRequest> inputs, FunctionSignature signature, PayloadBlobs blobs, CancellationToken cancellationToken)
+        IReadOnlyList<MapInputItem> inputs, FunctionSignature signature, PayloadBlobs blobs, CancellationToken cancellationToken)
     {
         var queued = new List<MapInput>(inputs.Count);
         var valid = true;
@@ -288,25 +267,26 @@ public static class MapEndpoints
                 queued.Add(new MapInput { Index = input.Index, ArgumentsJson = "", ArgumentsBlob = blob, Attempt = 1 });
                 continue;
             }
-            var arguments = input.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : input.Arguments.GetRawText();
-            if (Encoding.UTF8.GetByteCount(arguments) > ApiOptions.MaxInlinePayloadBytes)
+            var argumentsElement = input.Arguments ?? default;
+            var arguments = argumentsElement.ValueKind == JsonValueKind.Undefined ? "{}" : argumentsElement.GetRawText();
+            if (Encoding.UTF8.GetByteCount(arguments) > ApiLimits.MaxInlinePayloadBytes)
             {
                 return (null, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large to inline",
-                    detail: $"Input {input.Index}'s arguments are over {ApiOptions.MaxInlinePayloadBytes:N0} bytes; upload them as a blob and send argumentsBlob."));
+                    detail: $"Input {input.Index}'s arguments are over {ApiLimits.MaxInlinePayloadBytes:N0} bytes; upload them as a blob and send argumentsBlob."));
             }
-            valid &= CallEndpoints.ArgumentErrors(signature, input.Arguments).Count == 0;
+            valid &= CallEndpoints.ArgumentErrors(signature, argumentsElement).Count == 0;
             queued.Add(new MapInput { Index = input.Index, ArgumentsJson = arguments, Attempt = 1 });
         }
         return (valid ? queued : null, null);
     }
 
     /// <summary>Which inputs do not match the signature (the first ten), keyed <c>inputs[i].param</c>.</summary>
-    private static Dictionary<string, string[]> InputErrors(IReadOnlyList<MapInputRequest> inputs, FunctionSignature signature)
+    private static Dictionary<string, string[]> InputErrors(IReadOnlyList<MapInputItem> inputs, FunctionSignature signature)
     {
         var errors = new Dictionary<string, string[]>();
         foreach (var input in inputs.Where(i => i.ArgumentsBlob is null).Take(MaxInputsPerRequest))
         {
-            foreach (var (name, messages) in CallEndpoints.ArgumentErrors(signature, input.Arguments))
+            foreach (var (name, messages) in CallEndpoints.ArgumentErrors(signature, input.Arguments ?? default))
             {
                 errors[$"inputs[{input.Index}].{name}"] = messages;
             }
@@ -324,7 +304,7 @@ public static class MapEndpoints
         return dash > 0 && long.TryParse(cursor.AsSpan(0, dash), out _) && long.TryParse(cursor.AsSpan(dash + 1), out _);
     }
 
-    private static MapResponse ToResponse(MapRecord map) => new(
+    private static MapInfo ToResponse(MapRecord map) => new(
         map.MapId, map.AppName, map.FunctionName, map.CreatedAt, map.InputsQueued, map.Outputs, map.Failures, map.Total, map.IsFinished, map.Cancelled);
 
     private static ProblemHttpResult MapNotFound(string id) =>

@@ -3,17 +3,11 @@ using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Modal.Api.Authentication;
 using Modal.Api.Calls;
+using Modal.Api.Contracts.Apps;
 using Modal.Api.Infrastructure;
 using Modal.Contracts.Scaling;
 
 namespace Modal.Api.Endpoints;
-
-/// <summary>Body of <c>PUT …/autoscaler</c>: the bounds to change until the next deploy; a null field keeps its value.</summary>
-public sealed record UpdateAutoscalerRequest(int? MinContainers = null, int? MaxContainers = null, int? BufferContainers = null, double? ScaledownWindowSeconds = null);
-
-/// <summary>A function's load and bounds now, as the Scheduler sees them.</summary>
-public sealed record FunctionStatsResponse(
-    int Backlog, int RunningInputs, int Containers, int MinContainers, int? MaxContainers, int BufferContainers, double ScaledownWindowSeconds);
 
 /// <summary>The autoscaler of a deployed function: its stats, and runtime changes of its bounds (answered by the Scheduler).</summary>
 public static class ScalingEndpoints
@@ -28,7 +22,7 @@ public static class ScalingEndpoints
         return v1;
     }
 
-    public static async Task<Results<Ok<FunctionStatsResponse>, ProblemHttpResult>> GetFunctionStatsAsync(
+    public static async Task<Results<Ok<FunctionStats>, ProblemHttpResult>> GetFunctionStatsAsync(
         string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets,
         IRequestClient<GetFunctionScalingStats> scheduler, CancellationToken cancellationToken)
     {
@@ -42,7 +36,7 @@ public static class ScalingEndpoints
         return stats is null ? unanswered! : TypedResults.Ok(stats);
     }
 
-    public static async Task<Results<Ok<FunctionStatsResponse>, ProblemHttpResult, ValidationProblem>> UpdateAutoscalerAsync(
+    public static async Task<Results<Ok<FunctionStats>, ProblemHttpResult, ValidationProblem>> UpdateAutoscalerAsync(
         string app, string function, UpdateAutoscalerRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets,
         IRequestClient<UpdateAutoscaler> scheduler, CancellationToken cancellationToken)
     {
@@ -87,7 +81,7 @@ public static class ScalingEndpoints
         return stats is null ? unanswered! : TypedResults.Ok(stats);
     }
 
-    private static async Task<(FunctionStatsResponse? Stats, ProblemHttpResult? Problem)> AskSchedulerAsync(Func<Task<Response<FunctionScalingStats>>> ask)
+    private static async Task<(FunctionStats? Stats, ProblemHttpResult? Problem)> AskSchedulerAsync(Func<Task<Response<FunctionScalingStats>>> ask)
     {
         Response<FunctionScalingStats> response;
         try
@@ -106,7 +100,7 @@ public static class ScalingEndpoints
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Function not scaled yet",
                 detail: "The Scheduler does not know this function's deployment yet; try again in a moment."));
         }
-        return (new FunctionStatsResponse(stats.Backlog, stats.RunningInputs, stats.Containers, stats.MinContainers,
+        return (new FunctionStats(stats.Backlog, stats.RunningInputs, stats.Containers, stats.MinContainers,
             stats.MaxContainers, stats.BufferContainers, stats.ScaledownWindow.TotalSeconds), null);
     }
 }

@@ -2,15 +2,9 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Modal.Api.Authentication;
+using Modal.Api.Contracts.Storage;
 
 namespace Modal.Api.Endpoints;
-
-/// <summary>
-/// Direct access to Storage for the caller's workspace: where Storage is, and a credential it accepts until
-/// <see cref="ExpiresAt"/>. Clients send Dict, Queue and Volume requests there with the credential in
-/// <c>Modal-Storage-Credential</c> (one HTTP hop instead of two), and ask again before it expires.
-/// </summary>
-public sealed record StorageAccess(Uri StorageUrl, string Credential, DateTimeOffset ExpiresAt);
 
 public static class StorageAccessEndpoints
 {

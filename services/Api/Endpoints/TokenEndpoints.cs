@@ -3,19 +3,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Modal.Api.Authentication;
+using Modal.Api.Contracts.Tokens;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 
 namespace Modal.Api.Endpoints;
-
-/// <summary>Body of <c>POST /v1/tokens</c>.</summary>
-public sealed record CreateTokenRequest(string? Name);
-
-/// <summary>A new token: the only response that ever contains its secret.</summary>
-public sealed record CreatedTokenResponse(string Id, string Secret, string Name, DateTimeOffset CreatedAt);
-
-/// <summary>A token as listed: never its secret.</summary>
-public sealed record TokenResponse(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
 public static class TokenEndpoints
 {
@@ -28,7 +20,7 @@ public static class TokenEndpoints
         return v1;
     }
 
-    public static async Task<Results<Created<CreatedTokenResponse>, ValidationProblem>> CreateTokenAsync(
+    public static async Task<Results<Created<CreatedToken>, ValidationProblem>> CreateTokenAsync(
         CreateTokenRequest request, ClaimsPrincipal caller, ApiDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim() ?? "";
@@ -51,17 +43,17 @@ public static class TokenEndpoints
         };
         db.ApiTokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/v1/tokens/{id}", new CreatedTokenResponse(id, secret, token.Name, token.CreatedAt));
+        return TypedResults.Created($"/v1/tokens/{id}", new CreatedToken(id, secret, token.Name, token.CreatedAt));
     }
 
-    public static async Task<Ok<List<TokenResponse>>> ListTokensAsync(
+    public static async Task<Ok<List<TokenInfo>>> ListTokensAsync(
         ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
     {
         var workspaceId = caller.WorkspaceId();
         var tokens = await db.ApiTokens.AsNoTracking()
             .Where(t => t.WorkspaceId == workspaceId)
             .OrderBy(t => t.CreatedAt)
-            .Select(t => new TokenResponse(t.Id, t.Name, t.CreatedAt, t.RevokedAt))
+            .Select(t => new TokenInfo(t.Id, t.Name, t.CreatedAt, t.RevokedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(tokens);
     }

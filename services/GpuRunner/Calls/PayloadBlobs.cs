@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Modal.Api.Contracts;
 using Modal.GpuRunner.Bundles;
 
 namespace Modal.GpuRunner.Calls;
@@ -10,9 +11,6 @@ namespace Modal.GpuRunner.Calls;
 /// </summary>
 public sealed class PayloadBlobs(IHttpClientFactory httpClients)
 {
-    /// <summary>Largest payload carried inline in a bus message; larger ones go to Storage.</summary>
-    public const int MaxInlineBytes = 2 * 1024 * 1024;
-
     public async Task<string> ReadAsync(string hash, CancellationToken cancellationToken)
     {
         var http = httpClients.CreateClient(BundleCache.StorageClientName);
@@ -31,5 +29,5 @@ public sealed class PayloadBlobs(IHttpClientFactory httpClients)
         return hash;
     }
 
-    public static bool FitsInline(string json) => json.Length <= MaxInlineBytes / 3 || Encoding.UTF8.GetByteCount(json) <= MaxInlineBytes;
+    public static bool FitsInline(string json) => json.Length <= ApiLimits.MaxInlinePayloadBytes / 3 || Encoding.UTF8.GetByteCount(json) <= ApiLimits.MaxInlinePayloadBytes;
 }

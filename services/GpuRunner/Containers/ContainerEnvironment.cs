@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts.Apps;
 using Modal.Container.Protocol;
 using Modal.Contracts.Runners;
 using Modal.GpuRunner.Domain;
@@ -26,6 +27,9 @@ public sealed class ContainerEnvironment(ContainerSecrets secrets, ContainerCred
         {
             environment[name] = value;
         }
+        // The app's own functions, called from inside, are this app's (an ephemeral run's), not a deployed namesake's.
+        environment[ContainerProtocol.AppIdVariable] = AppIds.Format(entry.AppId);
+        environment[ContainerProtocol.AppNameVariable] = entry.AppName;
         if (entry.Function.ClassName is { } className)
         {
             environment[ContainerProtocol.ClassVariable] = className;

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Secrets;
 using Modal.Contracts.Apps;
 
 namespace Modal.GpuRunner.Secrets;
@@ -14,9 +16,6 @@ namespace Modal.GpuRunner.Secrets;
 public sealed class ContainerSecrets(IHttpClientFactory http, IOptions<GpuRunnerOptions> options)
 {
     public const string SecretsClientName = "secrets";
-
-    /// <summary>Header the Secrets service reads the runner credential from.</summary>
-    public const string RunnerKeyHeader = "Modal-Runner-Key";
 
     /// <summary>The secrets' values as environment variables (a later secret wins on a shared key).</summary>
     /// <exception cref="ContainerSecretsException">A secret or required key is missing, or this runner may not read secrets.</exception>
@@ -35,9 +34,9 @@ public sealed class ContainerSecrets(IHttpClientFactory http, IOptions<GpuRunner
         }
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/internal/v1/secrets/resolve", UriKind.Relative))
         {
-            Content = JsonContent.Create(new ResolveRequest(workspaceId, secrets.Select(s => new Requirement(s.Name, s.RequiredKeys)).ToList())),
+            Content = JsonContent.Create(new ResolveSecretsRequest(workspaceId, secrets.Select(s => new SecretRequirement(s.Name, s.RequiredKeys)).ToList())),
         };
-        request.Headers.Add(RunnerKeyHeader, runnerKey);
+        request.Headers.Add(ApiHeaders.RunnerKey, runnerKey);
         using var response = await http.CreateClient(SecretsClientName).SendAsync(request, cancellationToken);
         switch (response.StatusCode)
         {
@@ -47,7 +46,7 @@ public sealed class ContainerSecrets(IHttpClientFactory http, IOptions<GpuRunner
                 throw new ContainerSecretsException("The Secrets service refused this runner's GpuRunner:RunnerKey.");
         }
         response.EnsureSuccessStatusCode();
-        var resolved = await response.Content.ReadFromJsonAsync<Resolved>(cancellationToken);
+        var resolved = await response.Content.ReadFromJsonAsync<ResolvedSecrets>(cancellationToken);
         return resolved?.Environment ?? new Dictionary<string, string>();
     }
 
@@ -68,19 +67,13 @@ public sealed class ContainerSecrets(IHttpClientFactory http, IOptions<GpuRunner
         }
         return $"The Secrets service answered {(int)response.StatusCode}.";
     }
-
-    private sealed record Requirement(string Name, IReadOnlyList<string> RequiredKeys);
-
-    private sealed record ResolveRequest(Guid WorkspaceId, IReadOnlyList<Requirement> Secrets);
-
-    private sealed record Resolved(Dictionary<string, string> Environment);
 }
 
 /// <summary>A container cannot start because its secrets are not available; the call fails with this message.</summary>
 public sealed class ContainerSecretsException(string message) : Exception(message)
 {
     /// <summary>The remote exception type a call failed this way reports.</summary>
-    public const string RemoteType = "Modal.MissingSecretException";
+    public const string RemoteType = RemoteErrorTypes.MissingSecret;
 }
 
 public static class ContainerSecretsHostingExtensions

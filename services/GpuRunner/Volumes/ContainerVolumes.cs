@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Modal.Container.Protocol;
+using Modal.Api.Contracts;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
@@ -20,9 +21,6 @@ public sealed partial class ContainerVolumes(
     BundleCache blobs, IHttpClientFactory httpClients, IHttpMessageHandlerFactory handlers, IOptions<GpuRunnerOptions> options,
     StorageCredentials credentials, ILogger<ContainerVolumes> logger)
 {
-    /// <summary>Header naming the workspace to a Storage without a credential key, which trusts it from platform services only.</summary>
-    private const string WorkspaceHeader = "Modal-Workspace-Id";
-
     private readonly ConcurrentDictionary<string, IReadOnlyList<VolumeDirectory>> _mounted = new(StringComparer.Ordinal);
 
     /// <summary>Where an isolated container sees the folder of its mounts' sync state.</summary>
@@ -130,8 +128,8 @@ public sealed partial class ContainerVolumes(
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            request.Headers.Remove(WorkspaceHeader);
-            request.Headers.Add(WorkspaceHeader, workspaceId.ToString());
+            request.Headers.Remove(ApiHeaders.WorkspaceId);
+            request.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
             if (credentials.Enabled)
             {
                 request.Headers.Remove(StorageCredentials.HeaderName);

@@ -2,15 +2,11 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Secrets;
 using Modal.Secrets.Infrastructure;
 
 namespace Modal.Secrets.Endpoints;
-
-/// <summary>Body of a resolve: whose secrets, and which (with the keys each must have).</summary>
-public sealed record ResolveSecretsRequest(Guid WorkspaceId, IReadOnlyList<SecretRequirement>? Secrets);
-
-/// <summary>The secrets' values merged into one environment.</summary>
-public sealed record ResolvedSecrets(IReadOnlyDictionary<string, string> Environment);
 
 /// <summary>
 /// <c>/internal/v1/secrets</c>: for platform services, never forwarded by the Api. <c>resolve</c> is the only way a
@@ -40,11 +36,11 @@ public sealed class RunnerKeyFilter(IOptions<SecretsOptions> options) : IEndpoin
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var presented = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers[SecretsOptions.RunnerKeyHeader].ToString());
+        var presented = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers[ApiHeaders.RunnerKey].ToString());
         if (!CryptographicOperations.FixedTimeEquals(presented, _runnerKey))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Runner credential required",
-                detail: $"Only runners read secret values; present the runner key in '{SecretsOptions.RunnerKeyHeader}'.");
+                detail: $"Only runners read secret values; present the runner key in '{ApiHeaders.RunnerKey}'.");
         }
         return await next(context);
     }

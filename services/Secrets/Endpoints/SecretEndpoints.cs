@@ -1,14 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Secrets;
 using Modal.Secrets.Domain;
 using Modal.Secrets.Infrastructure;
 
 namespace Modal.Secrets.Endpoints;
-
-/// <summary>Body of a create: the secret's name and values.</summary>
-public sealed record CreateSecretRequest(string Name, Dictionary<string, string>? Values, bool AllowExisting = false);
-
-/// <summary>Body of a replace or a merge: the values.</summary>
-public sealed record SecretValuesRequest(Dictionary<string, string>? Values);
 
 /// <summary>
 /// <c>/v1/secrets</c>: the named secrets of the caller's workspace, reached only through the Api (which sets
@@ -17,6 +13,8 @@ public sealed record SecretValuesRequest(Dictionary<string, string>? Values);
 /// </summary>
 public static class SecretEndpoints
 {
+    private static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
+
     public static IEndpointRouteBuilder MapSecretEndpoints(this IEndpointRouteBuilder routes)
     {
         var secrets = routes.MapGroup("/v1/secrets").WithTags("Secrets").AddEndpointFilter<SecretProblemFilter>();
@@ -40,7 +38,7 @@ public static class SecretEndpoints
     public static async Task<Results<Created<SecretInfo>, Ok<SecretInfo>>> CreateSecretAsync(
         CreateSecretRequest request, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken)
     {
-        var (secret, created) = await vault.CreateAsync(workspace.WorkspaceId, request.Name, request.Values ?? [], request.AllowExisting, cancellationToken);
+        var (secret, created) = await vault.CreateAsync(workspace.WorkspaceId, request.Name, request.Values ?? Empty, request.AllowExisting, cancellationToken);
         return created ? TypedResults.Created($"/v1/secrets/{secret.Name}", secret) : TypedResults.Ok(secret);
     }
 
@@ -48,14 +46,14 @@ public static class SecretEndpoints
     public static async Task<Results<Created<SecretInfo>, Ok<SecretInfo>>> ReplaceSecretAsync(
         string name, SecretValuesRequest request, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken)
     {
-        var (secret, created) = await vault.ReplaceAsync(workspace.WorkspaceId, name, request.Values ?? [], cancellationToken);
+        var (secret, created) = await vault.ReplaceAsync(workspace.WorkspaceId, name, request.Values ?? Empty, cancellationToken);
         return created ? TypedResults.Created($"/v1/secrets/{secret.Name}", secret) : TypedResults.Ok(secret);
     }
 
     /// <summary>Merges the values into the secret: given keys are set, others kept.</summary>
     public static async Task<Ok<SecretInfo>> UpdateSecretAsync(
         string name, SecretValuesRequest request, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await vault.UpdateAsync(workspace.WorkspaceId, name, request.Values ?? [], cancellationToken));
+        TypedResults.Ok(await vault.UpdateAsync(workspace.WorkspaceId, name, request.Values ?? Empty, cancellationToken));
 
     public static async Task<NoContent> DeleteSecretAsync(string name, WorkspaceScope workspace, SecretVault vault, CancellationToken cancellationToken)
     {
@@ -70,7 +68,7 @@ public static class SecretEndpoints
 /// </summary>
 public sealed record WorkspaceScope(Guid WorkspaceId)
 {
-    public const string HeaderName = WorkspaceHeader.Name;
+    public const string HeaderName = ApiHeaders.WorkspaceId;
 
     /// <summary>Binds from the header; a missing or malformed one binds as <see cref="Guid.Empty"/>, which <see cref="SecretProblemFilter"/> refuses.</summary>
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>

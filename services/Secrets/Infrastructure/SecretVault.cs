@@ -1,14 +1,9 @@
 using Microsoft.EntityFrameworkCore;
+using Modal.Api.Contracts.Secrets;
 using Modal.Secrets.Domain;
 using Npgsql;
 
 namespace Modal.Secrets.Infrastructure;
-
-/// <summary>A secret as listed: its name and key names, never its values.</summary>
-public sealed record SecretInfo(string Name, IReadOnlyList<string> Keys, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-
-/// <summary>A function's use of a secret: its name and the keys that must be in it.</summary>
-public sealed record SecretRequirement(string Name, IReadOnlyList<string>? RequiredKeys = null);
 
 /// <summary>
 /// The named secrets of each workspace, sealed by the <see cref="KeyRing"/>. Values are opened in two places only:

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts;
 using Minio;
 using Minio.DataModel.Args;
 using Minio.Exceptions;
@@ -137,13 +138,10 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
         new(await s3.PresignedGetObjectAsync(new PresignedGetObjectArgs().WithBucket(_bucket).WithObject(Key(hash))
             .WithExpiry((int)PresignedUrlLifetime.TotalSeconds)));
 
-    /// <summary>Request header with which a client says it follows a redirect to a presigned S3 URL.</summary>
-    public const string AcceptRedirectHeader = "Modal-Accept-Redirect";
-
     /// <summary>Whether to answer this read of <paramref name="size"/> bytes with a redirect to S3 (see <see cref="StorageOptions.PresignedReads"/>).</summary>
     public bool ShouldRedirect(HttpRequest request, long size) =>
         _presignedReads && size >= StorageOptions.PresignedReadMinBytes
-        && string.Equals(request.Headers[AcceptRedirectHeader], "presigned", StringComparison.Ordinal);
+        && string.Equals(request.Headers[ApiHeaders.AcceptRedirect], ApiHeaders.AcceptRedirectPresigned, StringComparison.Ordinal);
 
     /// <summary>How long a presigned URL may be used to start a request (a transfer under way continues past it).</summary>
     public static readonly TimeSpan PresignedUrlLifetime = TimeSpan.FromMinutes(5);

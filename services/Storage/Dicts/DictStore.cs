@@ -5,11 +5,8 @@ using StackExchange.Redis;
 
 namespace Modal.Storage.Dicts;
 
-/// <summary>One page of a Dict's entries; <see cref="Cursor"/> "0" means there are no more.</summary>
-public sealed record DictEntriesPage(string Cursor, IReadOnlyList<DictEntry> Entries);
-
-/// <summary>A Dict entry: its key and its JSON value.</summary>
-public sealed record DictEntry(string Key, RawJson Value);
+/// <summary>One page of a Dict's entries as stored (values as their JSON text); <see cref="Cursor"/> "0" means there are no more.</summary>
+public sealed record DictScan(string Cursor, IReadOnlyList<(string Key, RawJson Value)> Entries);
 
 /// <summary>
 /// Dict entries in Redis: a hash of JSON values (<c>…:h</c>) and a sorted set of each key's last read or write in
@@ -132,15 +129,15 @@ public sealed class DictStore(ObjectRegistry registry, IOptions<StorageOptions> 
     /// One page of live entries, in no order, from <paramref name="cursor"/> ("0" starts). As HSCAN: every entry
     /// present for the whole iteration is returned at least once; a page may be empty before the end.
     /// </summary>
-    public async Task<DictEntriesPage> ScanAsync(ObjectRef dict, string cursor, int count, CancellationToken cancellationToken)
+    public async Task<DictScan> ScanAsync(ObjectRef dict, string cursor, int count, CancellationToken cancellationToken)
     {
         var page = (RedisResult[])(await RunAsync(dict, ScanScript, [cursor, count], cancellationToken))!;
-        var entries = new List<DictEntry>((page.Length - 1) / 2);
+        var entries = new List<(string Key, RawJson Value)>((page.Length - 1) / 2);
         for (var i = 1; i < page.Length; i += 2)
         {
-            entries.Add(new DictEntry(page[i].ToString(), new RawJson(page[i + 1].ToString())));
+            entries.Add((page[i].ToString(), new RawJson(page[i + 1].ToString())));
         }
-        return new DictEntriesPage(page[0].ToString(), entries);
+        return new DictScan(page[0].ToString(), entries);
     }
 
     public static bool IsValidCursor(string cursor) => ulong.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out _);

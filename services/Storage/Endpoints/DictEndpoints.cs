@@ -1,19 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Modal.Api.Contracts.Dicts;
+using Modal.Api.Contracts.Objects;
 using Modal.Storage.Dicts;
 using Modal.Storage.Objects;
 
 namespace Modal.Storage.Endpoints;
-
-/// <summary>A looked-up entry: <see cref="Found"/> false when the key has no live entry.</summary>
-public sealed record DictValue(bool Found, RawJson? Value);
-
-/// <summary>Whether a put wrote its entry (false: <c>skipIfExists</c> found a live one).</summary>
-public sealed record DictPutResult(bool Written);
-
-public sealed record DictContains(bool Contains);
-
-/// <summary>A Dict's entry count (capped at 100,000) or a Queue's item count.</summary>
-public sealed record ObjectLength(long Length);
 
 /// <summary>
 /// <c>/v1/dicts</c>: Modal's Dict. Keys are strings (sent in the query string), values any JSON up to 1 MiB, and an
@@ -36,12 +27,9 @@ public static class DictEndpoints
     }
 
     /// <summary>The entry's value; reading it restarts its expiry.</summary>
-    public static async Task<SizedJson<DictValue>> GetEntryAsync(
-        string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)
-    {
-        var value = await dicts.GetAsync(workspace.Dict(name), RequireKey(key), cancellationToken);
-        return SizedJson.Ok(new DictValue(value is not null, value));
-    }
+    public static async Task<JsonBytes<DictValue>> GetEntryAsync(
+        string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken) =>
+        StoredJsonAnswers.DictValueAnswer(await dicts.GetAsync(workspace.Dict(name), RequireKey(key), cancellationToken));
 
     /// <summary>Writes the body (JSON) as the entry's value; with <c>skipIfExists</c> only if no live entry has the key, atomically, so one concurrent writer wins.</summary>
     public static async Task<SizedJson<DictPutResult>> PutEntryAsync(
@@ -55,12 +43,9 @@ public static class DictEndpoints
     }
 
     /// <summary>Removes the entry and returns its value.</summary>
-    public static async Task<SizedJson<DictValue>> PopEntryAsync(
-        string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)
-    {
-        var value = await dicts.PopAsync(workspace.Dict(name), RequireKey(key), cancellationToken);
-        return SizedJson.Ok(new DictValue(value is not null, value));
-    }
+    public static async Task<JsonBytes<DictValue>> PopEntryAsync(
+        string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken) =>
+        StoredJsonAnswers.DictValueAnswer(await dicts.PopAsync(workspace.Dict(name), RequireKey(key), cancellationToken));
 
     public static async Task<SizedJson<DictContains>> ContainsAsync(
         string name, string? key, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken) =>
@@ -83,7 +68,7 @@ public static class DictEndpoints
     }
 
     /// <summary>One page of entries in no order; pass the returned cursor back until it is "0".</summary>
-    public static async Task<Ok<DictEntriesPage>> ScanAsync(
+    public static async Task<JsonBytes<DictEntriesPage>> ScanAsync(
         string name, string? cursor, int? count, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)
     {
         cursor ??= "0";
@@ -92,7 +77,7 @@ public static class DictEndpoints
             throw new InvalidStorageRequestException("Invalid page",
                 $"The cursor must be one a previous page returned (or 0), and count 1-{StorageLimits.MaxPageSize}.");
         }
-        return TypedResults.Ok(await dicts.ScanAsync(workspace.Dict(name), cursor, count ?? 100, cancellationToken));
+        return StoredJsonAnswers.DictEntriesPageAnswer(await dicts.ScanAsync(workspace.Dict(name), cursor, count ?? 100, cancellationToken));
     }
 
     public static async Task<NoContent> ClearAsync(string name, WorkspaceScope workspace, DictStore dicts, CancellationToken cancellationToken)

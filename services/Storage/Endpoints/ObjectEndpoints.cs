@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Modal.Api.Contracts.Objects;
 using Modal.Storage.Objects;
 
 namespace Modal.Storage.Endpoints;

@@ -1,15 +1,12 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Objects;
+using Modal.Api.Contracts.Queues;
 using Modal.Storage.Objects;
 using Modal.Storage.Queues;
 
 namespace Modal.Storage.Endpoints;
-
-/// <summary>Items taken from, or read from, a Queue.</summary>
-public sealed record QueueItems(IReadOnlyList<RawJson> Items);
-
-/// <summary>The partition's length after a put.</summary>
-public sealed record QueuePutResult(long PartitionLength);
 
 /// <summary>
 /// <c>/v1/queues</c>: Modal's Queue. Without <c>partition</c> an operation acts on the default partition; items are
@@ -54,22 +51,22 @@ public static class QueueEndpoints
     /// Removes and returns up to <c>count</c> items, waiting up to <c>timeout</c> seconds (at most 50: a long poll;
     /// clients ask again to wait longer) for at least one. An empty list means none came in time.
     /// </summary>
-    public static async Task<SizedJson<QueueItems>> GetAsync(
+    public static async Task<JsonBytes<QueueItems>> GetAsync(
         string name, string? partition, int? count, double? timeout, WorkspaceScope workspace, QueueStore queues,
         CancellationToken cancellationToken)
     {
         var key = PartitionKey(partition);
-        if (count is < 1 or > StorageLimits.MaxItemsPerGet || timeout is < 0 || timeout > StorageLimits.MaxLongPoll.TotalSeconds)
+        if (count is < 1 or > StorageLimits.MaxItemsPerGet || timeout is < 0 || timeout > ApiLimits.MaxLongPoll.TotalSeconds)
         {
             throw new InvalidStorageRequestException("Invalid get",
-                $"count is 1-{StorageLimits.MaxItemsPerGet}; timeout is 0-{StorageLimits.MaxLongPoll.TotalSeconds:0} seconds.");
+                $"count is 1-{StorageLimits.MaxItemsPerGet}; timeout is 0-{ApiLimits.MaxLongPoll.TotalSeconds:0} seconds.");
         }
         var items = await queues.GetAsync(workspace.Queue(name), key, count ?? 1, TimeSpan.FromSeconds(timeout ?? 0), cancellationToken);
-        return SizedJson.Ok(new QueueItems(items));
+        return StoredJsonAnswers.QueueItemsAnswer(items);
     }
 
     /// <summary>Items from index <c>start</c> (0: the head) without removing them, as Modal's <c>iterate</c> and <c>modal queue peek</c>.</summary>
-    public static async Task<SizedJson<QueueItems>> PeekAsync(
+    public static async Task<JsonBytes<QueueItems>> PeekAsync(
         string name, string? partition, long? start, int? count, WorkspaceScope workspace, QueueStore queues, CancellationToken cancellationToken)
     {
         var key = PartitionKey(partition);
@@ -77,7 +74,7 @@ public static class QueueEndpoints
         {
             throw new InvalidStorageRequestException("Invalid page", $"start is 0 or more; count is 1-{StorageLimits.MaxPageSize}.");
         }
-        return SizedJson.Ok(new QueueItems(await queues.PeekAsync(workspace.Queue(name), key, start ?? 0, count ?? 100, cancellationToken)));
+        return StoredJsonAnswers.QueueItemsAnswer(await queues.PeekAsync(workspace.Queue(name), key, start ?? 0, count ?? 100, cancellationToken));
     }
 
     /// <summary>Empties the partition, or with <c>all</c> every partition.</summary>

@@ -20,16 +20,11 @@ public sealed class SizedJson<T>(T value) : IResult, IEndpointMetadataProvider, 
 
     public int? StatusCode => StatusCodes.Status200OK;
 
-    public async Task ExecuteAsync(HttpContext httpContext)
+    public Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
         var options = httpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        var body = JsonSerializer.SerializeToUtf8Bytes(value, options);
-        var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = body.Length;
-        await response.Body.WriteAsync(body, httpContext.RequestAborted);
+        return new JsonBytes<T>(JsonSerializer.SerializeToUtf8Bytes(value, options)).ExecuteAsync(httpContext);
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1000", Justification = "IEndpointMetadataProvider is a static abstract interface member; TypedResults' own Ok<T> does the same.")]
@@ -38,6 +33,28 @@ public sealed class SizedJson<T>(T value) : IResult, IEndpointMetadataProvider, 
         ArgumentNullException.ThrowIfNull(builder);
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(T), ["application/json"]));
     }
+}
+
+/// <summary>
+/// 200 with a JSON body already written (its OpenAPI type <typeparamref name="T"/>), sent with its Content-Length in one
+/// write, as <see cref="SizedJson{T}"/>.
+/// </summary>
+public sealed class JsonBytes<T>(ReadOnlyMemory<byte> body) : IResult, IEndpointMetadataProvider, IStatusCodeHttpResult
+{
+    public int? StatusCode => StatusCodes.Status200OK;
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, httpContext.RequestAborted);
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1000", Justification = "IEndpointMetadataProvider is a static abstract interface member; TypedResults' own Ok<T> does the same.")]
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) => SizedJson<T>.PopulateMetadata(method, builder);
 }
 
 /// <summary>Creates <see cref="SizedJson{T}"/> results.</summary>

@@ -1,35 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
+using Modal.Api.Contracts.Volumes;
 using Modal.Storage.Blobs;
 using Modal.Storage.Objects;
 using Modal.Storage.Volumes;
+using VolumeManifest = Modal.Api.Contracts.Volumes.VolumeManifest;
 
 namespace Modal.Storage.Endpoints;
-
-/// <summary>A file of a Volume version, as a manifest lists it.</summary>
-public sealed record VolumeFileEntry(string Path, string Sha256, long Size, DateTimeOffset Modified);
-
-/// <summary>A whole Volume version: what a runner materialises into a mount.</summary>
-public sealed record VolumeManifestResponse(string Version, IReadOnlyList<VolumeFileEntry> Files);
-
-/// <summary>A file or folder in a listing; folders have size 0 and the latest modification time of their files.</summary>
-public sealed record VolumeEntry(string Path, string Type, long Size, DateTimeOffset Modified);
-
-/// <summary>A file to write: content already stored as blob <see cref="Sha256"/>; <see cref="Modified"/> defaults to now.</summary>
-public sealed record VolumePut(string Path, string Sha256, DateTimeOffset? Modified = null);
-
-/// <summary>
-/// Changes applied to the latest version in one step: <see cref="Deletes"/> (missing paths ignored: a container's diff
-/// may delete what another commit already removed), then <see cref="Puts"/> (refused with 409 over an existing path
-/// unless <see cref="Force"/>).
-/// </summary>
-public sealed record VolumeCommitRequest(IReadOnlyList<VolumePut>? Puts, IReadOnlyList<string>? Deletes, bool Force = false);
-
-/// <summary>The version a change produced.</summary>
-public sealed record VolumeCommitResult(string Version, int FileCount);
-
-/// <summary><c>cp</c> of <see cref="Sources"/> to <see cref="Destination"/> (a folder when it ends with '/').</summary>
-public sealed record VolumeCopyRequest(IReadOnlyList<string> Sources, string Destination, bool Recursive = false);
 
 /// <summary>
 /// <c>/v1/volumes</c>: Modal's Volume. Lifecycle as Dicts and Queues (plus rename); files are content-addressed blobs
@@ -63,11 +40,11 @@ public static class VolumeEndpoints
         return TypedResults.NoContent();
     }
 
-    public static async Task<Ok<VolumeManifestResponse>> GetManifestAsync(
+    public static async Task<Ok<VolumeManifest>> GetManifestAsync(
         string name, WorkspaceScope workspace, VolumeStore volumes, CancellationToken cancellationToken)
     {
         var version = await volumes.GetAsync(workspace.Volume(name), cancellationToken);
-        return TypedResults.Ok(new VolumeManifestResponse(version.Id,
+        return TypedResults.Ok(new VolumeManifest(version.Id,
             version.Manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal)
                 .Select(f => new VolumeFileEntry(f.Key, f.Value.Sha256, f.Value.Size, f.Value.Modified)).ToList()));
     }

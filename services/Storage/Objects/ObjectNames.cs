@@ -37,7 +37,6 @@ public static class StorageLimits
 
     public const int MaxItemsPerGet = 5_000;
     public const int MaxPageSize = 1_000;
-    public static readonly TimeSpan MaxLongPoll = TimeSpan.FromSeconds(50);
     public static readonly TimeSpan DefaultPartitionTtl = TimeSpan.FromHours(24);
     public static readonly TimeSpan MaxPartitionTtl = TimeSpan.FromDays(30);
 }

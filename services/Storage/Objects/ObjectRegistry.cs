@@ -1,10 +1,8 @@
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts.Objects;
 using StackExchange.Redis;
 
 namespace Modal.Storage.Objects;
-
-/// <summary>A Dict, Queue or Volume as listed and looked up.</summary>
-public sealed record StorageObjectInfo(string Name, DateTimeOffset CreatedAt, bool Ephemeral);
 
 /// <summary>
 /// The named Dicts, Queues and Volumes of each workspace: creation, lookup, listing, deletion and the heartbeat of ephemeral

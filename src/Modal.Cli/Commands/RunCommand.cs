@@ -1,12 +1,14 @@
 using System.Diagnostics;
+using Modal.Container.Protocol;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Modal.Cli.Commands;
 
 /// <summary>
-/// <c>modal run PROJECT</c>: deploy the app as ephemeral, run its local entrypoint here (its remote calls go to the
-/// platform) while printing what its functions print in their containers, then stop the app.
+/// <c>modal run PROJECT</c>: create an ephemeral app of the project (an app of its own, even beside a deployed app of
+/// the same name), run its local entrypoint here (its remote calls go to that app) while printing what its functions
+/// print in their containers, then stop the app.
 /// </summary>
 public sealed class RunCommand : AsyncCommand<ProjectSettings>
 {
@@ -14,22 +16,26 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
     {
         using var client = settings.Connect();
         var (output, deployment) = await DeployCommand.DeployProjectAsync(client, settings.Project, ephemeral: true, cancellationToken);
-        AnsiConsole.MarkupLine($"[green]Running[/] [bold]{Markup.Escape(deployment.App.Name)}[/] (ephemeral).");
+        var app = deployment.App;
+        AnsiConsole.MarkupLine($"[green]Running[/] [bold]{Markup.Escape(app.Name)}[/] (ephemeral app {Markup.Escape(app.Id)}).");
         try
         {
             var entry = Path.Combine(output, deployment.Bundle.Manifest.EntryAssembly);
             var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(entry);
             start.Environment[ModalCredentials.ServerUrlVariable] = settings.ServerUrl.ToString();
+            // The entrypoint's calls of its app's functions go to this run's app, not to a deployed app of its name.
+            start.Environment[ContainerProtocol.AppIdVariable] = app.Id;
+            start.Environment[ContainerProtocol.AppNameVariable] = app.Name;
             using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start 'dotnet {entry}'.");
             // The entrypoint's own output goes through the same console as the logs and the map progress bars.
-            var console = new RunConsole(client, deployment.App.Name);
+            var console = new RunConsole(client, app.Id);
             process.OutputDataReceived += (_, e) => WriteIfAny(console, e.Data, error: false);
             process.ErrorDataReceived += (_, e) => WriteIfAny(console, e.Data, error: true);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var follow = FollowLogsAsync(client, deployment.App.Name, console, stopFollowing.Token);
+            var follow = FollowLogsAsync(client, app.Id, console, stopFollowing.Token);
             var exited = process.WaitForExitAsync(cancellationToken);
             // Lines of the last calls reach the log within a shipping interval; give them a moment.
             var settled = exited.ContinueWith(_ => Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None), TaskScheduler.Default).Unwrap();
@@ -40,8 +46,8 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
         }
         finally
         {
-            await client.Apps.StopAsync(deployment.App.Name, CancellationToken.None);
-            AnsiConsole.MarkupLine($"Stopped [bold]{Markup.Escape(deployment.App.Name)}[/].");
+            await client.Apps.StopAsync(app.Id, CancellationToken.None);
+            AnsiConsole.MarkupLine($"Stopped [bold]{Markup.Escape(app.Name)}[/] ({Markup.Escape(app.Id)}).");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Modal.Api.Contracts.Maps;
 using Modal.Rest;
 using Spectre.Console;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static Modal.Cli.Commands.StorageObjectOutput;
+using Modal.Api.Contracts.Secrets;
 
 namespace Modal.Cli.Commands;
 
@@ -42,7 +43,7 @@ public sealed class SecretCreateCommand : AsyncCommand<SecretCreateCommand.Setti
         }
         using var client = settings.Connect();
         var info = settings.Force
-            ? await client.Secrets.ReplaceAsync(settings.Name, new Rest.SecretValuesRequest(values), cancellationToken)
+            ? await client.Secrets.ReplaceAsync(settings.Name, new SecretValuesRequest(values), cancellationToken)
             : await Secret.CreateAsync(client, settings.Name, values, settings.AllowExisting, cancellationToken);
         AnsiConsole.MarkupLine($"Secret [green]{Markup.Escape(info.Name)}[/] has keys {Markup.Escape(string.Join(", ", info.Keys))}.");
         return 0;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using Modal.Api.Contracts.Objects;
 using Modal.Rest;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -14,15 +14,19 @@ namespace Modal;
 public sealed class Cls<T> where T : class
 {
     private readonly Func<ModalClient> _client;
+    private readonly Func<string> _app;
 
-    internal Cls(string appName, Func<ModalClient> client)
+    internal Cls(Func<string> app, Func<ModalClient> client)
     {
-        AppName = appName;
+        _app = app;
         _client = client;
     }
 
-    /// <summary>The app the class is deployed in.</summary>
-    public string AppName { get; }
+    /// <summary>
+    /// The app the class runs in: its id (<c>ap-…</c>) once the app is registered or known from the platform, else the
+    /// name of the deployed app.
+    /// </summary>
+    public string AppName => _app();
 
     /// <summary>The class's name (its methods are the functions <c>Name.Method</c>).</summary>
     public string Name => typeof(T).Name;
@@ -64,13 +68,13 @@ public sealed class Cls<T> where T : class
     private Task<FunctionCall<TResult>> SpawnCoreAsync<TResult>(LambdaExpression call, CancellationToken cancellationToken)
     {
         var (function, arguments) = Bind(call);
-        return RemoteInvoker.SpawnAsync<TResult>(_client(), AppName, function, arguments, cancellationToken);
+        return RemoteInvoker.SpawnAsync<TResult>(_client(), _app(), function, arguments, cancellationToken);
     }
 
     private Task<TResult> CallCoreAsync<TResult>(LambdaExpression call, CancellationToken cancellationToken)
     {
         var (function, arguments) = Bind(call);
-        return RemoteInvoker.CallAsync<TResult>(_client(), AppName, function, arguments, cancellationToken);
+        return RemoteInvoker.CallAsync<TResult>(_client(), _app(), function, arguments, cancellationToken);
     }
 
     private static (string Function, System.Text.Json.JsonElement Arguments) Bind(LambdaExpression call)
@@ -123,6 +127,6 @@ public static class Cls
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrWhiteSpace(appName);
-        return new Cls<T>(appName, () => client);
+        return new Cls<T>(() => appName, () => client);
     }
 }

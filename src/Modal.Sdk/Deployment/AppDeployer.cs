@@ -1,3 +1,4 @@
+using Modal.Api.Contracts.Apps;
 using Modal.Rest;
 
 namespace Modal.Deployment;
@@ -19,7 +20,10 @@ public static class AppDeployer
     /// <param name="client">The connection to the platform.</param>
     /// <param name="buildDirectory">A <c>dotnet publish</c> (or build) output folder.</param>
     /// <param name="entryAssembly">The app's entry assembly in that folder, e.g. <c>HelloWorld.dll</c>.</param>
-    /// <param name="ephemeral">True for <c>modal run</c>: the app lives while the run does.</param>
+    /// <param name="ephemeral">
+    /// True for <c>modal run</c>: a new app of its own (even beside a deployed app of the same name), reached by its id,
+    /// that lives while the run does.
+    /// </param>
     /// <param name="cancellationToken">Cancels the deployment.</param>
     public static async Task<DeploymentResult> DeployAsync(
         ModalClient client, string buildDirectory, string entryAssembly, bool ephemeral = false, CancellationToken cancellationToken = default)
@@ -29,8 +33,9 @@ public static class AppDeployer
         var uploaded = await BundleUploader.UploadAsync(bundle, client.Http, cancellationToken).ConfigureAwait(false);
         var manifest = await AppDescriber.DescribeAsync(Path.Combine(buildDirectory, entryAssembly), cancellationToken).ConfigureAwait(false);
         await manifest.StoreLocalSecretsAsync(client, cancellationToken).ConfigureAwait(false);
-        var app = await client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, ephemeral, bundle.Id), cancellationToken)
-            .ConfigureAwait(false);
+        var app = ephemeral
+            ? await client.Apps.CreateEphemeralAsync(new CreateAppRequest(manifest.Name, manifest.Functions, bundle.Id), cancellationToken).ConfigureAwait(false)
+            : await client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, bundle.Id), cancellationToken).ConfigureAwait(false);
         return new DeploymentResult(app, bundle, uploaded);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Modal.Api.Contracts.Apps;
 using Modal.Rest;
 
 namespace Modal.Deployment;

@@ -1,3 +1,5 @@
+using Modal.Api.Contracts.Apps;
+
 namespace Modal;
 
 /// <summary>What every typed function handle has, whatever its parameters: its definition and its autoscaler.</summary>
@@ -9,13 +11,13 @@ public abstract class DefinedFunction
     public FunctionDefinition Definition { get; }
 
     /// <inheritdoc cref="RemoteFunction.UpdateAutoscalerAsync"/>
-    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
+    public Task<FunctionStats> UpdateAutoscalerAsync(
         int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
         CancellationToken cancellationToken = default) =>
         FunctionMaps.Deployed(Definition).UpdateAutoscalerAsync(minContainers, maxContainers, bufferContainers, scaledownWindow, cancellationToken);
 
     /// <inheritdoc cref="RemoteFunction.GetCurrentStatsAsync"/>
-    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
+    public Task<FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
         FunctionMaps.Deployed(Definition).GetCurrentStatsAsync(cancellationToken);
 }
 
@@ -36,13 +38,13 @@ public sealed partial class Function<TResult> : DefinedFunction
     /// <exception cref="RemoteFunctionException">The function threw.</exception>
     /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
     public Task<TResult> RemoteAsync(CancellationToken cancellationToken = default) =>
-        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             RemoteInvoker.ArgumentsOf(Definition, []), cancellationToken);
 
     /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     public Task<FunctionCall<TResult>> SpawnAsync(CancellationToken cancellationToken = default) =>
-        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             RemoteInvoker.ArgumentsOf(Definition, []), cancellationToken);
 }
 
@@ -66,14 +68,14 @@ public sealed partial class Function<T1, TResult> : DefinedFunction
     /// <exception cref="RemoteFunctionException">The function threw.</exception>
     /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
     public Task<TResult> RemoteAsync(T1 arg1, CancellationToken cancellationToken = default) =>
-        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             RemoteInvoker.ArgumentsOf(Definition, [arg1]), cancellationToken);
 
     /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
     /// <param name="arg1">The argument.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     public Task<FunctionCall<TResult>> SpawnAsync(T1 arg1, CancellationToken cancellationToken = default) =>
-        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             RemoteInvoker.ArgumentsOf(Definition, [arg1]), cancellationToken);
 }
 
@@ -101,7 +103,7 @@ public sealed partial class Function<T1, T2, TResult> : DefinedFunction
     /// <exception cref="RemoteFunctionException">The function threw.</exception>
     /// <exception cref="FunctionTimeoutException">The function ran past its timeout.</exception>
     public Task<TResult> RemoteAsync(T1 arg1, T2 arg2, CancellationToken cancellationToken = default) =>
-        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        RemoteInvoker.CallAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             RemoteInvoker.ArgumentsOf(Definition, [arg1, arg2]), cancellationToken);
 
     /// <summary>Starts the function on the platform and returns a handle at once, as Modal's <c>f.spawn()</c>.</summary>
@@ -109,6 +111,6 @@ public sealed partial class Function<T1, T2, TResult> : DefinedFunction
     /// <param name="arg2">The second argument.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     public Task<FunctionCall<TResult>> SpawnAsync(T1 arg1, T2 arg2, CancellationToken cancellationToken = default) =>
-        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        RemoteInvoker.SpawnAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             RemoteInvoker.ArgumentsOf(Definition, [arg1, arg2]), cancellationToken);
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Calls;
 using Modal.Rest;
 
 namespace Modal;
@@ -39,8 +41,8 @@ public sealed class FunctionCall<TResult>
         var deadline = timeout is { } limit ? DateTimeOffset.UtcNow + limit : DateTimeOffset.MaxValue;
         while (true)
         {
-            var remaining = deadline == DateTimeOffset.MaxValue ? LongPoll.MaxServerWait : deadline - DateTimeOffset.UtcNow;
-            var wait = Math.Clamp(remaining.TotalSeconds, 0, LongPoll.MaxServerWait.TotalSeconds);
+            var remaining = deadline == DateTimeOffset.MaxValue ? ApiLimits.MaxLongPoll : deadline - DateTimeOffset.UtcNow;
+            var wait = Math.Clamp(remaining.TotalSeconds, 0, ApiLimits.MaxLongPoll.TotalSeconds);
             var call = await _client.Apps.GetCallAsync(Id, wait, cancellationToken).ConfigureAwait(false);
             if (call.IsFinished)
             {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Modal.Api.Contracts.Maps;
 
 namespace Modal;
 
@@ -35,7 +36,7 @@ public sealed partial class Function<T1, TResult>
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(options);
-        return MapInvoker.RunAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        return MapInvoker.RunAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             MapInvoker.Arguments(inputs, input => RemoteInvoker.ArgumentsOf(Definition, [input]), CancellationToken.None), options, cancellationToken);
     }
 
@@ -54,7 +55,7 @@ public sealed partial class Function<T1, TResult>
     public async Task<MapCall<TResult>> SpawnMapAsync(IEnumerable<T1> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var mapId = await MapInvoker.SpawnAsync(Definition.App.Client, Definition.App.Name, Definition.Name,
+        var mapId = await MapInvoker.SpawnAsync(Definition.App.Client, Definition.App.Reference, Definition.Name,
             MapInvoker.Arguments(MapInvoker.AsAsync(inputs), input => RemoteInvoker.ArgumentsOf(Definition, [input]), CancellationToken.None), cancellationToken).ConfigureAwait(false);
         return new MapCall<TResult>(Definition.App.Client, mapId);
     }
@@ -80,7 +81,7 @@ public sealed partial class Function<T1, T2, TResult>
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(options);
-        return MapInvoker.RunAsync<TResult>(Definition.App.Client, Definition.App.Name, Definition.Name,
+        return MapInvoker.RunAsync<TResult>(Definition.App.Client, Definition.App.Reference, Definition.Name,
             MapInvoker.Arguments(inputs, pair => RemoteInvoker.ArgumentsOf(Definition, [pair.Item1, pair.Item2]), CancellationToken.None), options, cancellationToken);
     }
 
@@ -104,7 +105,7 @@ public sealed partial class Function<T1, T2, TResult>
     public async Task<MapCall<TResult>> SpawnMapAsync(IEnumerable<(T1, T2)> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var mapId = await MapInvoker.SpawnAsync(Definition.App.Client, Definition.App.Name, Definition.Name,
+        var mapId = await MapInvoker.SpawnAsync(Definition.App.Client, Definition.App.Reference, Definition.Name,
             MapInvoker.Arguments(MapInvoker.AsAsync(inputs), pair => RemoteInvoker.ArgumentsOf(Definition, [pair.Item1, pair.Item2]), CancellationToken.None),
             cancellationToken).ConfigureAwait(false);
         return new MapCall<TResult>(Definition.App.Client, mapId);
@@ -131,7 +132,7 @@ public sealed class MapCall<TResult>
 
     /// <summary>How many inputs were queued, have outputs, and failed.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public Task<Rest.MapInfo> GetProgressAsync(CancellationToken cancellationToken = default) => _client.Maps.GetAsync(Id, cancellationToken);
+    public Task<MapInfo> GetProgressAsync(CancellationToken cancellationToken = default) => _client.Maps.GetAsync(Id, cancellationToken);
 
     /// <summary>
     /// The map's outputs as they finish (each with its input position; failures in place), until every input has one.
@@ -164,7 +165,7 @@ public static class MapCall
 internal static class FunctionMaps
 {
     /// <summary>The deployed function behind a typed handle (its app's name and client).</summary>
-    public static RemoteFunction Deployed(FunctionDefinition definition) => new(definition.App.Client, definition.App.Name, definition.Name);
+    public static RemoteFunction Deployed(FunctionDefinition definition) => new(definition.App.Client, definition.App.Reference, definition.Name);
 
     public static async IAsyncEnumerable<TResult> Values<TResult>(
         IAsyncEnumerable<MapResult<TResult>> results, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Maps;
 using Modal.Rest;
 
 namespace Modal;
@@ -168,7 +170,7 @@ internal static class MapInvoker
                 await sender.ConfigureAwait(false); // Sending failed: surface why.
             }
             // While inputs are still being sent, wait briefly, so the end of sending (perhaps of nothing) is noticed soon.
-            var wait = sender is { IsCompleted: false } ? 1 : LongPoll.MaxServerWait.TotalSeconds;
+            var wait = sender is { IsCompleted: false } ? 1 : ApiLimits.MaxLongPoll.TotalSeconds;
             var page = await client.Maps.GetOutputsAsync(mapId, cursor, wait, cancellationToken).ConfigureAwait(false);
             cursor = page.Next;
             foreach (var output in page.Outputs)
@@ -193,7 +195,7 @@ internal static class MapInvoker
         if (!output.Succeeded)
         {
             var error = output.Error;
-            Exception failure = error?.Type == "Modal.FunctionTimeoutException"
+            Exception failure = error?.Type == RemoteErrorTypes.FunctionTimeout
                 ? new FunctionTimeoutException(mapId, error.Message)
                 : new RemoteFunctionException(mapId, error?.Type ?? "Unknown", error?.Message ?? "", error?.StackTrace);
             return new MapResult<TResult>(output.Index, default!, failure);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Modal.Api.Contracts.Apps;
 
 namespace Modal;
 
@@ -65,14 +66,14 @@ public sealed class RemoteFunction
     /// <param name="scaledownWindow">Idle time before a container stops (2 s to 20 min).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The function's stats with the new bounds.</returns>
-    public Task<Rest.FunctionStats> UpdateAutoscalerAsync(
+    public Task<FunctionStats> UpdateAutoscalerAsync(
         int? minContainers = null, int? maxContainers = null, int? bufferContainers = null, TimeSpan? scaledownWindow = null,
         CancellationToken cancellationToken = default) =>
         _client.Apps.UpdateAutoscalerAsync(AppName, FunctionName,
-            new Rest.UpdateAutoscalerRequest(minContainers, maxContainers, bufferContainers, scaledownWindow?.TotalSeconds), cancellationToken);
+            new UpdateAutoscalerRequest(minContainers, maxContainers, bufferContainers, scaledownWindow?.TotalSeconds), cancellationToken);
 
     /// <summary>The function's backlog, containers and running inputs now, as Modal's <c>Function.get_current_stats</c>.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
-    public Task<Rest.FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
+    public Task<FunctionStats> GetCurrentStatsAsync(CancellationToken cancellationToken = default) =>
         _client.Apps.GetFunctionStatsAsync(AppName, FunctionName, cancellationToken);
 }

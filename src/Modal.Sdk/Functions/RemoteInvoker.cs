@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Calls;
 using Modal.Rest;
 
 namespace Modal;
@@ -7,9 +9,6 @@ namespace Modal;
 /// <summary>Turns typed arguments into a call on the platform.</summary>
 internal static class RemoteInvoker
 {
-    /// <summary>Largest payload sent inline; larger arguments are uploaded as a blob first, as Modal's client does.</summary>
-    public const int MaxInlinePayloadBytes = 2 * 1024 * 1024;
-
     public static async Task<FunctionCall<TResult>> SpawnAsync<TResult>(
         ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
     {
@@ -23,7 +22,7 @@ internal static class RemoteInvoker
         ModalClient client, string app, string function, JsonElement arguments, CancellationToken cancellationToken)
     {
         var request = await RequestAsync(client, arguments, cancellationToken).ConfigureAwait(false);
-        var call = await client.Apps.CallAsync(app, function, request, LongPoll.MaxServerWait.TotalSeconds, cancellationToken).ConfigureAwait(false);
+        var call = await client.Apps.CallAsync(app, function, request, ApiLimits.MaxLongPoll.TotalSeconds, cancellationToken).ConfigureAwait(false);
         var handle = new FunctionCall<TResult>(client, call.FunctionCallId);
         return call.IsFinished
             ? await handle.UnwrapAsync(call, cancellationToken).ConfigureAwait(false)
@@ -40,7 +39,7 @@ internal static class RemoteInvoker
     {
         var raw = arguments.GetRawText();
         // Only long texts are measured in bytes (a character is at most 3 UTF-8 bytes).
-        if (raw.Length <= MaxInlinePayloadBytes / 3 || System.Text.Encoding.UTF8.GetByteCount(raw) <= MaxInlinePayloadBytes)
+        if (raw.Length <= ApiLimits.MaxInlinePayloadBytes / 3 || System.Text.Encoding.UTF8.GetByteCount(raw) <= ApiLimits.MaxInlinePayloadBytes)
         {
             return null;
         }

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Modal.Api.Contracts.Dicts;
+using Modal.Api.Contracts.Objects;
 using Modal.Rest;
 
 namespace Modal;

@@ -1,4 +1,6 @@
 using System.Net;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Storage;
 using Modal.Rest;
 using Refit;
 
@@ -19,9 +21,6 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
 
     /// <summary>After the Api said no (or Storage was unreachable), ask again only after this long.</summary>
     private static readonly TimeSpan RetryDirectAfter = TimeSpan.FromMinutes(5);
-
-    private const string CredentialHeader = "Modal-Storage-Credential";
-    private const string AcceptRedirectHeader = "Modal-Accept-Redirect";
 
     private readonly HttpClient _api;
     private readonly HttpMessageInvoker _storage;
@@ -50,7 +49,7 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
             return await SendRoutedAsync(request, cancellationToken).ConfigureAwait(false);
         }
         var retry = Copy(request);
-        request.Headers.Add(AcceptRedirectHeader, "presigned");
+        request.Headers.Add(ApiHeaders.AcceptRedirect, ApiHeaders.AcceptRedirectPresigned);
         var response = await SendRoutedAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.TemporaryRedirect || response.Headers.Location is not { IsAbsoluteUri: true } location)
         {
@@ -97,8 +96,8 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
             var apiUri = request.RequestUri!;
             request.RequestUri = new Uri(access.StorageUrl, apiUri.PathAndQuery);
             request.Headers.Authorization = null;
-            request.Headers.Remove(CredentialHeader);
-            request.Headers.Add(CredentialHeader, access.Credential);
+            request.Headers.Remove(ApiHeaders.StorageCredential);
+            request.Headers.Add(ApiHeaders.StorageCredential, access.Credential);
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -118,7 +117,7 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
                 // address is not reachable from here (e.g. a container without network): use the Api for a while.
                 _route = Route.ThroughApiUntil(DateTimeOffset.UtcNow + RetryDirectAfter);
                 request.RequestUri = apiUri;
-                request.Headers.Remove(CredentialHeader);
+                request.Headers.Remove(ApiHeaders.StorageCredential);
             }
         }
         LastWentDirect = false;

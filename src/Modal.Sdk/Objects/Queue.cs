@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Modal.Api.Contracts;
+using Modal.Api.Contracts.Objects;
 using Modal.Rest;
 
 namespace Modal;
@@ -211,8 +213,8 @@ public sealed class Queue : IAsyncDisposable
         var deadline = options.Timeout is { } timeout ? DateTimeOffset.UtcNow + timeout : DateTimeOffset.MaxValue;
         while (true)
         {
-            var remaining = deadline == DateTimeOffset.MaxValue ? LongPoll.MaxServerWait : deadline - DateTimeOffset.UtcNow;
-            var wait = options.Block ? Math.Clamp(remaining.TotalSeconds, 0, LongPoll.MaxServerWait.TotalSeconds) : 0;
+            var remaining = deadline == DateTimeOffset.MaxValue ? ApiLimits.MaxLongPoll : deadline - DateTimeOffset.UtcNow;
+            var wait = options.Block ? Math.Clamp(remaining.TotalSeconds, 0, ApiLimits.MaxLongPoll.TotalSeconds) : 0;
             var taken = await _handle.RunAsync(() => _client.Queues.GetAsync(Name, options.Partition, count, wait, cancellationToken), cancellationToken)
                 .ConfigureAwait(false);
             if (taken.Items.Count > 0 || !options.Block || DateTimeOffset.UtcNow >= deadline)

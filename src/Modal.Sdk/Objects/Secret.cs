@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Modal.Api.Contracts.Secrets;
 using Modal.Rest;
 
 namespace Modal;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Modal.Api.Contracts.Objects;
 using Refit;
 
 namespace Modal;
@@ -167,8 +168,8 @@ internal sealed class ObjectHandle(bool createIfMissing, Func<CancellationToken,
 
 /// <summary>The lifecycle calls Dicts and Queues share, over either REST client.</summary>
 internal sealed record ObjectLifecycle(
-    Func<string, bool?, CancellationToken, Task<Rest.StorageObjectInfo>> Ensure,
-    Func<string, CancellationToken, Task<Rest.StorageObjectInfo>> Get,
+    Func<string, bool?, CancellationToken, Task<StorageObjectInfo>> Ensure,
+    Func<string, CancellationToken, Task<StorageObjectInfo>> Get,
     Func<string, CancellationToken, Task> Heartbeat,
     Func<string, CancellationToken, Task> Delete)
 {
@@ -188,6 +189,6 @@ internal sealed record ObjectLifecycle(
             token => StorageCalls.RunAsync(() => Delete(name, token))));
     }
 
-    public Task<Rest.StorageObjectInfo> InfoAsync(string name, bool createIfMissing, CancellationToken cancellationToken) =>
+    public Task<StorageObjectInfo> InfoAsync(string name, bool createIfMissing, CancellationToken cancellationToken) =>
         StorageCalls.RunAsync(() => createIfMissing ? Ensure(name, null, cancellationToken) : Get(name, cancellationToken));
 }

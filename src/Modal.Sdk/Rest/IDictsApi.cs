@@ -1,40 +1,9 @@
 using System.Text.Json;
+using Modal.Api.Contracts.Dicts;
+using Modal.Api.Contracts.Objects;
 using Refit;
 
 namespace Modal.Rest;
-
-/// <summary>A Dict or Queue as the platform lists it.</summary>
-/// <param name="Name">Its name, unique per workspace and kind (1-64 letters, digits, '-', '_' or '.').</param>
-/// <param name="CreatedAt">When it was created.</param>
-/// <param name="Ephemeral">True for an object that lives only while its creator keeps it alive (<see cref="Dict.EphemeralAsync"/>).</param>
-public sealed record StorageObjectInfo(string Name, DateTimeOffset CreatedAt, bool Ephemeral);
-
-/// <summary>A looked-up Dict entry.</summary>
-/// <param name="Found">False when the key has no entry (or it expired).</param>
-/// <param name="Value">The value as JSON, when found.</param>
-public sealed record DictValue(bool Found, JsonElement? Value);
-
-/// <summary>Answer to a Dict put.</summary>
-/// <param name="Written">False when <c>skipIfExists</c> found an entry and wrote nothing.</param>
-public sealed record DictPutResult(bool Written);
-
-/// <summary>Answer to a Dict key test.</summary>
-/// <param name="Contains">Whether the key has a live entry.</param>
-public sealed record DictContains(bool Contains);
-
-/// <summary>A length.</summary>
-/// <param name="Length">A Dict's entry count (capped at 100,000, as Modal's) or a Queue's item count.</param>
-public sealed record ObjectLength(long Length);
-
-/// <summary>One Dict entry.</summary>
-/// <param name="Key">The key.</param>
-/// <param name="Value">The value as JSON.</param>
-public sealed record DictEntry(string Key, JsonElement Value);
-
-/// <summary>One page of a Dict's entries, in no order.</summary>
-/// <param name="Cursor">Pass it back for the next page; "0" means there are no more.</param>
-/// <param name="Entries">The entries (possibly none before the end; an entry may come twice while the Dict grows).</param>
-public sealed record DictEntriesPage(string Cursor, IReadOnlyList<DictEntry> Entries);
 
 /// <summary>
 /// Low-level REST client for <c>/v1/dicts</c>; usable on its own from any .NET application. Errors are problem details:

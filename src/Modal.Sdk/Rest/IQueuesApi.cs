@@ -1,15 +1,9 @@
 using System.Text.Json;
+using Modal.Api.Contracts.Objects;
+using Modal.Api.Contracts.Queues;
 using Refit;
 
 namespace Modal.Rest;
-
-/// <summary>Items taken from, or read from, a Queue.</summary>
-/// <param name="Items">The items as JSON, oldest first.</param>
-public sealed record QueueItems(IReadOnlyList<JsonElement> Items);
-
-/// <summary>Answer to a Queue put.</summary>
-/// <param name="PartitionLength">Items in the partition after the put.</param>
-public sealed record QueuePutResult(long PartitionLength);
 
 /// <summary>
 /// Low-level REST client for <c>/v1/queues</c>; usable on its own from any .NET application. Without a partition an

@@ -1,23 +1,7 @@
+using Modal.Api.Contracts.Secrets;
 using Refit;
 
 namespace Modal.Rest;
-
-/// <summary>A secret as the platform lists it: never its values.</summary>
-/// <param name="Name">Its name, unique per workspace (1-64 letters, digits, '-', '_' or '.').</param>
-/// <param name="Keys">Its keys (the environment variables it sets), sorted.</param>
-/// <param name="CreatedAt">When it was created.</param>
-/// <param name="UpdatedAt">When its values last changed.</param>
-public sealed record SecretInfo(string Name, IReadOnlyList<string> Keys, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-
-/// <summary>Body of a create.</summary>
-/// <param name="Name">The secret's name.</param>
-/// <param name="Values">Key → value; keys are environment variable names.</param>
-/// <param name="AllowExisting">When a secret of that name exists, answer it unchanged instead of failing with 409.</param>
-public sealed record CreateSecretRequest(string Name, IReadOnlyDictionary<string, string> Values, bool AllowExisting = false);
-
-/// <summary>Body of a replace or a merge.</summary>
-/// <param name="Values">Key → value.</param>
-public sealed record SecretValuesRequest(IReadOnlyDictionary<string, string> Values);
 
 /// <summary>
 /// Low-level REST client for <c>/v1/secrets</c>; usable on its own from any .NET application. Values are write-only:

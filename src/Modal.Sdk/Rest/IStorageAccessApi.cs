@@ -1,12 +1,7 @@
+using Modal.Api.Contracts.Storage;
 using Refit;
 
 namespace Modal.Rest;
-
-/// <summary>Where Storage is and a credential it accepts for the caller's workspace until <see cref="ExpiresAt"/>.</summary>
-/// <param name="StorageUrl">Storage's base address, as clients reach it.</param>
-/// <param name="Credential">Sent in <c>Modal-Storage-Credential</c> with every request to Storage.</param>
-/// <param name="ExpiresAt">When Storage stops accepting it.</param>
-public sealed record StorageAccess(Uri StorageUrl, string Credential, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// <c>/v1/storage</c>: direct access to Storage. With it, Dict, Queue and Volume requests go to Storage in one hop instead

@@ -1,12 +1,7 @@
+using Modal.Api.Contracts.Workspaces;
 using Refit;
 
 namespace Modal.Rest;
-
-/// <summary>A workspace: the unit of isolation that owns apps, functions, secrets, dicts and volumes.</summary>
-/// <param name="Id">Stable id of the workspace.</param>
-/// <param name="Name">Unique name (lowercase letters, digits and dashes).</param>
-/// <param name="CreatedAt">When the workspace was created.</param>
-public sealed record Workspace(Guid Id, string Name, DateTimeOffset CreatedAt);
 
 /// <summary>Low-level REST client for <c>/v1/workspaces</c>; usable on its own from any .NET application.</summary>
 public interface IWorkspacesApi

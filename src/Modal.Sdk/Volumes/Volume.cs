@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using Modal.Container.Protocol;
+using Modal.Api.Contracts.Objects;
+using Modal.Api.Contracts.Volumes;
 using Modal.Rest;
 using Modal.Volumes;
 

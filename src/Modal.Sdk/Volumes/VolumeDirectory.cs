@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Modal.Api.Contracts.Volumes;
 using Modal.Rest;
 
 namespace Modal.Volumes;

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Modal.Api;
+using Modal.Api.Contracts.Tokens;
+using Modal.Api.Contracts.Workspaces;
 using Modal.Api.Endpoints;
 using Modal.Platform.Tests.Infrastructure;
 
@@ -34,7 +36,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
         await using var api = new ServiceFactory<ApiOptions>();
         var client = infrastructure.AuthenticatedClient(api);
 
-        var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(Workspaces);
+        var workspaces = await client.GetFromJsonAsync<List<Workspace>>(Workspaces);
 
         var main = Assert.Single(workspaces!);
         Assert.Equal("main", main.Name);
@@ -89,7 +91,7 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
 
         using var created = await admin.PostAsJsonAsync(Tokens, new CreateTokenRequest("ci"));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var token = (await created.Content.ReadFromJsonAsync<CreatedTokenResponse>())!;
+        var token = (await created.Content.ReadFromJsonAsync<CreatedToken>())!;
         var ci = api.CreateClient();
         ci.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{token.Id}:{token.Secret}");
         Assert.Equal(HttpStatusCode.OK, (await ci.GetAsync(Workspaces)).StatusCode);
@@ -136,8 +138,8 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
         await using var second = new ServiceFactory<ApiOptions>();
         var client = infrastructure.AuthenticatedClient(second);
 
-        var workspaces = await client.GetFromJsonAsync<List<WorkspaceResponse>>(Workspaces);
-        var tokens = await client.GetFromJsonAsync<List<TokenResponse>>(Tokens);
+        var workspaces = await client.GetFromJsonAsync<List<Workspace>>(Workspaces);
+        var tokens = await client.GetFromJsonAsync<List<TokenInfo>>(Tokens);
 
         Assert.Single(workspaces!, w => w.Name == "main");
         Assert.Single(tokens!, t => t.Name == "first token");

@@ -5,6 +5,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
 using Modal.Api.Calls;
+using Modal.Api.Contracts.Apps;
+using Modal.Api.Contracts.Calls;
 using Modal.Api.Endpoints;
 using Modal.Contracts.Calls;
 using Modal.Platform.Tests.Infrastructure;
@@ -178,7 +180,7 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
         using var response = await client.GetAsync(new Uri($"/v1/calls/{callId}?timeout=0", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.Equal(CallStates.Queued, (await response.Content.ReadFromJsonAsync<CallResponse>())!.State);
+        Assert.Equal(CallStates.Queued, (await response.Content.ReadFromJsonAsync<CallInfo>())!.State);
     }
 
     [Fact]
@@ -286,25 +288,25 @@ public sealed class CallTests(InfrastructureFixture infrastructure)
 
     private static string UniqueAppName() => $"spine-{Guid.NewGuid():N}"[..20];
 
-    private static async Task<AppResponse> DeployAsync(HttpClient client, string app, params object[] functions)
+    private static async Task<DeployedAppInfo> DeployAsync(HttpClient client, string app, params object[] functions)
     {
         using var response = await client.PutAsJsonAsync(new Uri($"/v1/apps/{app}", UriKind.Relative), new { functions });
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<AppResponse>())!;
+        return (await response.Content.ReadFromJsonAsync<DeployedAppInfo>())!;
     }
 
     private static async Task<string> CallAsync(HttpClient client, string app, string function, object arguments)
     {
         using var response = await client.PostAsJsonAsync(new Uri($"/v1/apps/{app}/functions/{function}/calls", UriKind.Relative), new { arguments });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<CallResponse>())!.FunctionCallId;
+        return (await response.Content.ReadFromJsonAsync<CallInfo>())!.FunctionCallId;
     }
 
-    private static async Task<CallResponse> WaitForEndAsync(HttpClient client, string callId)
+    private static async Task<CallInfo> WaitForEndAsync(HttpClient client, string callId)
     {
         using var response = await client.GetAsync(new Uri($"/v1/calls/{callId}?timeout=30", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<CallResponse>())!;
+        return (await response.Content.ReadFromJsonAsync<CallInfo>())!;
     }
 
 }

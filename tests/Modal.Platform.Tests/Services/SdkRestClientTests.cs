@@ -1,5 +1,6 @@
 using System.Net;
 using Modal.Api;
+using Modal.Api.Contracts.Tokens;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
 using Refit;
@@ -40,7 +41,7 @@ public sealed class SdkRestClientTests(InfrastructureFixture infrastructure)
         await using var api = new ServiceFactory<ApiOptions>();
         var tokens = ModalRestClient.For<ITokensApi>(infrastructure.AuthenticatedClient(api));
 
-        var created = await tokens.CreateAsync(new Modal.Rest.CreateTokenRequest("sdk-test"));
+        var created = await tokens.CreateAsync(new CreateTokenRequest("sdk-test"));
         Assert.Contains(await tokens.ListAsync(), t => t.Id == created.Id && t.RevokedAt is null);
         await tokens.RevokeAsync(created.Id);
 

@@ -7,6 +7,7 @@ using System.Text;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
+using Modal.Api.Contracts.Secrets;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
@@ -76,7 +77,7 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
         apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         Client = new ModalClient(apiHttp);
 
-        await Client.Secrets.ReplaceAsync(SecretName, new Rest.SecretValuesRequest(new Dictionary<string, string>
+        await Client.Secrets.ReplaceAsync(SecretName, new SecretValuesRequest(new Dictionary<string, string>
         {
             ["GREETING"] = "hello", ["CANARY"] = Canary,
         }));

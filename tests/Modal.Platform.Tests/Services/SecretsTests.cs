@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Secrets;
 using Modal.Secrets.Infrastructure;
@@ -139,7 +140,7 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
     private static HttpClient RunnerClient(ServiceFactory<SecretsOptions> secrets)
     {
         var client = secrets.CreateClient();
-        client.DefaultRequestHeaders.Add(SecretsOptions.RunnerKeyHeader, TestSecretKeys.RunnerKey);
+        client.DefaultRequestHeaders.Add(ApiHeaders.RunnerKey, TestSecretKeys.RunnerKey);
         return client;
     }
 

@@ -1,14 +1,15 @@
 using System.Net.Http.Headers;
+using ClassesExample;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
+using Modal.Api.Contracts.Calls;
 using Modal.Contracts.Containers;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
 using Modal.Scheduler;
-using ClassesExample;
 using Modal.Storage;
 using Yarp.ReverseProxy.Forwarder;
 

@@ -1,6 +1,7 @@
-using Microsoft.Extensions.Hosting;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Hosting;
+using Modal.Api.Contracts.Objects;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
 

@@ -1,28 +1,15 @@
-namespace Modal.Rest;
+namespace Modal.Api.Contracts.Apps;
 
 /// <summary>An app as the platform registers it (what <c>--modal-describe</c> prints).</summary>
 /// <param name="Name">The app's name.</param>
 /// <param name="Functions">Its functions.</param>
 /// <param name="LocalSecrets">
-/// Values of the secrets the program defines (<see cref="Secret.FromDictionary"/> and the like), by the name a deploy
-/// stores them under. Read on the deploying machine; a deploy stores them through <c>/v1/secrets</c> and never sends them
-/// with the functions. Null when there are none.
+/// Values of the secrets the program defines (<c>Secret.FromDictionary</c> and the like), by the name a deploy stores
+/// them under. Read on the deploying machine; a deploy stores them through <c>/v1/secrets</c> and never sends them with
+/// the functions. Null when there are none.
 /// </param>
 public sealed record AppManifest(
-    string Name, IReadOnlyList<FunctionManifest> Functions, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? LocalSecrets = null)
-{
-    /// <summary>Stores <see cref="LocalSecrets"/> as the workspace's secrets (replacing earlier values), before the functions that use them are registered.</summary>
-    /// <param name="client">The connection.</param>
-    /// <param name="cancellationToken">Cancels the requests.</param>
-    public async Task StoreLocalSecretsAsync(ModalClient client, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        foreach (var (name, values) in LocalSecrets ?? new Dictionary<string, IReadOnlyDictionary<string, string>>())
-        {
-            await StorageCalls.RunAsync(() => client.Secrets.ReplaceAsync(name, new SecretValuesRequest(values), cancellationToken)).ConfigureAwait(false);
-        }
-    }
-}
+    string Name, IReadOnlyList<FunctionManifest> Functions, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? LocalSecrets = null);
 
 /// <summary>One function's signature and options.</summary>
 /// <param name="Name">Function name.</param>
@@ -69,22 +56,7 @@ public sealed record FunctionManifest(
     int? BatchMaxSize = null,
     double? BatchWaitMs = null,
     bool BlockNetwork = false,
-    bool SingleUseContainers = false)
-{
-    internal static FunctionManifest From(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets)
-    {
-        var o = function.Options;
-        return new FunctionManifest(
-            function.Name,
-            function.Parameters.Select(p => new ParameterManifest(p.Name, p.Type.FullName ?? p.Type.Name)).ToList(),
-            function.ResultType.FullName ?? function.ResultType.Name,
-            o.Gpu, o.GpuFallbacks, o.Cpu, o.MemoryMiB, o.Timeout.TotalSeconds,
-            o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
-            secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
-            o.MaxConcurrentInputs, function.Class?.Name, function.Batching?.MaxBatchSize, function.Batching?.Wait.TotalMilliseconds,
-            o.BlockNetwork, o.SingleUseContainers);
-    }
-}
+    bool SingleUseContainers = false);
 
 /// <summary>A parameter: its name (the argument's key on the wire) and .NET type.</summary>
 /// <param name="Name">Parameter name.</param>

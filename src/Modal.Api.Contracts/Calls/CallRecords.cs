@@ -1,0 +1,47 @@
+using System.Text.Json;
+
+namespace Modal.Api.Contracts.Calls;
+
+/// <summary>
+/// Body of a call: the arguments as a JSON object keyed by parameter name, inline (up to
+/// <see cref="ApiLimits.MaxInlinePayloadBytes"/>), or, for larger payloads, the SHA-256 of a blob holding that JSON,
+/// uploaded first through <c>PUT /v1/blobs/{sha256}</c>.
+/// </summary>
+/// <param name="Arguments">A JSON object (null when <paramref name="ArgumentsBlob"/> is given).</param>
+/// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments' JSON object.</param>
+public sealed record CreateCallRequest(JsonElement? Arguments, string? ArgumentsBlob = null);
+
+/// <summary>The id of a new call.</summary>
+/// <param name="FunctionCallId">Use it with <c>GET /v1/calls/{id}</c>.</param>
+public sealed record CreatedCall(string FunctionCallId);
+
+/// <summary>The error of a failed call: the remote exception's type, message and stack trace.</summary>
+/// <param name="Type">Full name of the remote exception type (or one of <see cref="RemoteErrorTypes"/>).</param>
+/// <param name="Message">The remote message.</param>
+/// <param name="StackTrace">The remote stack trace.</param>
+public sealed record CallErrorInfo(string Type, string Message, string? StackTrace);
+
+/// <summary>A call's state and, once finished, its result or error.</summary>
+/// <param name="FunctionCallId">The call id.</param>
+/// <param name="State">Queued, Running, Succeeded, Failed, TimedOut or Cancelled.</param>
+/// <param name="Result">The result as JSON, once Succeeded.</param>
+/// <param name="Error">The error, once Failed, TimedOut or Cancelled.</param>
+/// <param name="ResultBlob">When the result is over <see cref="ApiLimits.MaxInlinePayloadBytes"/>: the blob holding its JSON (<c>GET /v1/blobs/{sha256}</c>).</param>
+public sealed record CallInfo(string FunctionCallId, string State, JsonElement? Result, CallErrorInfo? Error, string? ResultBlob = null)
+{
+    /// <summary>Whether the call has finished one way or another.</summary>
+    public bool IsFinished => State is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";
+}
+
+/// <summary>A page of a call's log: the lines from the asked position, and where the next page starts.</summary>
+/// <param name="FunctionCallId">The call id.</param>
+/// <param name="Lines">The lines from the asked position on.</param>
+/// <param name="Next">Where the next page starts.</param>
+public sealed record CallLogs(string FunctionCallId, IReadOnlyList<CallLogLine> Lines, long Next);
+
+/// <summary>One line a call printed.</summary>
+/// <param name="Attempt">The attempt that printed it (1 for the first).</param>
+/// <param name="Stream"><c>stdout</c> or <c>stderr</c>.</param>
+/// <param name="Text">The line, without its line break.</param>
+/// <param name="At">When the runner received it.</param>
+public sealed record CallLogLine(int Attempt, string Stream, string Text, DateTimeOffset At);
