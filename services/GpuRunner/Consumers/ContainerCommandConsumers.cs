@@ -40,6 +40,11 @@ public sealed partial class StartContainerConsumer(
             LogRefused(logger, command.ContainerId, taken.Message);
             await RefuseAsync(context, "GpusTaken", taken.Message);
         }
+        catch (AppStoppedException stopped)
+        {
+            LogRefused(logger, command.ContainerId, stopped.Message);
+            await RefuseAsync(context, "AppStopped", stopped.Message);
+        }
     }
 
     private Task RefuseAsync(ConsumeContext<StartContainer> context, string reason, string message) => context.Publish(new ContainerStartFailed

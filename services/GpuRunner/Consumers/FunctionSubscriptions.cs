@@ -23,7 +23,8 @@ public sealed partial class FunctionSubscriptions : IDisposable
     private readonly Dictionary<Guid, Subscription> _subscriptions = [];
 
     // Functions of stopped apps (with their container group): their queues stay consumed, one input at a time, so
-    // inputs still queued fail as Modal.AppStopped instead of waiting for a container that will never start.
+    // inputs still queued fail as Modal.AppStopped instead of waiting for a container that will never start. After
+    // FunctionQueues.DrainAfterStop they are let go (the Scheduler then deletes the queues).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _stopped = new();
     private readonly SemaphoreSlim _reconciling = new(1, 1);
 
@@ -78,11 +79,26 @@ public sealed partial class FunctionSubscriptions : IDisposable
         }
         _catalog.Remove(app.FunctionIds);
         await _pool.StopAppAsync(app.AppId);
-        foreach (var group in _stopped.Where(pair => app.FunctionIds.Contains(pair.Key)).Select(pair => pair.Value).Distinct())
+        var groups = _stopped.Where(pair => app.FunctionIds.Contains(pair.Key)).Select(pair => pair.Value).Distinct().ToList();
+        foreach (var group in groups)
         {
             await ReconcileAsync(group);
         }
+        _ = LetGoAfterDrainAsync(app.FunctionIds, groups);
         LogStopped(_logger, app.AppName);
+    }
+
+    private async Task LetGoAfterDrainAsync(IReadOnlyList<Guid> functionIds, IReadOnlyList<string> groups)
+    {
+        await Task.Delay(FunctionQueues.DrainAfterStop);
+        foreach (var functionId in functionIds)
+        {
+            _stopped.TryRemove(functionId, out _);
+        }
+        foreach (var group in groups)
+        {
+            await ReconcileQuietlyAsync(group); // No longer listed anywhere: its subscription goes.
+        }
     }
 
     /// <summary>Connects, resizes or disconnects the queues of <paramref name="group"/>'s functions to its containers' slots now.</summary>

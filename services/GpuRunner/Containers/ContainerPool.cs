@@ -21,6 +21,11 @@ public sealed partial class ContainerPool : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<ContainerPool> _logger;
 
+    // Apps stopped here, by id, with when: a start placed before the stop but arriving after it is refused. Kept for
+    // an hour (no command waits that long in a runner's queue).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset> _stoppedApps = new();
+    private static readonly TimeSpan StoppedAppMemory = TimeSpan.FromHours(1);
+
     public ContainerPool(
         InputSlots slots, ContainerStarter starter, ContainerCredentials credentials, IBus bus, IOptions<GpuRunnerOptions> options,
         TimeProvider clock, ILogger<ContainerPool> logger)
@@ -36,7 +41,11 @@ public sealed partial class ContainerPool : IAsyncDisposable
         slots.Spent += container => _ = FinishAsync(container, container.Failure is not null ? StopReasons.StartFailed : StopReasons.SingleUse);
     }
 
-    /// <summary>Starts the container the Scheduler placed here; throws <see cref="GpusTakenException"/> when a chosen GPU is held.</summary>
+    /// <summary>
+    /// Starts the container the Scheduler placed here; throws <see cref="GpusTakenException"/> when a chosen GPU is held
+    /// and <see cref="AppStoppedException"/> when its app has stopped. A stop of its app while it starts stops it as
+    /// soon as it has started.
+    /// </summary>
     public async Task StartAsync(StartContainer command, CatalogEntry entry)
     {
         var allocated = _starter.AllocateGpus(command);
@@ -48,6 +57,14 @@ public sealed partial class ContainerPool : IAsyncDisposable
         {
             _starter.ReleaseGpus(command.ContainerId);
             return; // The same command delivered twice: the container is there already.
+        }
+        // Looked at after the container is listed, while StopAppAsync marks the app before it lists its containers:
+        // whichever comes second sees the other, so no container of a stopped app can slip through.
+        if (_stoppedApps.ContainsKey(entry.AppId))
+        {
+            _slots.Remove(pooled);
+            _starter.ReleaseGpus(pooled.Id);
+            throw new AppStoppedException($"App {entry.AppName} ({entry.AppId}) was stopped; container {pooled.Id} is not started.");
         }
         try
         {
@@ -75,7 +92,7 @@ public sealed partial class ContainerPool : IAsyncDisposable
         _slots.Open(pooled);
         if (pooled.StopRequested)
         {
-            await StopAsync(pooled.Id, StopReasons.ScaledDown);
+            await StopAsync(pooled.Id, pooled.PendingStopReason ?? StopReasons.ScaledDown);
         }
     }
 
@@ -84,7 +101,7 @@ public sealed partial class ContainerPool : IAsyncDisposable
     /// Volume changes are committed). Returns at once; the stop completes in the background.
     /// </summary>
     public Task StopAsync(string containerId, string reason) =>
-        _slots.Close(containerId) is { } closed ? DrainAndFinishAsync(closed, reason) : Task.CompletedTask;
+        _slots.Close(containerId, reason) is { } closed ? DrainAndFinishAsync(closed, reason) : Task.CompletedTask;
 
     /// <summary>Kills a container at once (its input timed out or was cancelled with its container, or it crashed).</summary>
     public async Task RemoveAsync(ContainerProcess container, string reason)
@@ -96,12 +113,23 @@ public sealed partial class ContainerPool : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops every container of an app gracefully: running inputs finish or are cut off, [Exit] hooks run.</summary>
+    /// <summary>
+    /// Stops every container of an app, those starting now included (each as soon as its start is over), and refuses
+    /// later starts of it: running inputs are cut off, [Exit] hooks run.
+    /// </summary>
     public async Task StopAppAsync(Guid appId)
     {
+        var now = _clock.GetUtcNow();
+        _stoppedApps[appId] = now;
+        foreach (var (stale, _) in _stoppedApps.Where(pair => now - pair.Value > StoppedAppMemory))
+        {
+            _stoppedApps.TryRemove(stale, out _);
+        }
         _credentials.Forget(appId);
         // At once, not draining: the app's queued inputs fail and its running ones are cut off, as Modal's app stop does.
-        await Task.WhenAll(_slots.Find(c => c.AppId == appId).Select(c => FinishAsync(c, StopReasons.AppStopped)));
+        // One still starting is only marked here (it has no process to stop yet): StartAsync stops it when the start ends.
+        var started = _slots.Find(c => c.AppId == appId).Where(c => _slots.Close(c.Id, StopReasons.AppStopped) is not null);
+        await Task.WhenAll(started.Select(c => FinishAsync(c, StopReasons.AppStopped)));
     }
 
     /// <summary>An app was redeployed: its containers running another bundle stop once their inputs finish.</summary>

@@ -82,9 +82,10 @@ public sealed class InputSlots(TimeProvider clock)
 
     /// <summary>
     /// Marks <paramref name="containerId"/> to stop: it takes no new input. Returns the container once it has started
-    /// (its inputs are to drain now); null when it is unknown or still starting (it stops as soon as it has started).
+    /// (its inputs are to drain now); null when it is unknown or still starting (it stops for <paramref name="reason"/>
+    /// as soon as it has started).
     /// </summary>
-    internal PooledContainer? Close(string containerId)
+    internal PooledContainer? Close(string containerId, string reason)
     {
         PooledContainer? container;
         lock (_gate)
@@ -96,6 +97,7 @@ public sealed class InputSlots(TimeProvider clock)
             container.StopRequested = true;
             if (!container.HasStarted)
             {
+                container.PendingStopReason ??= reason;
                 return null;
             }
             container.Accepting = false;

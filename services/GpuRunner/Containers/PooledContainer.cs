@@ -20,6 +20,9 @@ internal sealed class PooledContainer(
 
     public bool Accepting { get; set; }
     public bool StopRequested { get; set; }
+
+    /// <summary>Why a stop was asked for while it was starting: it stops so as soon as its start is over.</summary>
+    public string? PendingStopReason { get; set; }
     public int InFlight { get; set; }
     public DateTimeOffset LastBusyAt { get; set; } = createdAt;
 

@@ -36,7 +36,7 @@ public sealed record ContainerStartFailed
     public required string RunnerId { get; init; }
     public required Guid FunctionId { get; init; }
 
-    /// <summary>A name: "GpusTaken" (another container holds one of the GPUs), "UnknownFunction", "StartFailed".</summary>
+    /// <summary>A name: "GpusTaken" (another container holds one of the GPUs), "UnknownFunction", "AppStopped", "StartFailed".</summary>
     public required string Reason { get; init; }
     public required string Message { get; init; }
     public required DateTimeOffset FailedAt { get; init; }
