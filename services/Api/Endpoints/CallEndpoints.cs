@@ -58,8 +58,7 @@ public static class CallEndpoints
         }
         else
         {
-            var arguments = request.Arguments ?? default;
-            argumentsJson = arguments.ValueKind == JsonValueKind.Undefined ? "{}" : arguments.GetRawText();
+            argumentsJson = request.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : request.Arguments.GetRawText();
             var size = Encoding.UTF8.GetByteCount(argumentsJson);
             if (size > ApiLimits.MaxInlinePayloadBytes)
             {
@@ -68,7 +67,7 @@ public static class CallEndpoints
                         "Upload larger arguments as a blob (PUT /v1/blobs/{sha256} of the JSON) and send {\"argumentsBlob\": \"<sha256>\"}; " +
                         "the SDK does this by itself.");
             }
-            if (ArgumentErrors(signature, arguments) is { Count: > 0 } errors)
+            if (ArgumentErrors(signature, request.Arguments) is { Count: > 0 } errors)
             {
                 return TypedResults.ValidationProblem(errors, title: $"Arguments do not match {app}.{function}");
             }

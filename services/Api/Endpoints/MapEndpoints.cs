@@ -267,14 +267,13 @@ public static class MapEndpoints
                 queued.Add(new MapInput { Index = input.Index, ArgumentsJson = "", ArgumentsBlob = blob, Attempt = 1 });
                 continue;
             }
-            var argumentsElement = input.Arguments ?? default;
-            var arguments = argumentsElement.ValueKind == JsonValueKind.Undefined ? "{}" : argumentsElement.GetRawText();
+            var arguments = input.Arguments.ValueKind == JsonValueKind.Undefined ? "{}" : input.Arguments.GetRawText();
             if (Encoding.UTF8.GetByteCount(arguments) > ApiLimits.MaxInlinePayloadBytes)
             {
                 return (null, TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large to inline",
                     detail: $"Input {input.Index}'s arguments are over {ApiLimits.MaxInlinePayloadBytes:N0} bytes; upload them as a blob and send argumentsBlob."));
             }
-            valid &= CallEndpoints.ArgumentErrors(signature, argumentsElement).Count == 0;
+            valid &= CallEndpoints.ArgumentErrors(signature, input.Arguments).Count == 0;
             queued.Add(new MapInput { Index = input.Index, ArgumentsJson = arguments, Attempt = 1 });
         }
         return (valid ? queued : null, null);
@@ -286,7 +285,7 @@ public static class MapEndpoints
         var errors = new Dictionary<string, string[]>();
         foreach (var input in inputs.Where(i => i.ArgumentsBlob is null).Take(MaxInputsPerRequest))
         {
-            foreach (var (name, messages) in CallEndpoints.ArgumentErrors(signature, input.Arguments ?? default))
+            foreach (var (name, messages) in CallEndpoints.ArgumentErrors(signature, input.Arguments))
             {
                 errors[$"inputs[{input.Index}].{name}"] = messages;
             }

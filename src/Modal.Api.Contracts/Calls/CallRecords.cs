@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Modal.Api.Contracts.Calls;
 
@@ -7,9 +8,13 @@ namespace Modal.Api.Contracts.Calls;
 /// <see cref="ApiLimits.MaxInlinePayloadBytes"/>), or, for larger payloads, the SHA-256 of a blob holding that JSON,
 /// uploaded first through <c>PUT /v1/blobs/{sha256}</c>.
 /// </summary>
-/// <param name="Arguments">A JSON object (null when <paramref name="ArgumentsBlob"/> is given).</param>
+/// <param name="Arguments">
+/// A JSON object; <c>default</c> (not sent) when <paramref name="ArgumentsBlob"/> is given, and read as <c>{}</c> when
+/// neither is (a JSON <c>null</c> is refused: it is not an object).
+/// </param>
 /// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments' JSON object.</param>
-public sealed record CreateCallRequest(JsonElement? Arguments, string? ArgumentsBlob = null);
+public sealed record CreateCallRequest(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments, string? ArgumentsBlob = null);
 
 /// <summary>The id of a new call.</summary>
 /// <param name="FunctionCallId">Use it with <c>GET /v1/calls/{id}</c>.</param>

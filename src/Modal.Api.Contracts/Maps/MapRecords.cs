@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Modal.Api.Contracts.Calls;
 
 namespace Modal.Api.Contracts.Maps;
@@ -15,9 +16,10 @@ public sealed record MapInputsRequest(IReadOnlyList<MapInputItem> Inputs);
 
 /// <summary>One input of a map.</summary>
 /// <param name="Index">Position in the map (0-based, unique).</param>
-/// <param name="Arguments">Arguments keyed by parameter name (null when <paramref name="ArgumentsBlob"/> is set).</param>
+/// <param name="Arguments">Arguments keyed by parameter name; <c>default</c> (not sent) when <paramref name="ArgumentsBlob"/> is set.</param>
 /// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments, for payloads over <see cref="ApiLimits.MaxInlinePayloadBytes"/>.</param>
-public sealed record MapInputItem(long Index, JsonElement? Arguments, string? ArgumentsBlob = null);
+public sealed record MapInputItem(
+    long Index, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments, string? ArgumentsBlob = null);
 
 /// <summary>What a page of inputs queued.</summary>
 /// <param name="Queued">Inputs queued by this request.</param>

@@ -31,7 +31,7 @@ internal static class RemoteInvoker
 
     private static async Task<CreateCallRequest> RequestAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken) =>
         await BlobIfLargeAsync(client, arguments, cancellationToken).ConfigureAwait(false) is { } blob
-            ? new CreateCallRequest(null, blob)
+            ? new CreateCallRequest(default, blob)
             : new CreateCallRequest(arguments);
 
     /// <summary>Null when the arguments go inline; else the id of the blob they were uploaded as.</summary>
