@@ -286,6 +286,33 @@ public sealed class AutoscalingTests(AutoscalingFixture scale) : IClassFixture<A
     }
 
     [Fact]
+    public async Task StopApp_DuringABurstOfStarts_LeavesNoContainerInAnyRunnersListOrOnTheNode()
+    {
+        // A run of its own (an ephemeral app): only its containers count, whatever other tests left running.
+        var run = await AppDeployer.DeployAsync(scale.Client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll", ephemeral: true);
+        var functionIds = run.App.Functions.Select(f => f.Id).ToHashSet();
+        var sleep = Function.FromName(scale.Client, run.App.Id, "sleep");
+        var mark = scale.Mark;
+        // Inputs at once: the Scheduler places a container for each, and they start side by side.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => sleep.SpawnAsync<int>(new { milliseconds = 60_000 })));
+        await Eventually.ReturnsAsync(() => Task.FromResult(scale.EventsSince(mark).OfType<ContainerStarted>().Count(e => functionIds.Contains(e.FunctionId))),
+            started => started > 0, "the first container of the burst is up");
+
+        await scale.Client.Apps.StopAsync(run.App.Id); // Others are starting, or their start is on its way to a runner.
+
+        IReadOnlyList<string> Listed() => scale.Runners
+            .SelectMany(runner => runner.Services.GetRequiredService<Modal.GpuRunner.Containers.InputSlots>().Describe())
+            .Where(container => functionIds.Contains(container.FunctionId)).Select(container => container.ContainerId).ToList();
+        IReadOnlyList<int> Running() => NodeProcesses.WithEnvironment($"MODAL_APP_ID={run.App.Id}");
+        await Eventually.ReturnsAsync(() => Task.FromResult((Listed(), Running())), left => left.Item1.Count == 0 && left.Item2.Count == 0,
+            "no container of the stopped app is listed by a runner or runs on the node");
+        // Starts still on their way when the stop landed would show up now (they once kept running for good).
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.Empty(Listed());
+        Assert.Empty(Running());
+    }
+
+    [Fact]
     public async Task StopApp_InputStillQueued_FailsAsAppStopped()
     {
         var hello = await AppDeployer.DeployAsync(scale.Client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll");
