@@ -375,27 +375,3 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         public DateTimeOffset LastBusyAt { get; set; } = requestedAt;
     }
 }
-
-/// <summary>Container states as runners report them and the Scheduler tracks them (names, not ordinals).</summary>
-public static class ContainerStates
-{
-    public const string Starting = "Starting";
-    public const string Running = "Running";
-    public const string Stopping = "Stopping";
-}
-
-/// <summary>A container group to scale: the queues of its functions and its bounds.</summary>
-public sealed record ScalingTarget(string GroupKey, IReadOnlyList<Guid> FunctionIds, ScalingBounds Bounds);
-
-/// <summary>The commands one scaling decision sends, and what it saw.</summary>
-public sealed record ScalingCommands(
-    IReadOnlyList<StartContainer> Starts, IReadOnlyList<StopContainer> Stops, int Desired, int RunningInputs, int Containers)
-{
-    public static ScalingCommands None { get; } = new([], [], 0, 0, 0);
-}
-
-/// <summary>A container as the Scheduler tracks it.</summary>
-public sealed record ContainerView(string ContainerId, string RunnerId, string State, int RunningInputs, IReadOnlyList<int> GpuIndices);
-
-/// <summary>A function's group, bounds and containers now.</summary>
-public sealed record FunctionScaleView(string GroupKey, IReadOnlyList<Guid> FunctionIds, ScalingBounds Bounds, IReadOnlyList<ContainerView> Containers);
