@@ -18,8 +18,8 @@ public sealed class DeployCommand : AsyncCommand<ProjectSettings>
             table.AddRow(Markup.Escape(function.Name), Markup.Escape(string.Join(", ", function.Parameters.Select(p => $"{p.Type} {p.Name}"))),
                 function.Id.ToString());
         }
-        AnsiConsole.MarkupLine($"[green]Deployed[/] app [bold]{Markup.Escape(result.App.Name)}[/] " +
-            $"(bundle {result.Bundle.Id[..12]}, {result.Bundle.Manifest.Files.Count} files, {result.UploadedBlobs} uploaded).");
+        AnsiConsole.MarkupLine($"[green]Deployed[/] app [bold]{Markup.Escape(result.App.Name)}[/] ({Markup.Escape(result.App.Id)}, " +
+            $"version {result.App.Version}; bundle {result.Bundle.Id[..12]}, {result.Bundle.Manifest.Files.Count} files, {result.UploadedBlobs} uploaded).");
         AnsiConsole.Write(table);
         return 0;
     }
