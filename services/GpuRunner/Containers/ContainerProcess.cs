@@ -130,7 +130,7 @@ public sealed partial class ContainerProcess : IAsyncDisposable
 
     /// <summary>
     /// Runs one input; <paramref name="onLog"/> gets each line it prints. Cancelling <paramref name="cancellationToken"/>
-    /// tells the function (its <see cref="Modal.FunctionContext.CancellationToken"/>) and stops waiting. Fails with
+    /// tells the function (its <c>FunctionContext.CancellationToken</c>, the SDK's) and stops waiting. Fails with
     /// <see cref="ContainerCrashedException"/> if the container dies first.
     /// </summary>
     public async Task<ContainerFrame> InvokeAsync(

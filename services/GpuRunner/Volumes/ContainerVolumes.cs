@@ -14,7 +14,7 @@ namespace Modal.GpuRunner.Volumes;
 /// version, copied from the blob cache (copies, not hard links: the container may change its files, and the cache must
 /// stay what its hashes say), and announced to the container in <see cref="VolumeMountAnnouncement.Variable"/>. An isolated
 /// container sees the folder at the mount path itself, and the folders' sync state at <see cref="StatePath"/> (so a
-/// <see cref="Volume.CommitAsync"/> inside it and the runner's commit at stop agree on what changed); a plain process
+/// <c>Volume.CommitAsync</c> inside it and the runner's commit at stop agree on what changed); a plain process
 /// is told the folder. When the container stops its changes are committed and the folders removed.
 /// </summary>
 public sealed partial class ContainerVolumes(
@@ -88,7 +88,7 @@ public sealed partial class ContainerVolumes(
                     LogCommitted(logger, directory.VolumeName, committed.Version, containerId);
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or ModalException or ArgumentException or IOException)
+            catch (Exception e) when (e is HttpRequestException or ArgumentException or IOException)
             {
                 // The container is gone either way; its changes are lost as when a Modal container dies uncommitted.
                 LogCommitFailed(logger, e, directory.VolumeName, containerId);

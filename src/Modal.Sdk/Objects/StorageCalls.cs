@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Modal.Api.Contracts.Objects;
+using Modal.Volumes;
 using Refit;
 
 namespace Modal;
@@ -29,17 +30,12 @@ internal static class StorageCalls
     });
 
     /// <summary>Throws the typed exception for an unsuccessful response read without Refit's checks (a streamed file).</summary>
-    public static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        if (response.IsSuccessStatusCode)
-        {
-            return;
-        }
-        var content = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        response.Dispose();
-        throw Translate(response.StatusCode, content, $"The platform answered {(int)response.StatusCode}.")
-            ?? new HttpRequestException($"The platform answered {(int)response.StatusCode}: {content}", null, response.StatusCode);
-    }
+    public static Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        VolumeHttp.EnsureSuccessAsync(response, Translate, cancellationToken);
+
+    /// <summary>The typed exception for an unsuccessful answer read without Refit (also the Volume sync's); null when its status has none.</summary>
+    public static Exception? Translate(HttpStatusCode status, string content) =>
+        Translate(status, content, $"The platform answered {(int)status}.");
 
     private static Exception? Translate(ApiException error) => Translate(error.StatusCode, error.Content, error.Message);
 

@@ -202,7 +202,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.StorageHttp, Name, mount.Directory, mount.State).CommitAsync(cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(Storage, Name, mount.Directory, mount.State).CommitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -215,7 +215,7 @@ public sealed class Volume : IAsyncDisposable
     {
         if (Mount is { } mount)
         {
-            await new VolumeDirectory(_client.StorageHttp, Name, mount.Directory, mount.State).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await new VolumeDirectory(Storage, Name, mount.Directory, mount.State).SyncAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -223,6 +223,9 @@ public sealed class Volume : IAsyncDisposable
     public ValueTask DisposeAsync() => _lease?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     internal ModalClient Client => _client;
+
+    /// <summary>The Volume and blob requests of the sync and of batch uploads, failing with the SDK's typed exceptions.</summary>
+    internal VolumeHttp Storage => new(_client.StorageHttp, StorageCalls.Translate);
 
     internal Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken) => _handle.RunAsync(call, cancellationToken);
 
@@ -294,7 +297,7 @@ public sealed class VolumeUploadBatch
         var name = _volume.Name;
         await _volume.InfoAsync(cancellationToken).ConfigureAwait(false);
         var hashed = await VolumeBlobs.HashAllAsync(_files.Select(f => f.LocalPath).ToList(), cancellationToken).ConfigureAwait(false);
-        await VolumeBlobs.UploadAsync(client.StorageHttp, hashed, cancellationToken).ConfigureAwait(false);
+        await VolumeBlobs.UploadAsync(_volume.Storage, hashed, cancellationToken).ConfigureAwait(false);
         var puts = _files.Select((f, i) => new VolumePut(f.RemotePath, hashed[i].Sha256, File.GetLastWriteTimeUtc(f.LocalPath))).ToList();
         return await _volume.RunAsync(() => client.Volumes.CommitAsync(name, new VolumeCommitRequest(puts, null, _force), cancellationToken), cancellationToken)
             .ConfigureAwait(false);

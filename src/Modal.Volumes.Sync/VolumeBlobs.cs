@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 
 namespace Modal.Volumes;
@@ -32,17 +31,14 @@ internal static class VolumeBlobs
     }
 
     /// <summary>Makes sure every blob is stored; returns how many were sent.</summary>
-    public static async Task<int> UploadAsync(HttpClient http, IEnumerable<LocalBlob> blobs, CancellationToken cancellationToken)
+    public static async Task<int> UploadAsync(VolumeHttp storage, IEnumerable<LocalBlob> blobs, CancellationToken cancellationToken)
     {
         var unique = blobs.DistinctBy(b => b.Sha256, StringComparer.Ordinal).ToList();
         var large = unique.Where(b => b.Size >= AskFirstBytes).ToList();
         var missingLarge = new HashSet<string>(StringComparer.Ordinal);
         if (large.Count > 0)
         {
-            using var response = await http.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), large.Select(b => b.Sha256), cancellationToken)
-                .ConfigureAwait(false);
-            await StorageCalls.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-            missingLarge.UnionWith(await response.Content.ReadFromJsonAsync<string[]>(cancellationToken).ConfigureAwait(false) ?? []);
+            missingLarge.UnionWith(await storage.MissingBlobsAsync(large.Select(b => b.Sha256), cancellationToken).ConfigureAwait(false));
         }
         var toSend = unique.Where(b => b.Size < AskFirstBytes || missingLarge.Contains(b.Sha256)).ToList();
         await Parallel.ForEachAsync(toSend, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
@@ -51,20 +47,17 @@ internal static class VolumeBlobs
                 await using var file = new FileStream(blob.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
                 using var content = new StreamContent(file, 1 << 20);
                 content.Headers.ContentLength = blob.Size;
-                using var response = await http.PutAsync(new Uri($"/v1/blobs/{blob.Sha256}", UriKind.Relative), content, token).ConfigureAwait(false);
-                await StorageCalls.EnsureSuccessAsync(response, token).ConfigureAwait(false);
+                await storage.PutBlobAsync(blob.Sha256, content, token).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return toSend.Count;
     }
 
     /// <summary>Writes blob <paramref name="sha256"/> to <paramref name="target"/> (through a temporary file, so a reader never sees half of it).</summary>
-    public static async Task DownloadAsync(HttpClient http, string sha256, string target, CancellationToken cancellationToken)
+    public static async Task DownloadAsync(VolumeHttp storage, string sha256, string target, CancellationToken cancellationToken)
     {
         var partial = $"{target}.{Guid.NewGuid():N}.partial";
-        using (var response = await http.GetAsync(new Uri($"/v1/blobs/{sha256}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken)
-            .ConfigureAwait(false))
+        using (var response = await storage.GetBlobAsync(sha256, cancellationToken).ConfigureAwait(false))
         {
-            await StorageCalls.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             await using var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
             await source.CopyToAsync(file, cancellationToken).ConfigureAwait(false);

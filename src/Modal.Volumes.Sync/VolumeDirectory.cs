@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Modal.Api.Contracts.Volumes;
-using Modal.Rest;
 
 namespace Modal.Volumes;
 
@@ -11,11 +10,14 @@ namespace Modal.Volumes;
 /// only files added, changed (size or time differ and the content hash too) or deleted since, and leaves other
 /// containers' changes to other files alone: commits from several containers all land, the later one winning per file.
 /// </summary>
+/// <remarks>
+/// The SDK's <c>Volume.CommitAsync</c> inside a container and the runner's commit when the container stops both use this
+/// type on the same folder and state file, so the format of that file is theirs to share.
+/// </remarks>
 public sealed class VolumeDirectory
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly HttpClient _http;
-    private readonly IVolumesApi _volumes;
+    private readonly VolumeHttp _storage;
 
     /// <summary>A folder kept in step with <paramref name="volumeName"/>.</summary>
     /// <param name="http">A client whose base address serves <c>/v1/volumes</c> and <c>/v1/blobs</c> for the Volume's
@@ -24,11 +26,17 @@ public sealed class VolumeDirectory
     /// <param name="directory">The local folder (created when missing).</param>
     /// <param name="stateFile">Where to keep the sync state; null: <c>{folder}.modal-volume.json</c> next to the folder. An
     /// isolated container's folder is a mount point whose parent it cannot write, so the runner names a file elsewhere.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="http"/> is null.</exception>
+    /// <remarks>An unsuccessful answer from the platform throws an <see cref="HttpRequestException"/> with its status.</remarks>
     public VolumeDirectory(HttpClient http, string volumeName, string directory, string? stateFile = null)
+        : this(new VolumeHttp(http), volumeName, directory, stateFile)
     {
-        ArgumentNullException.ThrowIfNull(http);
-        _http = http;
-        _volumes = ModalRestClient.For<IVolumesApi>(http);
+    }
+
+    /// <summary>The SDK's: <paramref name="storage"/> turns unsuccessful answers into its typed exceptions.</summary>
+    internal VolumeDirectory(VolumeHttp storage, string volumeName, string directory, string? stateFile)
+    {
+        _storage = storage;
         VolumeName = volumeName;
         Directory = Path.GetFullPath(directory);
         StatePath = stateFile ?? Directory.TrimEnd(Path.DirectorySeparatorChar) + ".modal-volume.json";
@@ -51,8 +59,8 @@ public sealed class VolumeDirectory
     /// <param name="cancellationToken">Cancels the sync.</param>
     public async Task<string> SyncAsync(Func<string, string, CancellationToken, Task>? fetch = null, CancellationToken cancellationToken = default)
     {
-        fetch ??= (hash, target, token) => VolumeBlobs.DownloadAsync(_http, hash, target, token);
-        var manifest = await StorageCalls.RunAsync(() => _volumes.GetManifestAsync(VolumeName, cancellationToken)).ConfigureAwait(false);
+        fetch ??= (hash, target, token) => VolumeBlobs.DownloadAsync(_storage, hash, target, token);
+        var manifest = await _storage.GetManifestAsync(VolumeName, cancellationToken).ConfigureAwait(false);
         System.IO.Directory.CreateDirectory(Directory);
         var state = ReadState();
         var local = Scan();
@@ -117,9 +125,8 @@ public sealed class VolumeDirectory
             return null;
         }
         var sending = new HashSet<string>(puts.Select(p => p.Sha256), StringComparer.Ordinal);
-        await VolumeBlobs.UploadAsync(_http, hashed.Where(h => sending.Contains(h.Sha256)), cancellationToken).ConfigureAwait(false);
-        var result = await StorageCalls.RunAsync(() => _volumes.CommitAsync(VolumeName, new VolumeCommitRequest(puts, deletes, Force: true), cancellationToken))
-            .ConfigureAwait(false);
+        await VolumeBlobs.UploadAsync(_storage, hashed.Where(h => sending.Contains(h.Sha256)), cancellationToken).ConfigureAwait(false);
+        var result = await _storage.CommitAsync(VolumeName, new VolumeCommitRequest(puts, deletes, Force: true), cancellationToken).ConfigureAwait(false);
         await WriteStateAsync(new DirectoryState(result.Version, files), cancellationToken).ConfigureAwait(false);
         return result;
     }
