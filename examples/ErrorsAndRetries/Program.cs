@@ -7,14 +7,29 @@ var app = new App("example-errors-and-retries");
 // Throws: the caller gets a RemoteFunctionException carrying the remote type, message and stack trace.
 var divide = app.Function("divide", (int a, int b) => Divide(a, b));
 
-// Fails on its first two attempts, then succeeds: Retries = 2 makes the call succeed after two retries.
-// (The counter lives in the container, which survives a failed attempt.)
+// Fails on its first two attempts, then succeeds: Retries = 2 makes the call succeed after two retries, each 200 ms
+// after the failure before it. (The counter lives in the container, which survives a failed attempt.)
 var attempts = 0;
 var flaky = app.Function("flaky", (string caller) =>
 {
     var attempt = Interlocked.Increment(ref attempts);
     return attempt <= 2 ? throw new TimeoutException($"flaky failure {attempt} for {caller}") : $"succeeded on attempt {attempt}";
-}, new FunctionOptions { Retries = new Retries(2, initialDelay: TimeSpan.Zero) });
+}, new FunctionOptions { Retries = new Retries(2, backoffCoefficient: 1.0, initialDelay: TimeSpan.FromMilliseconds(200)) });
+
+// Fails the first time its container sees a key that starts with "fail", and is retried 20 s later. It has one
+// container taking one input at a time, yet other inputs run in it while a retry waits: a backoff holds no container.
+var failedKeys = new HashSet<string>();
+app.Function("fail_once", (string key) =>
+{
+    lock (failedKeys)
+    {
+        if (key.StartsWith("fail", StringComparison.Ordinal) && failedKeys.Add(key))
+        {
+            throw new InvalidOperationException($"first attempt for {key} fails");
+        }
+    }
+    return key;
+}, new FunctionOptions { Retries = new Retries(1, initialDelay: TimeSpan.FromSeconds(20)), MaxContainers = 1, MaxConcurrentInputs = 1 });
 
 // Runs past its 2-second timeout: the container is killed and the caller gets a FunctionTimeoutException.
 var slow = app.Function("slow", async (int seconds) =>

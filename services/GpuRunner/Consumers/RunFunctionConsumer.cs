@@ -4,18 +4,20 @@ using Modal.Contracts.Calls;
 using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Infrastructure;
 
 namespace Modal.GpuRunner.Consumers;
 
 /// <summary>
 /// Runs one input in the function's container and reports the outcome. A failure or timeout is retried by the
-/// function's policy (<see cref="RetryPolicy"/>: the next attempt is sent back to the function's queue after the
-/// backoff, waited with the container slot given back); a container that dies mid-input makes the input be delivered
+/// function's policy (<see cref="RetryPolicy"/>: the next attempt waits out the backoff in a delay queue on the broker,
+/// <see cref="DelayQueues"/>, and the input here is acknowledged at once, so the backoff holds neither a container slot
+/// nor a place among the endpoint's inputs in flight); a container that dies mid-input makes the input be delivered
 /// again, a few times, before the call fails.
 /// </summary>
 public sealed class RunFunctionConsumer(
     FunctionCatalog catalog, InputSlots slots, InputAttempts attempts, RunningCalls runningCalls, CallLogShipper logs,
-    IOptions<GpuRunnerOptions> options, TimeProvider clock)
+    DelayQueues delays, IOptions<GpuRunnerOptions> options, TimeProvider clock)
     : IConsumer<RunFunction>
 {
     // Crashes of earlier deliveries of an input that was sent back to the queue (its retry count starts over there).
@@ -37,7 +39,7 @@ public sealed class RunFunctionConsumer(
         }
         if (await RunAttemptAsync(context, entry) is { } outcome)
         {
-            // The slot is free again: a retry's backoff must not keep other inputs out of the container.
+            // The slot is free again, and a retry's backoff is waited on the broker: neither keeps other inputs out.
             await ReportAsync(context, entry, outcome);
         }
     }
@@ -139,12 +141,14 @@ public sealed class RunFunctionConsumer(
 
     private static int CrashesSoFar(ConsumeContext context) => (context.Headers.Get<int>(CrashesHeader) ?? 0) + context.GetRetryAttempt();
 
-    /// <summary>Sends the next attempt to the function's queue after the policy's delay (the current one is acknowledged).</summary>
-    private async Task RetryAsync(ConsumeContext<RunFunction> context, CatalogEntry entry)
+    /// <summary>
+    /// Sends the next attempt to the function's queue by way of the policy's delay; the current one is acknowledged as
+    /// soon as the broker has it. The Api keeps showing the call as running meanwhile.
+    /// </summary>
+    private Task RetryAsync(ConsumeContext<RunFunction> context, CatalogEntry entry)
     {
         var input = context.Message;
-        await Task.Delay(RetryPolicy.DelayBeforeAttempt(entry.Function, input.Attempt + 1), clock, context.CancellationToken);
-        var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(input.FunctionId)}"));
-        await queue.Send(input with { Attempt = input.Attempt + 1 }, context.CancellationToken);
+        return delays.SendAsync(context, input.FunctionId, input with { Attempt = input.Attempt + 1 },
+            RetryPolicy.DelayBeforeAttempt(entry.Function, input.Attempt + 1), context.CancellationToken);
     }
 }

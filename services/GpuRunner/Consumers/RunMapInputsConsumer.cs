@@ -4,6 +4,7 @@ using Modal.Contracts.Maps;
 using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Infrastructure;
 
 namespace Modal.GpuRunner.Consumers;
 
@@ -18,7 +19,7 @@ namespace Modal.GpuRunner.Consumers;
 /// </summary>
 public sealed class RunMapInputsConsumer(
     FunctionCatalog catalog, InputSlots slots, InputAttempts attempts, RunningCalls runningCalls, CallLogShipper logs,
-    MapOutputPublisher publisher, TimeProvider clock)
+    MapOutputPublisher publisher, DelayQueues delays)
     : IConsumer<RunMapInputs>
 {
     public async Task Consume(ConsumeContext<RunMapInputs> context)
@@ -94,7 +95,7 @@ public sealed class RunMapInputsConsumer(
         {
             await SendBackAsync(context, requeued, TimeSpan.Zero); // They did not run here: nothing to back off from.
         }
-        // Retries of the same attempt wait one backoff together and go back to the queue as one slice.
+        // Retries of the same attempt wait one backoff together (in one delay queue) and go back to the queue as one slice.
         foreach (var sameAttempt in retries.GroupBy(retry => retry.Attempt).OrderBy(group => group.Key))
         {
             await SendBackAsync(context, sameAttempt.ToList(), RetryPolicy.DelayBeforeAttempt(entry.Function, sameAttempt.Key));
@@ -139,13 +140,9 @@ public sealed class RunMapInputsConsumer(
         };
     }
 
-    /// <summary>Sends inputs back to the function's queue as one slice after <paramref name="delay"/>.</summary>
-    private async Task SendBackAsync(ConsumeContext<RunMapInputs> context, List<MapInput> retries, TimeSpan delay)
-    {
-        await Task.Delay(delay, clock, context.CancellationToken);
-        var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(context.Message.FunctionId)}"));
-        await queue.Send(context.Message with { Inputs = retries }, context.CancellationToken);
-    }
+    /// <summary>Sends inputs back to the function's queue as one slice after <paramref name="delay"/> (waited on the broker).</summary>
+    private Task SendBackAsync(ConsumeContext<RunMapInputs> context, List<MapInput> retries, TimeSpan delay) =>
+        delays.SendAsync(context, context.Message.FunctionId, context.Message with { Inputs = retries }, delay, context.CancellationToken);
 
     private static MapOutput Failed(MapInput input, AttemptOutcome outcome) => Failed(input, outcome.ExceptionType, outcome.Message, outcome.StackTrace);
 

@@ -5,6 +5,7 @@ using Modal.GpuRunner.Calls;
 using Modal.GpuRunner.Consumers;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Infrastructure;
 using Modal.GpuRunner.Volumes;
 using Modal.GpuRunner.Secrets;
 
@@ -38,6 +39,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<FunctionSubscriptions>();
         builder.Services.AddSingleton<RunningCalls>();
         builder.Services.AddSingleton<PayloadBlobs>();
+        builder.Services.AddSingleton<DelayQueues>();
         builder.Services.AddSingleton<MapOutputPublisher>();
         builder.Services.AddSingleton<CallLogShipper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CallLogShipper>());

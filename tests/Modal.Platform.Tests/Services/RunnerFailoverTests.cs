@@ -80,6 +80,28 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
         Assert.True(progress.Finished);
     }
 
+    [Fact]
+    public async Task RunnerKilledWhileARetryWaitsOutItsBackoff_TheRetryStillRunsOnAnotherRunner()
+    {
+        await using var platform = StartControlPlane();
+        var client = platform.Client;
+        var deployment = await AppDeployer.DeployAsync(client, Examples.OutputDirectory("ErrorsAndRetries"), "ErrorsAndRetries.dll");
+        await using var events = await BusEventRecorder.StartAsync<FunctionCallStarted, FunctionCallFailed>(infrastructure.RabbitMqConnectionString);
+
+        await using var doomed = await StartRunnerAsync("doomed-retry");
+        // fail_once fails its first attempt and retries 20 s later.
+        var call = await Function.FromName(client, deployment.App.Name, "fail_once").SpawnAsync<string>(new { key = "fail-across-runners" });
+        await Eventually.ReturnsAsync(
+            () => Task.FromResult(events.Events.OfType<FunctionCallFailed>().Any(e => e.FunctionCallId == call.Id && e.WillRetry)),
+            failed => failed, "the first attempt fails on the doomed runner and is to be retried");
+        doomed.Kill();
+        await using var survivor = await StartRunnerAsync("survivor-retry");
+
+        // The retry waited on the broker, not in the runner that died: it comes back to the function's queue and runs.
+        await Eventually.ReturnsAsync(() => Task.FromResult(Started(events, call.Id)),
+            started => started.Any(e => e.Attempt == 2 && e.RunnerId == "survivor-retry"), "the survivor runs the retry", TimeSpan.FromMinutes(2));
+    }
+
     /// <summary>
     /// The Api and a Scheduler in this process. The Scheduler forgets a runner that misses heartbeats for 3 s (the doomed
     /// one), and starts its containers again on the survivor.
