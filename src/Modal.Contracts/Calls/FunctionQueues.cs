@@ -9,9 +9,11 @@ public static class FunctionQueues
     /// <summary>
     /// How long runners keep consuming the queues of a stopped app's functions, failing what is left there as
     /// <c>Modal.AppStopped</c>. Past it they let go, and a little later the Scheduler deletes the queues: every
-    /// <c>modal run</c> is an app of its own, so queues of stopped apps would otherwise pile up on the broker.
+    /// <c>modal run</c> is an app of its own, so queues of stopped apps would otherwise pile up on the broker. Longer
+    /// than the longest retry delay (60 s), so a retry waiting in a delay queue at the stop comes back while runners
+    /// still drain, and fails as the rest.
     /// </summary>
-    public static readonly TimeSpan DrainAfterStop = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan DrainAfterStop = TimeSpan.FromMinutes(2);
 
     /// <summary>When after an app's stop the Scheduler deletes its functions' queues (runners have let go by then).</summary>
     public static readonly TimeSpan DeleteAfterStop = DrainAfterStop + TimeSpan.FromMinutes(1);
