@@ -89,8 +89,7 @@ public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEn
         app.UpdatedAt = clock.GetUtcNow();
         app.StoppedAt = app.UpdatedAt;
         // The app's containers lose their access with it (tokens are cached by the Api for at most 30 s).
-        var containerTokens = IssueContainerTokenConsumer.TokenNamePrefix(app.Id);
-        await db.ApiTokens.Where(t => t.WorkspaceId == app.WorkspaceId && t.Name.StartsWith(containerTokens) && t.RevokedAt == null)
+        await db.ApiTokens.Where(t => t.WorkspaceId == app.WorkspaceId && t.AppId == app.Id && t.RevokedAt == null)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, app.UpdatedAt), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         targets.Forget(app);

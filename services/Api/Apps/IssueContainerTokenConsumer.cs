@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Modal.Api.Authentication;
+using Modal.Api.Contracts.Tokens;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
 using Modal.Contracts.Apps;
@@ -8,8 +9,9 @@ using Modal.Contracts.Apps;
 namespace Modal.Api.Apps;
 
 /// <summary>
-/// Issues the token an app's containers use on one runner (named <c>container:{appId}:{runnerId}</c>, so stopping the
-/// app can revoke them all). Only a deployed, running app of that workspace gets one.
+/// Issues the token an app's containers use on one runner: a <see cref="TokenScopes.Container"/> token of that app (named
+/// <c>container:{appId}:{runnerId}</c> for people reading the token list), revoked when the app stops. Only a deployed,
+/// running app of that workspace gets one.
 /// </summary>
 public sealed class IssueContainerTokenConsumer(ApiDbContext db, TimeProvider clock) : IConsumer<IssueContainerToken>
 {
@@ -32,6 +34,8 @@ public sealed class IssueContainerTokenConsumer(ApiDbContext db, TimeProvider cl
             WorkspaceId = request.WorkspaceId,
             Name = TokenNamePrefix(request.AppId) + request.RunnerId,
             SecretHash = TokenCredentials.HashSecret(secret),
+            Scope = TokenScopes.Container,
+            AppId = request.AppId,
             CreatedAt = clock.GetUtcNow(),
         });
         await db.SaveChangesAsync(context.CancellationToken);

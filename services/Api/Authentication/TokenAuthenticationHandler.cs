@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts.Apps;
+using Modal.Api.Contracts.Tokens;
 using Modal.Api.Infrastructure;
 
 namespace Modal.Api.Authentication;
@@ -21,9 +23,13 @@ public sealed class TokenAuthenticationHandler(
     public const string SchemeName = "ModalToken";
     public const string WorkspaceIdClaim = "modal:workspace_id";
     public const string TokenIdClaim = "modal:token_id";
+    /// <summary>The token's <see cref="TokenScopes"/> name.</summary>
+    public const string ScopeClaim = "modal:token_scope";
+    /// <summary>For a container token, the app (<c>ap-…</c>) whose containers hold it.</summary>
+    public const string AppIdClaim = "modal:app_id";
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
 
-    private sealed record VerifiedToken(Guid WorkspaceId, byte[] SecretHash);
+    private sealed record VerifiedToken(Guid WorkspaceId, byte[] SecretHash, string Scope, Guid? AppId);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -39,7 +45,7 @@ public sealed class TokenAuthenticationHandler(
             entry.AbsoluteExpirationRelativeToNow = CacheLifetime;
             return await db.ApiTokens.AsNoTracking()
                 .Where(t => t.Id == tokenId && t.RevokedAt == null)
-                .Select(t => new VerifiedToken(t.WorkspaceId, t.SecretHash))
+                .Select(t => new VerifiedToken(t.WorkspaceId, t.SecretHash, t.Scope, t.AppId))
                 .SingleOrDefaultAsync(Context.RequestAborted);
         });
         if (token is null || !TokenCredentials.SecretMatches(secret, token.SecretHash))
@@ -47,8 +53,15 @@ public sealed class TokenAuthenticationHandler(
             return AuthenticateResult.Fail("Unknown, revoked or mismatched token.");
         }
 
-        var identity = new ClaimsIdentity(
-            [new Claim(TokenIdClaim, tokenId), new Claim(WorkspaceIdClaim, token.WorkspaceId.ToString())], SchemeName);
+        List<Claim> claims =
+        [
+            new(TokenIdClaim, tokenId), new(WorkspaceIdClaim, token.WorkspaceId.ToString()), new(ScopeClaim, token.Scope),
+        ];
+        if (token.AppId is { } appId)
+        {
+            claims.Add(new Claim(AppIdClaim, AppIds.Format(appId)));
+        }
+        var identity = new ClaimsIdentity(claims, SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
@@ -86,4 +99,10 @@ public static class CallerClaims
     public static string TokenId(this ClaimsPrincipal user) =>
         user.FindFirstValue(TokenAuthenticationHandler.TokenIdClaim)
             ?? throw new InvalidOperationException("The request is not authenticated with a workspace token.");
+
+    /// <summary>The token's <see cref="TokenScopes"/> name; null when the request is not authenticated.</summary>
+    public static string? TokenScope(this ClaimsPrincipal user) => user.FindFirstValue(TokenAuthenticationHandler.ScopeClaim);
+
+    /// <summary>For a container token, the app (<c>ap-…</c>) whose containers hold it; otherwise null.</summary>
+    public static string? ContainerAppId(this ClaimsPrincipal user) => user.FindFirstValue(TokenAuthenticationHandler.AppIdClaim);
 }

@@ -1,3 +1,5 @@
+using Modal.Api.Contracts.Tokens;
+
 namespace Modal.Api.Domain;
 
 /// <summary>
@@ -13,6 +15,12 @@ public sealed class ApiToken
     public required string Name { get; init; }
 
     public required byte[] SecretHash { get; init; }
+
+    /// <summary>What it may do, a <see cref="TokenScopes"/> name (persisted by name).</summary>
+    public string Scope { get; init; } = TokenScopes.Workspace;
+
+    /// <summary>For a <see cref="TokenScopes.Container"/> token, the app whose containers hold it; otherwise null.</summary>
+    public Guid? AppId { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
 

@@ -26,12 +26,14 @@ public static partial class AppEndpoints
     {
         var apps = v1.MapGroup("/apps").WithTags("Apps");
         apps.MapGet("/", ListAppsAsync).WithName("ListApps");
-        apps.MapPost("/", CreateEphemeralAppAsync).WithName("CreateEphemeralApp").Accepts<CreateAppRequest>("application/json");
-        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp").Accepts<DeployAppRequest>("application/json");
+        apps.MapPost("/", CreateEphemeralAppAsync).WithName("CreateEphemeralApp").Accepts<CreateAppRequest>("application/json")
+            .RequireAuthorization(ApiPolicies.ManageApps);
+        apps.MapPut("/{name}", DeployAppAsync).WithName("DeployApp").Accepts<DeployAppRequest>("application/json")
+            .RequireAuthorization(ApiPolicies.ManageApps);
         apps.MapGet("/{app}", GetAppAsync).WithName("GetApp");
         apps.MapGet("/{app}/deployments", GetAppHistoryAsync).WithName("GetAppHistory");
         apps.MapGet("/{app}/functions/{function}", GetFunctionAsync).WithName("GetFunction");
-        apps.MapDelete("/{app}", StopAppAsync).WithName("StopApp");
+        apps.MapDelete("/{app}", StopAppAsync).WithName("StopApp").RequireAuthorization(ApiPolicies.ManageApps);
         apps.MapGet("/{app}/logs", GetAppLogsAsync).WithName("GetAppLogs");
         return v1;
     }

@@ -20,22 +20,28 @@ public static class BlobProxyEndpoints
         v1.MapForwarder("/blobs/{**rest}", storageUrl.ToString(), transforms => transforms.RemoveCallerCredentials())
             .WithMetadata(new RequestSizeLimitAttribute(ApiLimits.MaxBlobBytes))
             .WithTags("Blobs");
-        return v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts", toStorage: true).MapWorkspaceForwarder("queues", storageUrl, "Queues", toStorage: true)
-            .MapWorkspaceForwarder("volumes", storageUrl, "Volumes", toStorage: true);
+        v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts", toStorage: true);
+        v1.MapWorkspaceForwarder("queues", storageUrl, "Queues", toStorage: true);
+        v1.MapWorkspaceForwarder("volumes", storageUrl, "Volumes", toStorage: true);
+        return v1;
     }
 
     /// <summary>
     /// <c>/v1/secrets/…</c> — the Secrets service's named secrets, forwarded as Dicts are (workspace from the token).
     /// Only this public surface is forwarded: it takes values in and answers names and key names. The Secrets service's
     /// <c>/internal</c> routes, the only ones that return values, are for runners and never reachable through the Api.
+    /// Workspace tokens only: a function gets the secrets its app declared, in its environment, and no others.
     /// </summary>
-    public static RouteGroupBuilder MapSecretProxyEndpoints(this RouteGroupBuilder v1, Uri secretsUrl) =>
-        v1.MapWorkspaceForwarder("secrets", secretsUrl, "Secrets", toStorage: false);
+    public static RouteGroupBuilder MapSecretProxyEndpoints(this RouteGroupBuilder v1, Uri secretsUrl)
+    {
+        v1.MapWorkspaceForwarder("secrets", secretsUrl, "Secrets", toStorage: false).RequireAuthorization(ApiPolicies.ManageSecrets);
+        return v1;
+    }
 
-    private static RouteGroupBuilder MapWorkspaceForwarder(this RouteGroupBuilder v1, string resource, Uri destination, string tag, bool toStorage)
+    private static IEndpointConventionBuilder MapWorkspaceForwarder(this RouteGroupBuilder v1, string resource, Uri destination, string tag, bool toStorage)
     {
         var credentials = ((IEndpointRouteBuilder)v1).ServiceProvider.GetRequiredService<StorageCredentials>();
-        v1.MapForwarder($"/{resource}/{{**rest}}", destination.ToString(), transforms =>
+        return v1.MapForwarder($"/{resource}/{{**rest}}", destination.ToString(), transforms =>
             {
                 transforms.RemoveCallerCredentials();
                 transforms.AddRequestTransform(context =>
@@ -53,7 +59,6 @@ public static class BlobProxyEndpoints
                 });
             })
             .WithTags(tag);
-        return v1;
     }
 
     private static void RemoveCallerCredentials(this TransformBuilderContext transforms)

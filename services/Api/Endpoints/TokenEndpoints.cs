@@ -13,7 +13,8 @@ public static class TokenEndpoints
 {
     public static RouteGroupBuilder MapTokenEndpoints(this RouteGroupBuilder v1)
     {
-        var tokens = v1.MapGroup("/tokens").WithTags("Tokens");
+        // A container's token must not outlive its app through a token it minted, nor revoke others.
+        var tokens = v1.MapGroup("/tokens").WithTags("Tokens").RequireAuthorization(ApiPolicies.ManageTokens);
         tokens.MapPost("/", CreateTokenAsync).WithName("CreateToken");
         tokens.MapGet("/", ListTokensAsync).WithName("ListTokens");
         tokens.MapDelete("/{id}", RevokeTokenAsync).WithName("RevokeToken");
@@ -53,7 +54,7 @@ public static class TokenEndpoints
         var tokens = await db.ApiTokens.AsNoTracking()
             .Where(t => t.WorkspaceId == workspaceId)
             .OrderBy(t => t.CreatedAt)
-            .Select(t => new TokenInfo(t.Id, t.Name, t.CreatedAt, t.RevokedAt))
+            .Select(t => new TokenInfo(t.Id, t.Name, t.CreatedAt, t.RevokedAt, t.Scope))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(tokens);
     }

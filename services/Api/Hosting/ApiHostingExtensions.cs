@@ -49,7 +49,7 @@ public static class ApiHostingExtensions
         builder.Services.AddMemoryCache();
         builder.Services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddApiAuthorization();
 
         builder.Services.AddHttpForwarder();
         builder.Services.AddServiceDiscoveryForwarderFactory();

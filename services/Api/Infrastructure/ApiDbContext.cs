@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Modal.Api.Contracts.Tokens;
 using Modal.Api.Domain;
 
 namespace Modal.Api.Infrastructure;
@@ -41,8 +42,11 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             token.Property(t => t.SecretHash).HasColumnName("secret_sha256");
             token.Property(t => t.CreatedAt).HasColumnName("created_at");
             token.Property(t => t.RevokedAt).HasColumnName("revoked_at");
+            token.Property(t => t.Scope).HasColumnName("scope").HasMaxLength(16).HasDefaultValue(TokenScopes.Workspace);
+            token.Property(t => t.AppId).HasColumnName("app_id");
             token.HasOne<Workspace>().WithMany().HasForeignKey(t => t.WorkspaceId);
             token.HasIndex(t => t.WorkspaceId);
+            token.HasIndex(t => t.AppId).HasFilter("app_id IS NOT NULL");
         });
 
         modelBuilder.Entity<DeployedApp>(app =>

@@ -16,4 +16,19 @@ public sealed record CreatedToken(string Id, string Secret, string Name, DateTim
 /// <param name="Name">The token's name.</param>
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="RevokedAt">When it was revoked, if it was.</param>
-public sealed record TokenInfo(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+/// <param name="Scope">What it may do: <see cref="TokenScopes.Workspace"/> or <see cref="TokenScopes.Container"/>.</param>
+public sealed record TokenInfo(string Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string Scope = TokenScopes.Workspace);
+
+/// <summary>What a token may do, persisted and answered by name.</summary>
+public static class TokenScopes
+{
+    /// <summary>Everything in its workspace: the tokens people and CI use (<c>POST /v1/tokens</c> mints only these).</summary>
+    public const string Workspace = "Workspace";
+
+    /// <summary>
+    /// The token of an app's containers on one runner: what a function may do (Dicts, Queues, Volumes, blobs, calls and
+    /// maps of deployed functions, reading apps and logs, its functions' autoscalers), never tokens, deploying or
+    /// stopping apps, or secrets. Revoked when its app stops.
+    /// </summary>
+    public const string Container = "Container";
+}

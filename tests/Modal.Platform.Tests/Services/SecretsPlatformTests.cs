@@ -4,10 +4,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using MassTransit;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
+using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Secrets;
+using Modal.Contracts.Apps;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
@@ -111,6 +114,17 @@ public sealed class SecretsPlatformFixture : IAsyncLifetime
         app.Function("fingerprint", (string variable) => (string?)null, new FunctionOptions { Secrets = secrets });
         await app.DeployAsync(bundleId: Example.Bundle.Id);
         return Function.FromName(Client, appName, "fingerprint");
+    }
+
+    /// <summary>A container token of the example app, asked for over the bus exactly as the fixture's runner asks for its containers'.</summary>
+    public async Task<(string Id, string Secret)> IssueContainerTokenAsync()
+    {
+        var workspace = (await Client.Workspaces.ListAsync()).Single();
+        Assert.True(AppIds.TryParse(Example.App.Id, out var appId));
+        var requests = Runner.Services.GetRequiredService<IBus>().CreateRequestClient<IssueContainerToken>();
+        var token = await requests.GetResponse<ContainerToken>(
+            new IssueContainerToken { WorkspaceId = workspace.Id, AppId = appId, RunnerId = $"probe-{Guid.NewGuid():N}"[..16] });
+        return (token.Message.TokenId, token.Message.TokenSecret);
     }
 
     public static string Sha256(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
@@ -250,6 +264,28 @@ public sealed class SecretsPlatformTests(SecretsPlatformFixture platform, Infras
             Assert.DoesNotContain(messages, message => message.Contains(secret, StringComparison.Ordinal));
             Assert.DoesNotContain(dumps, dump => dump.Text.Contains(secret, StringComparison.Ordinal));
         }
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/secrets", null)]
+    [InlineData("GET", $"/v1/secrets/{SecretsPlatformFixture.SecretName}", null)]
+    [InlineData("POST", "/v1/secrets", """{"name": "made-in-a-container", "values": {"KEY": "value"}}""")]
+    [InlineData("PUT", $"/v1/secrets/{SecretsPlatformFixture.SecretName}", """{"values": {"GREETING": "replaced"}}""")]
+    public async Task ContainerToken_SecretsRoute_Returns403ProblemAndLeavesSecretsAlone(string method, string path, string? body)
+    {
+        var (id, secret) = await platform.IssueContainerTokenAsync();
+        using var container = platform.Api.CreateClient();
+        container.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+
+        using var response = await container.SendAsync(request);
+
+        await SpineTests.AssertRefusedAsync(response, platform.Example.App.Id);
+        Assert.DoesNotContain(await Secret.ListAsync(platform.Client), s => s.Name == "made-in-a-container");
+        Assert.Equal("hello, world!", await Function.FromName(platform.Client, "example-secrets", "greet").RemoteAsync<string>(new { name = "world" }));
     }
 
     /// <summary>A <c>pg_dump</c> (schema and data) of every database of the test server.</summary>

@@ -29,6 +29,10 @@ namespace Modal.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("AppId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("app_id");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -43,6 +47,14 @@ namespace Modal.Api.Infrastructure.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
 
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("Workspace")
+                        .HasColumnName("scope");
+
                     b.Property<byte[]>("SecretHash")
                         .IsRequired()
                         .HasColumnType("bytea")
@@ -53,6 +65,9 @@ namespace Modal.Api.Infrastructure.Migrations
                         .HasColumnName("workspace_id");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("AppId")
+                        .HasFilter("app_id IS NOT NULL");
 
                     b.HasIndex("WorkspaceId");
 
