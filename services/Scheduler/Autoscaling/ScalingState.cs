@@ -142,6 +142,11 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
                         container.State = seen.State == ContainerStates.Running ? ContainerStates.Running : container.State;
                     }
                 }
+                else if (container.StartedOnRunnerAt is { } startedAt && report.ReportedAt < startedAt)
+                {
+                    // Taken before the container started (both times by the runner's clock) and delivered after its
+                    // start event: it says nothing about the container, which would otherwise be forgotten and replaced.
+                }
                 else if (container.State != ContainerStates.Starting || now - container.RequestedAt > StartGrace)
                 {
                     Forget(container.Id);
@@ -162,6 +167,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             {
                 container.State = ContainerStates.Running;
                 container.LastBusyAt = started.StartedAt;
+                container.StartedOnRunnerAt = started.StartedAt;
             }
         }
     }
@@ -373,5 +379,8 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         public int WaitingInputs { get; set; }
 
         public DateTimeOffset LastBusyAt { get; set; } = requestedAt;
+
+        /// <summary>When its runner said it started, by the runner's clock (heartbeats carry the same clock).</summary>
+        public DateTimeOffset? StartedOnRunnerAt { get; set; }
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Modal.Contracts.Apps;
 using Modal.Contracts.Calls;
+using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
 using Modal.Scheduler;
 using Modal.Scheduler.Autoscaling;
@@ -114,6 +115,29 @@ public sealed class ScalingStateTests
 
         Assert.Equal(31, commands.Desired); // Without the waiting inputs: 1, the container it has.
         Assert.NotEmpty(commands.Starts);
+    }
+
+    [Fact]
+    public void Report_HeartbeatTakenBeforeAContainerStartedArrivesAfterItsStartEvent_KeepsTheContainer()
+    {
+        Runner("node", []);
+        var f = Deploy(Function("f", minContainers: 1));
+        var start = Assert.Single(_state.Scale(f.Key, backlog: 0).Starts);
+        var takenBeforeTheStart = _clock.GetUtcNow();
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        _state.Started(new ContainerStarted
+        {
+            ContainerId = start.ContainerId, RunnerId = "node", FunctionId = f.FunctionId, AppName = "app", FunctionName = "f", BundleId = "bundle",
+            StartedAt = _clock.GetUtcNow(),
+        });
+
+        _state.Report(new RunnerCapacityReported
+        {
+            RunnerId = "node", Gpus = [], CpuCores = 8, MemoryMiB = 32_768, ReportedAt = takenBeforeTheStart, Containers = [],
+        });
+
+        Assert.Equal([start.ContainerId], _state.Describe(f.FunctionId)!.Containers.Select(c => c.ContainerId));
+        Assert.Empty(_state.Scale(f.Key, backlog: 0).Starts); // Not replaced: MinContainers is met.
     }
 
     [Fact]
