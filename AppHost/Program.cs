@@ -26,8 +26,7 @@ var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
     .WithSecretCredentialKey(installKeys);
 
 var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
-    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq)
-    .WithRunnerListKey(installKeys);
+    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
 
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)

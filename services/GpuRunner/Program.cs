@@ -7,6 +7,6 @@ builder.AddGpuRunnerServices();
 
 var app = builder.Build();
 
-app.UseDefaultExceptionHandler().MapDefaultEndpoints();
+app.MapDefaultEndpoints();
 
 await app.RunAsync();

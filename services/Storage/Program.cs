@@ -10,7 +10,7 @@ var app = builder.Build();
 
 await app.EnsureStorageBucketsAsync();
 
-app.UseDefaultExceptionHandler().MapDefaultEndpoints();
+app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapBlobEndpoints();
 app.MapDictEndpoints();

@@ -14,9 +14,6 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     where TEntryPoint : class
 {
 
-    /// <summary>The host's environment: <c>Testing</c> unless a test needs how a service answers in another (e.g. Production).</summary>
-    public string Environment { get; init; } = "Testing";
-
     /// <summary>Replaces services after the service registered its own (e.g. an HTTP handler into another test server).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 
@@ -26,7 +23,7 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
         {
             builder.ConfigureTestServices(configure);
         }
-        builder.UseEnvironment(Environment);
+        builder.UseEnvironment("Testing");
         // As strict as Development (where Aspire runs the services): a scoped service captured by a singleton fails here too.
         builder.UseDefaultServiceProvider(provider =>
         {
