@@ -4,9 +4,8 @@ using Modal.Api.Contracts;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The header naming the workspace a request acts for. The Api sets it, from the caller's token, on the requests it
-/// forwards (Dicts, Queues, Secrets). The services behind it trust it only when they have no credential key
-/// (<see cref="WorkspaceCredentials.WorkspaceOf"/>): then they must not be reachable by anyone but platform services.
+/// The header naming the workspace a request acts for. Only the Api sets it, from the caller's token, on the requests
+/// it forwards (Dicts, Queues, Secrets); the services behind it are not exposed to clients, so they trust it.
 /// </summary>
 public static class WorkspaceHeader
 {

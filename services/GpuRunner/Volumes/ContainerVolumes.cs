@@ -128,7 +128,13 @@ public sealed partial class ContainerVolumes(
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            credentials.Attach(request, workspaceId);
+            request.Headers.Remove(ApiHeaders.WorkspaceId);
+            request.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
+            if (credentials.Enabled)
+            {
+                request.Headers.Remove(StorageCredentials.HeaderName);
+                request.Headers.Add(StorageCredentials.HeaderName, credentials.Issue(workspaceId).Credential);
+            }
             return base.SendAsync(request, cancellationToken);
         }
     }
