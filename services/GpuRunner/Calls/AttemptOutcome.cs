@@ -48,5 +48,5 @@ public sealed record AttemptOutcome
         new() { End = AttemptEnd.Crashed, ExceptionType = ContainerCrashedRemoteType, Message = message };
 
     /// <summary>The remote type a caller sees for a container that crashed or could not start.</summary>
-    public const string ContainerCrashedRemoteType = "Modal.ContainerCrashedException";
+    public const string ContainerCrashedRemoteType = Modal.Api.Contracts.RemoteErrorTypes.ContainerCrashed;
 }

@@ -31,7 +31,7 @@ public sealed class RunFunctionConsumer(
             // Queues are consumed only once their app is known, so an unknown function is one whose app was stopped.
             await context.Publish(new FunctionCallFailed
             {
-                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ExceptionType = "Modal.AppStopped",
+                FunctionCallId = input.FunctionCallId, Attempt = input.Attempt, ExceptionType = Modal.Api.Contracts.RemoteErrorTypes.AppStopped,
                 Message = $"App '{input.AppName}' was stopped before this input of '{input.FunctionName}' ran.", StackTrace = "",
                 WillRetry = false, FailedAt = clock.GetUtcNow(),
             });

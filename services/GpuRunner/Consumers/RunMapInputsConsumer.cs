@@ -32,7 +32,7 @@ public sealed class RunMapInputsConsumer(
             {
                 foreach (var input in slice.Inputs)
                 {
-                    outputs.Add(Failed(input, "Modal.AppStopped", $"App '{slice.AppName}' was stopped before this input of '{slice.FunctionName}' ran."));
+                    outputs.Add(Failed(input, Modal.Api.Contracts.RemoteErrorTypes.AppStopped, $"App '{slice.AppName}' was stopped before this input of '{slice.FunctionName}' ran."));
                 }
                 return;
             }
@@ -134,7 +134,7 @@ public sealed class RunMapInputsConsumer(
             AttemptEnd.Crashed => RetryPolicy.WillRetryCrash(function, input.Attempt) ? (null, next) : (Failed(input, outcome), null),
             AttemptEnd.TimedOut => RetryPolicy.WillRetry(function, input.Attempt)
                 ? (null, next)
-                : (Failed(input, "Modal.FunctionTimeoutException",
+                : (Failed(input, Modal.Api.Contracts.RemoteErrorTypes.FunctionTimeout,
                     $"The function ran past its timeout of {slice.Timeout.TotalSeconds:0.###} s (attempt {input.Attempt})."), null),
             _ => RetryPolicy.WillRetry(function, input.Attempt) ? (null, next) : (Failed(input, outcome), null),
         };

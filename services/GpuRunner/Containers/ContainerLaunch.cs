@@ -16,5 +16,5 @@ public sealed record ContainerLimits(long MemoryBytes, double Cpu, int Pids);
 public sealed class ContainerOutOfMemoryException(string message) : Exception(message)
 {
     /// <summary>The exception type a call that failed this way reports.</summary>
-    public const string RemoteType = "Modal.OutOfMemory";
+    public const string RemoteType = Modal.Api.Contracts.RemoteErrorTypes.OutOfMemory;
 }
