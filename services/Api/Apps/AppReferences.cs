@@ -11,12 +11,8 @@ namespace Modal.Api.Apps;
 /// </summary>
 public static partial class AppReferences
 {
-    public static string Format(Guid id) => AppIds.Format(id);
-
-    public static bool TryParseId(string reference, out Guid id) => AppIds.TryParse(reference, out id);
-
     /// <summary>An app name: 1-64 lowercase letters, digits, '-', '_' or '.', and not of an id's form (that would be ambiguous).</summary>
-    public static bool IsValidName(string name) => NamePattern().IsMatch(name) && !TryParseId(name, out _);
+    public static bool IsValidName(string name) => NamePattern().IsMatch(name) && !AppIds.TryParse(name, out _);
 
     /// <summary>
     /// The apps <paramref name="reference"/> may mean in the workspace: the one of that id, or the deployed apps of that
@@ -24,7 +20,7 @@ public static partial class AppReferences
     /// </summary>
     public static IQueryable<DeployedApp> Referenced(this IQueryable<DeployedApp> apps, Guid workspaceId, string reference)
     {
-        if (TryParseId(reference, out var id))
+        if (AppIds.TryParse(reference, out var id))
         {
             return apps.Where(a => a.WorkspaceId == workspaceId && a.Id == id);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Modal.Api.Contracts.Apps;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
@@ -27,9 +28,9 @@ public sealed class CallTargets(IMemoryCache cache)
     public async Task<(CallTarget? Target, ProblemHttpResult? Problem)> ResolveAsync(
         ApiDbContext db, Guid workspaceId, string app, string function, CancellationToken cancellationToken)
     {
-        if (AppReferences.TryParseId(app, out var appId))
+        if (AppIds.TryParse(app, out var appId))
         {
-            app = AppReferences.Format(appId); // One spelling per id, so a deploy or stop forgets what was cached under it.
+            app = AppIds.Format(appId); // One spelling per id, so a deploy or stop forgets what was cached under it.
         }
         var key = (workspaceId, app, function);
         if (cache.TryGetValue(key, out CallTarget? cached) && cached is not null)
@@ -68,7 +69,7 @@ public sealed class CallTargets(IMemoryCache cache)
     /// <summary>Drops every cached function of the app, whether it was named by id or by name (after a deploy or a stop).</summary>
     public void Forget(DeployedApp app)
     {
-        foreach (var reference in new[] { app.Name, AppReferences.Format(app.Id) })
+        foreach (var reference in new[] { app.Name, AppIds.Format(app.Id) })
         {
             if (_appVersions.TryRemove((app.WorkspaceId, reference), out var version))
             {
@@ -80,7 +81,7 @@ public sealed class CallTargets(IMemoryCache cache)
 
     public static ProblemHttpResult AppNotFound(string reference) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "App not found",
-            detail: AppReferences.TryParseId(reference, out _)
+            detail: AppIds.TryParse(reference, out _)
                 ? $"No running app has the id '{reference}' in this workspace (it may have stopped). See GET /v1/apps."
                 : $"No app named '{reference}' is deployed in this workspace. Deploy it with `modal deploy` (PUT /v1/apps/{reference}).");
 

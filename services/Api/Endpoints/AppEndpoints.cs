@@ -68,7 +68,7 @@ public static partial class AppEndpoints
         {
             return invalid is not null ? invalid : conflict!;
         }
-        return TypedResults.Created($"/v1/apps/{AppReferences.Format(app.Id)}", ToResponse(app));
+        return TypedResults.Created($"/v1/apps/{AppIds.Format(app.Id)}", ToResponse(app));
     }
 
     // A deploy names its app in the route; a run names it in the body.
@@ -143,7 +143,7 @@ public static partial class AppEndpoints
             return CallTargets.AppNotFound(app);
         }
         var history = await registry.HistoryAsync(found.Id, cancellationToken);
-        return TypedResults.Ok(new AppHistory(AppReferences.Format(found.Id), found.Name,
+        return TypedResults.Ok(new AppHistory(AppIds.Format(found.Id), found.Name,
             history.Select(h => new AppDeploymentInfo(h.Deployment.Version, h.Deployment.BundleId, h.Functions, h.Deployment.DeployedAt)).ToList()));
     }
 
@@ -216,7 +216,7 @@ public static partial class AppEndpoints
     }
 
     private static DeployedAppInfo ToResponse(DeployedApp app) =>
-        new(AppReferences.Format(app.Id), app.Name, app.State, app.Ephemeral, app.Version, app.BundleId, app.CreatedAt, app.UpdatedAt, app.StoppedAt,
+        new(AppIds.Format(app.Id), app.Name, app.State, app.Ephemeral, app.Version, app.BundleId, app.CreatedAt, app.UpdatedAt, app.StoppedAt,
             app.Functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
 
     private static DeployedFunctionInfo ToResponse(string app, DeployedFunction function)

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Modal.Api.Contracts.Apps;
 using System.Text;
 using System.Text.Json;
 using MassTransit;
@@ -98,7 +99,7 @@ public static class MapEndpoints
                 detail: $"Map '{id}' has {map.Outstanding:N0} inputs without output (at most {MaxOutstandingInputs:N0}); read outputs, then send more.");
         }
         // By the app's id: a map stays with the app it started in, even if a deploy of the same name comes later.
-        var (target, notFound) = await targets.ResolveAsync(db, map.WorkspaceId, AppReferences.Format(map.AppId), map.FunctionName, cancellationToken);
+        var (target, notFound) = await targets.ResolveAsync(db, map.WorkspaceId, AppIds.Format(map.AppId), map.FunctionName, cancellationToken);
         if (target is null)
         {
             return notFound!;
