@@ -128,13 +128,7 @@ public sealed partial class ContainerVolumes(
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            request.Headers.Remove(ApiHeaders.WorkspaceId);
-            request.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
-            if (credentials.Enabled)
-            {
-                request.Headers.Remove(StorageCredentials.HeaderName);
-                request.Headers.Add(StorageCredentials.HeaderName, credentials.Issue(workspaceId).Credential);
-            }
+            credentials.Attach(request, workspaceId);
             return base.SendAsync(request, cancellationToken);
         }
     }

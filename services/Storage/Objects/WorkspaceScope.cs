@@ -14,11 +14,7 @@ public sealed record WorkspaceScope(Guid WorkspaceId)
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
         ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
 
-    public static Guid? TryRead(HttpContext context)
-    {
-        var credentials = context.RequestServices.GetRequiredService<StorageCredentials>();
-        return credentials.Enabled ? credentials.Validate(context) : WorkspaceHeader.TryRead(context);
-    }
+    public static Guid? TryRead(HttpContext context) => context.RequestServices.GetRequiredService<StorageCredentials>().WorkspaceOf(context);
 
     public ObjectRef Dict(string name) => new(ObjectKind.Dict, WorkspaceId, name);
 
