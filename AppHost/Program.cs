@@ -26,7 +26,8 @@ var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
     .WithSecretCredentialKey(installKeys);
 
 var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
-    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
+    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq)
+    .WithRunnerListKey(installKeys);
 
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)

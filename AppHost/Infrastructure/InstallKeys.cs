@@ -74,9 +74,9 @@ internal sealed class InstallKeys
         return secrets;
     }
 
-    /// <summary>Gives a runner the credential it presents to the Secrets service.</summary>
-    public IResourceBuilder<ProjectResource> ApplyToRunner(IResourceBuilder<ProjectResource> runner) =>
-        runner.WithEnvironment("GpuRunner__RunnerKey", Parameter(runner.ApplicationBuilder, RunnerKeySetting, _settings[RunnerKeySetting]));
+    /// <summary>Gives a service the runner credential as <paramref name="setting"/>: a runner presents it, the Scheduler checks it.</summary>
+    public IResourceBuilder<ProjectResource> ApplyRunnerKey(IResourceBuilder<ProjectResource> service, string setting) =>
+        service.WithEnvironment(setting, Parameter(service.ApplicationBuilder, RunnerKeySetting, _settings[RunnerKeySetting]));
 
     /// <summary>Gives a service the key of the workspace-scoped Storage credentials (the Api issues them, Storage checks them, runners issue their own).</summary>
     public IResourceBuilder<ProjectResource> ApplyStorageCredentialKey(IResourceBuilder<ProjectResource> service) =>
@@ -105,7 +105,11 @@ internal static class InstallKeysExtensions
 
     /// <summary>The credential a runner presents to the Secrets service to read the values of functions' secrets.</summary>
     public static IResourceBuilder<ProjectResource> WithRunnerKey(this IResourceBuilder<ProjectResource> runner, InstallKeys keys) =>
-        keys.ApplyToRunner(runner);
+        keys.ApplyRunnerKey(runner, "GpuRunner__RunnerKey");
+
+    /// <summary>The runner credential the Scheduler requires of callers of its runner list (<c>GET /v1/runners</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithRunnerListKey(this IResourceBuilder<ProjectResource> scheduler, InstallKeys keys) =>
+        keys.ApplyRunnerKey(scheduler, "Scheduler__RunnerKey");
 
     /// <summary>The key of the workspace-scoped credentials with which clients and runners reach Storage directly.</summary>
     public static IResourceBuilder<ProjectResource> WithStorageCredentialKey(this IResourceBuilder<ProjectResource> service, InstallKeys keys) =>

@@ -55,6 +55,19 @@ public sealed class AppHostTests
                 Assert.Equal(HealthStatus.Healthy, state!.Snapshot.HealthStatus);
             }
 
+            // Production unless MODAL_ENVIRONMENT asks otherwise: no exception pages with stack traces and headers.
+            foreach (var service in ServiceResources)
+            {
+                Assert.True(app.ResourceNotifications.TryGetCurrentState(service, out var state), $"no state for {service}");
+                Assert.Contains(state!.Snapshot.EnvironmentVariables, v => v is { Name: "ASPNETCORE_ENVIRONMENT", Value: "Production" });
+                Assert.Contains(state.Snapshot.EnvironmentVariables, v => v is { Name: "DOTNET_ENVIRONMENT", Value: "Production" });
+            }
+
+            // The Scheduler's node list is for the install's runners and operators only (the runner key).
+            using var scheduler = app.CreateHttpClient("scheduler", "http");
+            using var runners = await scheduler.GetAsync(new Uri("/v1/runners", UriKind.Relative), timeout.Token);
+            Assert.Equal(HttpStatusCode.Unauthorized, runners.StatusCode);
+
             // The whole spine as a user meets it: deploy an app through the Api, then call it in a container.
             var modal = new ModalClient(api);
             var deployment = await AppDeployer.DeployAsync(modal, HelloWorldOutput(), "HelloWorld.dll", cancellationToken: timeout.Token);

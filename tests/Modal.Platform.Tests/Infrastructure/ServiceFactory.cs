@@ -14,6 +14,9 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     where TEntryPoint : class
 {
 
+    /// <summary>The host's environment: <c>Testing</c> unless a test needs how a service answers in another (e.g. Production).</summary>
+    public string Environment { get; init; } = "Testing";
+
     /// <summary>Replaces services after the service registered its own (e.g. an HTTP handler into another test server).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 
@@ -23,7 +26,7 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
         {
             builder.ConfigureTestServices(configure);
         }
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(Environment);
         // As strict as Development (where Aspire runs the services): a scoped service captured by a singleton fails here too.
         builder.UseDefaultServiceProvider(provider =>
         {
