@@ -9,18 +9,17 @@ namespace Modal.Api.Endpoints;
 public static class BlobProxyEndpoints
 {
     /// <summary>
-    /// What the Api forwards to Storage. <c>/v1/blobs/…</c>: the content-addressed blobs, for clients (bundle uploads by
-    /// <c>modal deploy</c>), authenticated here, then streamed through by YARP without the caller's token.
-    /// <c>/v1/dicts/…</c>, <c>/v1/queues/…</c> and <c>/v1/volumes/…</c>: Storage's Dicts, Queues and Volumes, forwarded
-    /// without the caller's token and with <see cref="ApiHeaders.WorkspaceId"/> set from the token's workspace (a
-    /// client-sent one is dropped), so each workspace sees only its own objects.
+    /// What the Api forwards to Storage, streamed through by YARP without the caller's token and with a Storage credential
+    /// of the token's workspace (a client-sent workspace header or credential is dropped), so each workspace sees only its
+    /// own objects: <c>/v1/blobs/…</c>, the content-addressed blobs (bundle uploads by <c>modal deploy</c>, large call
+    /// payloads; Storage serves a workspace only the blobs it uploaded), and <c>/v1/dicts/…</c>, <c>/v1/queues/…</c> and
+    /// <c>/v1/volumes/…</c>, Storage's Dicts, Queues and Volumes.
     /// </summary>
     public static RouteGroupBuilder MapStorageProxyEndpoints(this RouteGroupBuilder v1, Uri storageUrl)
     {
-        v1.MapForwarder("/blobs/{**rest}", storageUrl.ToString(), transforms => transforms.RemoveCallerCredentials())
-            .WithMetadata(new RequestSizeLimitAttribute(ApiLimits.MaxBlobBytes))
-            .WithTags("Blobs");
         var credentials = ((IEndpointRouteBuilder)v1).ServiceProvider.GetRequiredService<StorageCredentials>();
+        v1.MapWorkspaceForwarder("blobs", storageUrl, "Blobs", credentials)
+            .WithMetadata(new RequestSizeLimitAttribute(ApiLimits.MaxBlobBytes));
         v1.MapWorkspaceForwarder("dicts", storageUrl, "Dicts", credentials);
         v1.MapWorkspaceForwarder("queues", storageUrl, "Queues", credentials);
         v1.MapWorkspaceForwarder("volumes", storageUrl, "Volumes", credentials);

@@ -26,7 +26,7 @@ public sealed record WorkspaceScope(Guid WorkspaceId)
 }
 
 /// <summary>
-/// Guards every Dict, Queue and Volume route: refuses requests without a workspace or with an invalid name, and answers the
+/// Guards every Dict, Queue, Volume and blob route: refuses requests without a workspace or with an invalid name, and answers the
 /// storage layer's typed failures as problem details (only these; anything else stays a 500).
 /// </summary>
 public sealed class StorageObjectFilter : IEndpointFilter
