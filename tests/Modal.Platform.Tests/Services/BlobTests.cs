@@ -194,8 +194,8 @@ public sealed class BlobTests
         using var missing = await anonymous.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { hash });
 
         Assert.All([get, head, put, missing], response => Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode));
-        Assert.Equal([Hash([7])], await (await owner.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { Hash([7]) }))
-            .Content.ReadFromJsonAsync<string[]>());
+        using var ownerMissing = await owner.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { Hash([7]) });
+        Assert.Equal([Hash([7])], await ownerMissing.Content.ReadFromJsonAsync<string[]>() ?? []);
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class BlobTests
         // Knowing the hash is not enough: not readable, not listed as held, and claiming it with other bytes fails.
         using var get = await other.GetAsync(BlobUri(hash));
         using var head = await other.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(hash)));
-        var missing = await (await other.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { hash })).Content.ReadFromJsonAsync<string[]>();
+        var missing = await (await other.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { hash })).Content.ReadFromJsonAsync<string[]>() ?? [];
         var forged = RandomNumberGenerator.GetBytes(content.Length);
         using var claim = await other.PutAsync(BlobUri(hash), new ByteArrayContent(forged));
         using var afterClaim = await other.GetAsync(BlobUri(hash));
