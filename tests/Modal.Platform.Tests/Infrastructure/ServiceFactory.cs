@@ -26,17 +26,7 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.ConfigureTestServices(services =>
-        {
-            services.AddReceiveEndpointObserver(_ => _endpoints);
-            // The host counts as started only once its bus is: MassTransit ignores a stop of a bus still starting (it
-            // stops only a started one), and that bus then finishes starting after the host is gone (see DisposeAsync).
-            services.Configure<MassTransitHostOptions>(host =>
-            {
-                host.WaitUntilStarted = true;
-                host.StartTimeout = StopTimeout;
-            });
-        });
+        builder.ConfigureTestServices(services => services.AddReceiveEndpointObserver(_ => _endpoints));
         if (ConfigureServices is { } configure)
         {
             builder.ConfigureTestServices(configure);
@@ -77,10 +67,10 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     /// afterwards. A bus that outlived its host kept consuming the shared durable queues (<c>api-call-results</c>) with a
     /// disposed service provider, faulting what it took into <c>_error</c> (<see cref="ObjectDisposedException"/>), so a
     /// later test's results never arrived and it hung. It happened to a host disposed while its bus was still starting
-    /// (a quick test, e.g. a 401): MassTransit's stop returns at once for a bus not started yet, which then starts. Hence
-    /// <see cref="MassTransitHostOptions.WaitUntilStarted"/> above, and the bus stopped here, by the test, while its host's
-    /// service provider is still alive: the service's own <c>app.RunAsync()</c> stops and disposes the host concurrently
-    /// with the factory's stop.
+    /// (a quick test, e.g. a 401): MassTransit's stop returns at once for a bus whose start has not finished, and the bus
+    /// then finishes starting with nothing left to stop it. So the bus is given the time to start (its health turns
+    /// healthy) and stopped here, by the test, while its service provider is alive (the service's own
+    /// <c>app.RunAsync()</c> stops and disposes the host concurrently with the factory's stop).
     /// </summary>
     public override async ValueTask DisposeAsync()
     {
@@ -91,6 +81,11 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
             {
                 foreach (var bus in host.Services.GetServices<IBusControl>())
                 {
+                    // Not Healthy for good when the broker is down (outage tests) or an endpoint cannot start: stop anyway.
+                    for (var waited = TimeSpan.Zero; bus.CheckHealth().Status != BusHealthStatus.Healthy && waited < StartWait; waited += StartPoll)
+                    {
+                        await Task.Delay(StartPoll, timeout.Token);
+                    }
                     await bus.StopAsync(timeout.Token);
                 }
             }
@@ -107,6 +102,8 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
         }
     }
 
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private static string ServiceName => typeof(TEntryPoint).Assembly.GetName().Name ?? typeof(TEntryPoint).Name;
