@@ -21,15 +21,19 @@ var storage = builder.AddPlatformService<Projects.Modal_Storage>("storage")
 
 var secrets = builder.AddPlatformService<Projects.Modal_Secrets>("secrets")
     .WithDatabase(postgres, "secretsdb", "modal_secrets")
-    .WithSecretKeyRing(installKeys);
+    .WithSecretKeyRing(installKeys)
+    // Takes only requests the Api signed: a process that reaches its port cannot name a workspace.
+    .WithSecretCredentialKey(installKeys);
 
 var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler")
-    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq);
+    .WithDatabase(postgres, "schedulerdb", "modal_scheduler").WithStore(rabbitmq)
+    .WithRunnerListKey(installKeys);
 
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
     .WithStorageCredentialKey(installKeys)
+    .WithSecretCredentialKey(installKeys)
     // Clients (and containers) get this address with a workspace credential and call Storage directly.
     .WithEnvironment("Api__StoragePublicUrl", storage.GetEndpoint("http"))
     .WithFirstTokenFile(Path.Combine(infrastructure.DataDirectory, "first-token.env"))

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 namespace Modal.AppHost.Infrastructure;
 
 /// <summary>
-/// The install's own keys: the Secrets service's encryption key ring, the runner credential and the key of
-/// Storage's workspace-scoped credentials. Generated on a fresh
+/// The install's own keys: the Secrets service's encryption key ring, the runner credential and the keys of the
+/// workspace-scoped credentials of Storage and of the Secrets service. Generated on a fresh
 /// install into <c>{data}/install-keys.env</c> (owner-readable only; never in the repository), read back on every
 /// start. To rotate the encryption key, add a <c>Secrets__Keys__{newId}=…</c> line and point
 /// <c>Secrets__ActiveKeyId</c> at it: the Secrets service re-seals old secrets at its next start; the old line can go
@@ -16,6 +16,7 @@ internal sealed class InstallKeys
     private const string KeyPrefix = "Secrets__Keys__";
     private const string RunnerKeySetting = "Secrets__RunnerKey";
     private const string StorageCredentialKeySetting = "StorageCredentials__Key";
+    private const string SecretCredentialKeySetting = "SecretCredentials__Key";
 
     private readonly Dictionary<string, string> _settings;
 
@@ -41,10 +42,14 @@ internal sealed class InstallKeys
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
         }
-        // Installs made before Storage checked credentials lack its key; it protects nothing stored, so adding one is safe.
-        if (!File.ReadAllLines(path).Any(line => line.StartsWith(StorageCredentialKeySetting + "=", StringComparison.Ordinal)))
+        // Installs made before Storage (or the Secrets service) checked credentials lack its key; a credential key
+        // protects nothing stored, so adding one is safe.
+        foreach (var setting in new[] { StorageCredentialKeySetting, SecretCredentialKeySetting })
         {
-            File.AppendAllLines(path, [$"{StorageCredentialKeySetting}={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"]);
+            if (!File.ReadAllLines(path).Any(line => line.StartsWith(setting + "=", StringComparison.Ordinal)))
+            {
+                File.AppendAllLines(path, [$"{setting}={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}"]);
+            }
         }
         var settings = File.ReadAllLines(path)
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
@@ -59,24 +64,29 @@ internal sealed class InstallKeys
         return new InstallKeys(settings);
     }
 
-    /// <summary>Gives the Secrets service its key ring and the runner credential, as secret parameters (masked in the dashboard).</summary>
+    /// <summary>Gives the Secrets service its key ring and the runner credential (its <c>Secrets__*</c> settings), as secret parameters (masked in the dashboard).</summary>
     public IResourceBuilder<ProjectResource> ApplyToSecretsService(IResourceBuilder<ProjectResource> secrets)
     {
-        foreach (var (name, value) in _settings.Where(s => s.Key != StorageCredentialKeySetting))
+        foreach (var (name, value) in _settings.Where(s => s.Key.StartsWith("Secrets__", StringComparison.Ordinal)))
         {
             secrets.WithEnvironment(name, Parameter(secrets.ApplicationBuilder, name, value));
         }
         return secrets;
     }
 
-    /// <summary>Gives a runner the credential it presents to the Secrets service.</summary>
-    public IResourceBuilder<ProjectResource> ApplyToRunner(IResourceBuilder<ProjectResource> runner) =>
-        runner.WithEnvironment("GpuRunner__RunnerKey", Parameter(runner.ApplicationBuilder, RunnerKeySetting, _settings[RunnerKeySetting]));
+    /// <summary>Gives a service the runner credential as <paramref name="setting"/>: a runner presents it, the Scheduler checks it.</summary>
+    public IResourceBuilder<ProjectResource> ApplyRunnerKey(IResourceBuilder<ProjectResource> service, string setting) =>
+        service.WithEnvironment(setting, Parameter(service.ApplicationBuilder, RunnerKeySetting, _settings[RunnerKeySetting]));
 
     /// <summary>Gives a service the key of the workspace-scoped Storage credentials (the Api issues them, Storage checks them, runners issue their own).</summary>
     public IResourceBuilder<ProjectResource> ApplyStorageCredentialKey(IResourceBuilder<ProjectResource> service) =>
         service.WithEnvironment(StorageCredentialKeySetting,
             Parameter(service.ApplicationBuilder, StorageCredentialKeySetting, _settings[StorageCredentialKeySetting]));
+
+    /// <summary>Gives a service the key of the Secrets service's workspace credentials (the Api signs with it, the Secrets service checks it).</summary>
+    public IResourceBuilder<ProjectResource> ApplySecretCredentialKey(IResourceBuilder<ProjectResource> service) =>
+        service.WithEnvironment(SecretCredentialKeySetting,
+            Parameter(service.ApplicationBuilder, SecretCredentialKeySetting, _settings[SecretCredentialKeySetting]));
 
     private static IResourceBuilder<ParameterResource> Parameter(IDistributedApplicationBuilder builder, string setting, string value)
     {
@@ -95,9 +105,17 @@ internal static class InstallKeysExtensions
 
     /// <summary>The credential a runner presents to the Secrets service to read the values of functions' secrets.</summary>
     public static IResourceBuilder<ProjectResource> WithRunnerKey(this IResourceBuilder<ProjectResource> runner, InstallKeys keys) =>
-        keys.ApplyToRunner(runner);
+        keys.ApplyRunnerKey(runner, "GpuRunner__RunnerKey");
+
+    /// <summary>The runner credential the Scheduler requires of callers of its runner list (<c>GET /v1/runners</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithRunnerListKey(this IResourceBuilder<ProjectResource> scheduler, InstallKeys keys) =>
+        keys.ApplyRunnerKey(scheduler, "Scheduler__RunnerKey");
 
     /// <summary>The key of the workspace-scoped credentials with which clients and runners reach Storage directly.</summary>
     public static IResourceBuilder<ProjectResource> WithStorageCredentialKey(this IResourceBuilder<ProjectResource> service, InstallKeys keys) =>
         keys.ApplyStorageCredentialKey(service);
+
+    /// <summary>The key of the credentials the Api signs onto every request it forwards to the Secrets service; no one else holds it.</summary>
+    public static IResourceBuilder<ProjectResource> WithSecretCredentialKey(this IResourceBuilder<ProjectResource> service, InstallKeys keys) =>
+        keys.ApplySecretCredentialKey(service);
 }

@@ -1,16 +1,29 @@
 using System.Reflection;
+using Microsoft.Extensions.Hosting;
 
 namespace Modal.AppHost.Infrastructure;
 
 /// <summary>How a platform service is declared: a project with a health-checked endpoint, wired to its stores.</summary>
 internal static class PlatformServiceExtensions
 {
+    /// <summary>Names the environment the services run in; <see cref="Environments.Production"/> when unset.</summary>
+    public const string EnvironmentSetting = "MODAL_ENVIRONMENT";
+
     public static IResourceBuilder<ProjectResource> AddPlatformService<TProject>(this IDistributedApplicationBuilder builder, string name)
-        where TProject : IProjectMetadata, new() =>
-        builder.AddProject<TProject>(name, launchProfileName: "http")
+        where TProject : IProjectMetadata, new()
+    {
+        // Production unless asked (MODAL_ENVIRONMENT=Development scripts/up.sh): in Development an unhandled exception
+        // answers with its stack trace, source paths and the request's headers. Set over the launch profile's
+        // Development (kept for `dotnet run` of one service) and over the AppHost's own environment, which the service
+        // processes inherit.
+        var environment = builder.Configuration[EnvironmentSetting] is { Length: > 0 } asked ? asked : Environments.Production;
+        return builder.AddProject<TProject>(name, launchProfileName: "http")
             .RunBuiltExecutable(new TProject().ProjectPath)
+            .WithEnvironment("ASPNETCORE_ENVIRONMENT", environment)
+            .WithEnvironment("DOTNET_ENVIRONMENT", environment)
             // /health includes every store the service uses, so the dashboard shows a service unhealthy while a store is down.
             .WithHttpHealthCheck("/health");
+    }
 
     /// <summary>
     /// Starts the service from its build output instead of through <c>dotnet run</c>, which keeps an idle SDK process

@@ -10,7 +10,7 @@ var app = builder.Build();
 var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
 await app.MigrateApiDatabaseAsync();
 
-app.MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapApiV1()
     .MapWorkspaceEndpoints()

@@ -7,6 +7,6 @@ builder.AddGpuRunnerServices();
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().MapDefaultEndpoints();
 
 await app.RunAsync();

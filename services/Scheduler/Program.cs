@@ -10,7 +10,7 @@ var app = builder.Build();
 
 await app.MigrateSchedulerDatabaseAsync();
 
-app.MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapRunnerEndpoints();
 

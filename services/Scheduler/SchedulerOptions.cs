@@ -14,4 +14,11 @@ public sealed class SchedulerOptions
     /// <summary>How often the autoscaler decides (it also decides at once when a call is queued or a container stops).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Scheduler:ScalingInterval must be between 50 ms and 1 minute.")]
     public TimeSpan ScalingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The install's runner key (<c>Scheduler:RunnerKey</c>, the one runners present to the Secrets service), which
+    /// <c>GET /v1/runners</c> requires in <c>Modal-Runner-Key</c>. Unset: that route refuses everyone.
+    /// </summary>
+    [MinLength(32, ErrorMessage = "Scheduler:RunnerKey must be at least 32 characters.")]
+    public string? RunnerKey { get; set; }
 }

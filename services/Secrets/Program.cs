@@ -10,7 +10,7 @@ var app = builder.Build();
 
 await app.MigrateSecretsDatabaseAsync();
 
-app.MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapSecretEndpoints();
 app.MapRunnerSecretEndpoints();

@@ -10,7 +10,7 @@ var app = builder.Build();
 
 await app.EnsureStorageBucketsAsync();
 
-app.MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapBlobEndpoints();
 app.MapDictEndpoints();

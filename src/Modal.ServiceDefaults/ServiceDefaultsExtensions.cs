@@ -86,6 +86,22 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Outside Development an unhandled exception answers RFC 7807 problem details (500, a title and the trace id, by
+    /// <see cref="ProblemDetailsServiceCollectionExtensions.AddProblemDetails(IServiceCollection)"/>) and is logged here;
+    /// without this it answers an empty 500. Development keeps its exception page, which shows the stack trace and the
+    /// request's headers (a bearer token, a storage credential): only on a developer's own machine.
+    /// </summary>
+    public static WebApplication UseDefaultExceptionHandler(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler();
+        }
+        return app;
+    }
+
     private const string HealthEndpointPath = "/health";
     private const string AliveEndpointPath = "/alive";
 

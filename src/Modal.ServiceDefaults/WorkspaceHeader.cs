@@ -4,8 +4,9 @@ using Modal.Api.Contracts;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The header naming the workspace a request acts for. Only the Api sets it, from the caller's token, on the requests
-/// it forwards (Dicts, Queues, Secrets); the services behind it are not exposed to clients, so they trust it.
+/// The header naming the workspace a request acts for. The Api sets it, from the caller's token, on the requests it
+/// forwards (Dicts, Queues, Secrets). The services behind it trust it only when they have no credential key
+/// (<see cref="WorkspaceCredentials.WorkspaceOf"/>): then they must not be reachable by anyone but platform services.
 /// </summary>
 public static class WorkspaceHeader
 {

@@ -30,7 +30,10 @@ public sealed class AppHostTests
             "--Infrastructure:RedisPort=6589", "--Infrastructure:PostgresPort=5642", "--Infrastructure:S3Port=8289",
             // No container runtime here: don't wait 30 s for one (notes/infrastructure.md).
             "--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
-        ], timeout.Token);
+            // The dashboard, as scripts/up.sh runs it (the testing builder leaves it out unless asked), on ports of its own.
+            $"--ASPNETCORE_URLS={DashboardUrl}", "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:19988",
+            "--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:20988", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+        ], (options, _) => options.DisableDashboard = false, timeout.Token);
 
         try
         {
@@ -55,6 +58,32 @@ public sealed class AppHostTests
                 Assert.Equal(HealthStatus.Healthy, state!.Snapshot.HealthStatus);
             }
 
+            // Production unless MODAL_ENVIRONMENT asks otherwise: no exception pages with stack traces and headers.
+            foreach (var service in ServiceResources)
+            {
+                Assert.True(app.ResourceNotifications.TryGetCurrentState(service, out var state), $"no state for {service}");
+                Assert.Contains(state!.Snapshot.EnvironmentVariables, v => v is { Name: "ASPNETCORE_ENVIRONMENT", Value: "Production" });
+                Assert.Contains(state.Snapshot.EnvironmentVariables, v => v is { Name: "DOTNET_ENVIRONMENT", Value: "Production" });
+            }
+
+            // The Scheduler's node list is for the install's runners and operators only (the runner key).
+            using var scheduler = app.CreateHttpClient("scheduler", "http");
+            using var runners = await scheduler.GetAsync(new Uri("/v1/runners", UriKind.Relative), timeout.Token);
+            Assert.Equal(HttpStatusCode.Unauthorized, runners.StatusCode);
+
+            // The dashboard is not anonymous (a function's container reaches loopback): the UI asks for its browser token,
+            // its telemetry API for its key, and the services export telemetry with the OTLP key the AppHost gave them.
+            await app.ResourceNotifications.WaitForResourceAsync("aspire-dashboard", KnownResourceStates.Running, timeout.Token);
+            using var dashboard = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(DashboardUrl) };
+            using var home = await GetWhenListeningAsync(dashboard, "/", timeout.Token);
+            Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
+            Assert.Contains("/login", home.Headers.Location?.OriginalString, StringComparison.Ordinal);
+            using var logs = await dashboard.GetAsync(new Uri("/api/telemetry/logs", UriKind.Relative), timeout.Token);
+            Assert.Equal(HttpStatusCode.Unauthorized, logs.StatusCode);
+            Assert.True(app.ResourceNotifications.TryGetCurrentState("api", out var apiState));
+            Assert.Contains(apiState!.Snapshot.EnvironmentVariables,
+                v => v.Name == "OTEL_EXPORTER_OTLP_HEADERS" && v.Value?.StartsWith("x-otlp-api-key=", StringComparison.Ordinal) == true);
+
             // The whole spine as a user meets it: deploy an app through the Api, then call it in a container.
             var modal = new ModalClient(api);
             var deployment = await AppDeployer.DeployAsync(modal, HelloWorldOutput(), "HelloWorld.dll", cancellationToken: timeout.Token);
@@ -72,6 +101,24 @@ public sealed class AppHostTests
             catch (IOException)
             {
                 // A server may still be releasing a file; the folder is under /tmp.
+            }
+        }
+    }
+
+    private const string DashboardUrl = "http://127.0.0.1:16988";
+
+    /// <summary>GETs <paramref name="path"/> once the dashboard listens (it reports Running a moment before).</summary>
+    private static async Task<HttpResponseMessage> GetWhenListeningAsync(HttpClient client, string path, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await client.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
             }
         }
     }

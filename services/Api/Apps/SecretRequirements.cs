@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Modal.Api.Contracts.Secrets;
 using Modal.Api.Domain;
-using Modal.Api.Contracts;
 
 namespace Modal.Api.Apps;
 
@@ -11,7 +10,7 @@ namespace Modal.Api.Apps;
 /// a missing one fails the deploy (400 naming the secret and the key) rather than a call much later. Asks the Secrets
 /// service for names and key names only; the Api never sees a value.
 /// </summary>
-public sealed class SecretRequirements(IHttpClientFactory http)
+public sealed class SecretRequirements(IHttpClientFactory http, SecretCredentials credentials)
 {
     public const string SecretsClientName = "secrets";
 
@@ -53,7 +52,7 @@ public sealed class SecretRequirements(IHttpClientFactory http)
     private async Task<IReadOnlyList<string>?> KeysOfAsync(Guid workspaceId, string name, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/v1/secrets/{Uri.EscapeDataString(name)}", UriKind.Relative));
-        request.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
+        credentials.Attach(request, workspaceId);
         using var response = await http.CreateClient(SecretsClientName).SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {

@@ -51,7 +51,7 @@ public static class CallEndpoints
         if (request.ArgumentsBlob is { } blob)
         {
             // Blob-backed arguments are bound (and any mismatch reported) by the container, as for types JSON kinds cannot settle.
-            if (await BlobArgumentsProblemAsync(blob, blobs, cancellationToken) is { } problem)
+            if (await BlobArgumentsProblemAsync(workspaceId, blob, blobs, cancellationToken) is { } problem)
             {
                 return problem;
             }
@@ -183,18 +183,18 @@ public static class CallEndpoints
         return TypedResults.Ok(new CallLogs(id, lines, from + lines.Count));
     }
 
-    internal static async Task<ProblemHttpResult?> BlobArgumentsProblemAsync(string blob, PayloadBlobs blobs, CancellationToken cancellationToken)
+    internal static async Task<ProblemHttpResult?> BlobArgumentsProblemAsync(Guid workspaceId, string blob, PayloadBlobs blobs, CancellationToken cancellationToken)
     {
         if (!PayloadBlobs.IsBlobId(blob))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid argumentsBlob",
                 detail: $"'{blob}' is not a blob id: argumentsBlob is the SHA-256 (lowercase hex) of the uploaded arguments JSON.");
         }
-        var size = await blobs.SizeAsync(blob, cancellationToken);
+        var size = await blobs.SizeAsync(workspaceId, blob, cancellationToken);
         if (size is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Arguments blob not found",
-                detail: $"No blob '{blob}' is stored: upload the arguments JSON with PUT /v1/blobs/{blob} first.");
+                detail: $"No blob '{blob}' is stored for this workspace: upload the arguments JSON with PUT /v1/blobs/{blob} first.");
         }
         return size > ApiLimits.MaxBlobPayloadBytes
             ? TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Arguments too large",

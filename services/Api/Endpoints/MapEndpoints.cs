@@ -104,7 +104,7 @@ public static class MapEndpoints
         {
             return notFound!;
         }
-        var (queued, problem) = await ToMapInputsAsync(inputs, target.Signature, blobs, cancellationToken);
+        var (queued, problem) = await ToMapInputsAsync(map.WorkspaceId, inputs, target.Signature, blobs, cancellationToken);
         if (problem is not null)
         {
             return problem;
@@ -248,7 +248,7 @@ public static class MapEndpoints
 
     /// <summary>The page as bus inputs; null inputs when an argument does not match (the caller reports which), or a problem.</summary>
     private static async Task<(List<MapInput>? Inputs, ProblemHttpResult? Problem)> ToMapInputsAsync(
-        IReadOnlyList<MapInputItem> inputs, FunctionSignature signature, PayloadBlobs blobs, CancellationToken cancellationToken)
+        Guid workspaceId, IReadOnlyList<MapInputItem> inputs, FunctionSignature signature, PayloadBlobs blobs, CancellationToken cancellationToken)
     {
         var queued = new List<MapInput>(inputs.Count);
         var valid = true;
@@ -261,7 +261,7 @@ public static class MapEndpoints
             }
             if (input.ArgumentsBlob is { } blob)
             {
-                if (await CallEndpoints.BlobArgumentsProblemAsync(blob, blobs, cancellationToken) is { } problem)
+                if (await CallEndpoints.BlobArgumentsProblemAsync(workspaceId, blob, blobs, cancellationToken) is { } problem)
                 {
                     return (null, problem);
                 }

@@ -46,6 +46,7 @@ public static class ApiHostingExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddStorageCredentials();
+        builder.Services.AddSecretCredentials();
         builder.Services.AddMemoryCache();
         builder.Services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);

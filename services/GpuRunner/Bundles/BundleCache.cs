@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Modal.Container.Protocol;
@@ -7,7 +8,9 @@ namespace Modal.GpuRunner.Bundles;
 
 /// <summary>
 /// App bundles on this node, fetched from Storage by id and kept: files live once in <c>blobs/</c> (by hash, so a
-/// redeploy downloads only what changed) and each bundle is a folder of hard links to them.
+/// redeploy downloads only what changed) and each bundle is a folder of hard links to them. Every fetch acts for the
+/// app's workspace (<see cref="StorageWorkspace"/>), and a blob or bundle already on the node is handed to a workspace
+/// only once Storage confirmed that workspace holds it: a manifest naming another workspace's file hashes gets nothing.
 /// </summary>
 public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions<GpuRunnerOptions> options, ILogger<BundleCache> logger)
 {
@@ -17,17 +20,25 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
     private readonly string _root = Path.GetFullPath(options.Value.CacheDirectory);
     private readonly ConcurrentDictionary<string, Lazy<Task<PreparedBundle>>> _bundles = new(StringComparer.Ordinal);
 
-    /// <summary>The bundle's folder and manifest, downloading what is missing (once, even when asked concurrently).</summary>
-    public async Task<PreparedBundle> GetAsync(string bundleId, CancellationToken cancellationToken)
+    // (workspace, blob) pairs Storage confirmed on this runner: a blob on the node is another workspace's until then.
+    private readonly ConcurrentDictionary<(Guid Workspace, string Hash), byte> _held = new();
+
+    /// <summary>
+    /// The bundle's folder and manifest for an app of <paramref name="workspaceId"/>, downloading what is missing (once,
+    /// even when asked concurrently).
+    /// </summary>
+    public async Task<PreparedBundle> GetAsync(Guid workspaceId, string bundleId, CancellationToken cancellationToken)
     {
         if (!BundleManifest.IsSafePath(bundleId) || bundleId.Length != 64)
         {
             throw new InvalidDataException($"'{bundleId}' is not a bundle id.");
         }
-        var preparing = _bundles.GetOrAdd(bundleId, id => new Lazy<Task<PreparedBundle>>(() => PrepareAsync(id, CancellationToken.None)));
+        var preparing = _bundles.GetOrAdd(bundleId, id => new Lazy<Task<PreparedBundle>>(() => PrepareAsync(workspaceId, id, CancellationToken.None)));
         try
         {
-            return await preparing.Value.WaitAsync(cancellationToken);
+            var bundle = await preparing.Value.WaitAsync(cancellationToken);
+            await RequireHeldAsync(workspaceId, [bundleId, .. bundle.Manifest.Files.Select(f => f.Sha256)], cancellationToken);
+            return bundle;
         }
         catch (Exception) when (preparing.Value.IsFaulted)
         {
@@ -37,9 +48,9 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
         }
     }
 
-    private async Task<PreparedBundle> PrepareAsync(string bundleId, CancellationToken cancellationToken)
+    private async Task<PreparedBundle> PrepareAsync(Guid workspaceId, string bundleId, CancellationToken cancellationToken)
     {
-        var manifestPath = await EnsureBlobAsync(bundleId, cancellationToken);
+        var manifestPath = await EnsureBlobAsync(workspaceId, bundleId, cancellationToken);
         var manifest = BundleManifest.Parse(await File.ReadAllBytesAsync(manifestPath, cancellationToken));
         var directory = Path.Combine(_root, "bundles", bundleId);
         if (File.Exists(Path.Combine(directory, CompleteMarker)))
@@ -54,7 +65,7 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
             {
                 throw new InvalidDataException($"Bundle {bundleId} lists a path outside the bundle: '{file.Path}'.");
             }
-            var blob = await EnsureBlobAsync(file.Sha256, cancellationToken);
+            var blob = await EnsureBlobAsync(workspaceId, file.Sha256, cancellationToken);
             var target = Path.Combine(staging, file.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             HardLinks.LinkOrCopy(blob, target);
@@ -73,18 +84,23 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
         return new PreparedBundle(bundleId, directory, manifest);
     }
 
-    /// <summary>The local path of a blob, downloaded and verified against its hash if not present yet (Volume mounts copy from it).</summary>
-    public async Task<string> EnsureBlobAsync(string hash, CancellationToken cancellationToken)
+    /// <summary>
+    /// The local path of a blob of <paramref name="workspaceId"/>, downloaded and verified against its hash if not present
+    /// yet (Volume mounts copy from it).
+    /// </summary>
+    public async Task<string> EnsureBlobAsync(Guid workspaceId, string hash, CancellationToken cancellationToken)
     {
         var path = Path.Combine(_root, "blobs", hash);
         if (File.Exists(path))
         {
+            await RequireHeldAsync(workspaceId, [hash], cancellationToken);
             return path;
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var partial = $"{path}.{Guid.NewGuid():N}.partial";
         var http = httpClients.CreateClient(StorageClientName);
-        using (var response = await http.GetAsync(new Uri($"/v1/blobs/{hash}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken))
+        using (var request = StorageWorkspace.For(workspaceId, HttpMethod.Get, $"/v1/blobs/{hash}"))
+        using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken))
         {
             if (!response.IsSuccessStatusCode)
             {
@@ -103,7 +119,35 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
             }
         }
         File.Move(partial, path, overwrite: true);
+        _held[(workspaceId, hash)] = 0;
         return path;
+    }
+
+    /// <summary>Fails unless <paramref name="workspaceId"/> holds every one of <paramref name="hashes"/> in Storage (asked once per pair).</summary>
+    private async Task RequireHeldAsync(Guid workspaceId, IReadOnlyList<string> hashes, CancellationToken cancellationToken)
+    {
+        var unconfirmed = hashes.Where(hash => !_held.ContainsKey((workspaceId, hash))).Distinct(StringComparer.Ordinal).ToList();
+        if (unconfirmed.Count == 0)
+        {
+            return;
+        }
+        var http = httpClients.CreateClient(StorageClientName);
+        using var request = StorageWorkspace.For(workspaceId, HttpMethod.Post, "/v1/blobs/missing");
+        request.Content = JsonContent.Create(unconfirmed);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidDataException($"Storage answered {(int)response.StatusCode} asking which blobs workspace {workspaceId} holds.");
+        }
+        var missing = await response.Content.ReadFromJsonAsync<List<string>>(cancellationToken) ?? [];
+        if (missing.Count > 0)
+        {
+            throw new InvalidDataException($"Workspace {workspaceId} holds no blob {missing[0]} in Storage ({missing.Count} of {unconfirmed.Count} missing).");
+        }
+        foreach (var hash in unconfirmed)
+        {
+            _held[(workspaceId, hash)] = 0;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bundle {BundleId} ready ({FileCount} files)")]

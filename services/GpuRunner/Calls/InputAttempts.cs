@@ -40,7 +40,7 @@ public sealed partial class InputAttempts(
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, call.Cancelled);
         try
         {
-            var arguments = input.ArgumentsBlob is { } blob ? await payloads.ReadAsync(blob, cancellation.Token) : input.ArgumentsJson;
+            var arguments = input.ArgumentsBlob is { } blob ? await payloads.ReadAsync(entry.WorkspaceId, blob, cancellation.Token) : input.ArgumentsJson;
             var frame = await container.InvokeAsync(function.Name, arguments, input.CallId, log, cancellation.Token)
                 .WaitAsync(input.Timeout, clock, cancellation.Token);
             if (!frame.Succeeded)
@@ -48,7 +48,7 @@ public sealed partial class InputAttempts(
                 return AttemptOutcome.Failed(frame.ExceptionType ?? "Unknown", frame.Message ?? "", frame.StackTrace);
             }
             var result = frame.ResultJson ?? "null";
-            var resultBlob = PayloadBlobs.FitsInline(result) ? null : await payloads.WriteAsync(result, cancellationToken);
+            var resultBlob = PayloadBlobs.FitsInline(result) ? null : await payloads.WriteAsync(entry.WorkspaceId, result, cancellationToken);
             return new AttemptOutcome { End = AttemptEnd.Returned, ResultJson = resultBlob is null ? result : null, ResultBlob = resultBlob };
         }
         catch (TimeoutException)

@@ -35,7 +35,7 @@ public sealed partial class ContainerStarter(
     /// </summary>
     public async Task<ContainerProcess> StartAsync(CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated)
     {
-        var bundle = await bundles.GetAsync(entry.BundleId, CancellationToken.None);
+        var bundle = await bundles.GetAsync(entry.WorkspaceId, entry.BundleId, CancellationToken.None);
         var settings = options.Value;
         var function = entry.Function;
         var environment = await environments.ForAsync(entry, allocated, CancellationToken.None);

@@ -23,8 +23,10 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddStorageCredentials();
         builder.Services.AddSingleton<GpuInventory>();
 
+        builder.Services.AddTransient<StorageWorkspace.StorageCredentialHandler>();
         builder.Services.AddHttpClient(BundleCache.StorageClientName, (services, http) =>
-            http.BaseAddress = services.GetRequiredService<IOptions<GpuRunnerOptions>>().Value.StorageUrl);
+            http.BaseAddress = services.GetRequiredService<IOptions<GpuRunnerOptions>>().Value.StorageUrl)
+            .AddHttpMessageHandler<StorageWorkspace.StorageCredentialHandler>();
         builder.Services.AddSingleton<BundleCache>();
         builder.Services.AddSingleton<ContainerVolumes>();
         builder.Services.AddContainerSecrets();

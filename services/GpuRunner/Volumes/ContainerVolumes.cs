@@ -19,7 +19,7 @@ namespace Modal.GpuRunner.Volumes;
 /// </summary>
 public sealed partial class ContainerVolumes(
     BundleCache blobs, IHttpClientFactory httpClients, IHttpMessageHandlerFactory handlers, IOptions<GpuRunnerOptions> options,
-    StorageCredentials credentials, ILogger<ContainerVolumes> logger)
+    ILogger<ContainerVolumes> logger)
 {
     private readonly ConcurrentDictionary<string, IReadOnlyList<VolumeDirectory>> _mounted = new(StringComparer.Ordinal);
 
@@ -53,7 +53,7 @@ public sealed partial class ContainerVolumes(
             var folder = directories.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var directory = new VolumeDirectory(http, volume, Path.Combine(root, folder));
             directories.Add(directory);
-            var version = await directory.SyncAsync(CopyFromCacheAsync, cancellationToken);
+            var version = await directory.SyncAsync((hash, target, token) => CopyFromCacheAsync(entry.WorkspaceId, hash, target, token), cancellationToken);
             if (atMountPaths)
             {
                 binds.Add(new ContainerBind(directory.Directory, mountPath));
@@ -101,9 +101,9 @@ public sealed partial class ContainerVolumes(
         }
     }
 
-    private async Task CopyFromCacheAsync(string hash, string target, CancellationToken cancellationToken)
+    private async Task CopyFromCacheAsync(Guid workspaceId, string hash, string target, CancellationToken cancellationToken)
     {
-        var blob = await blobs.EnsureBlobAsync(hash, cancellationToken);
+        var blob = await blobs.EnsureBlobAsync(workspaceId, hash, cancellationToken);
         File.Copy(blob, target, overwrite: true);
     }
 
@@ -111,7 +111,7 @@ public sealed partial class ContainerVolumes(
     {
         var baseAddress = httpClients.CreateClient(BundleCache.StorageClientName).BaseAddress;
         // The client lives as long as the container, which may outlast any one credential: each request gets a fresh one.
-        var http = new HttpClient(new WorkspaceCredentialHandler(workspaceId, credentials)
+        var http = new HttpClient(new WorkspaceHandler(workspaceId)
         {
             InnerHandler = handlers.CreateHandler(BundleCache.StorageClientName),
         }, disposeHandler: false)
@@ -123,18 +123,12 @@ public sealed partial class ContainerVolumes(
         return http;
     }
 
-    /// <summary>Names the workspace to Storage: a credential when Storage checks them, else the header it then trusts.</summary>
-    private sealed class WorkspaceCredentialHandler(Guid workspaceId, StorageCredentials credentials) : DelegatingHandler
+    /// <summary>Names the container's workspace on each request; the storage client's own handler signs it (<see cref="StorageWorkspace"/>).</summary>
+    private sealed class WorkspaceHandler(Guid workspaceId) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            request.Headers.Remove(ApiHeaders.WorkspaceId);
-            request.Headers.Add(ApiHeaders.WorkspaceId, workspaceId.ToString());
-            if (credentials.Enabled)
-            {
-                request.Headers.Remove(StorageCredentials.HeaderName);
-                request.Headers.Add(StorageCredentials.HeaderName, credentials.Issue(workspaceId).Credential);
-            }
+            StorageWorkspace.Name(request, workspaceId);
             return base.SendAsync(request, cancellationToken);
         }
     }

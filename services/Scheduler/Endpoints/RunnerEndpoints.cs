@@ -13,7 +13,11 @@ public static class RunnerEndpoints
 {
     public static IEndpointRouteBuilder MapRunnerEndpoints(this IEndpointRouteBuilder routes)
     {
+        // Every node's size, GPUs and liveness, for the platform's operators: the Scheduler is internal, yet any process
+        // on the node reaches it, a function's included.
         routes.MapGroup("/v1/runners").WithTags("Runners")
+            .AddEndpointFilter(new RunnerKeyFilter(
+                routes.ServiceProvider.GetRequiredService<IOptions<SchedulerOptions>>().Value.RunnerKey, "The runner list is for the platform's nodes and operators"))
             .MapGet("/", ListRunners).WithName("ListRunners");
         return routes;
     }

@@ -7,9 +7,9 @@ using Modal.Secrets.Infrastructure;
 namespace Modal.Secrets.Endpoints;
 
 /// <summary>
-/// <c>/v1/secrets</c>: the named secrets of the caller's workspace, reached only through the Api (which sets
-/// <see cref="WorkspaceScope.HeaderName"/> from the caller's token). Values go in, never out: every answer carries
-/// names and key names only.
+/// <c>/v1/secrets</c>: the named secrets of the caller's workspace, reached only through the Api (which signs a
+/// <see cref="SecretCredentials"/> credential for the caller's token's workspace onto each request). Values go in, never
+/// out: every answer carries names and key names only.
 /// </summary>
 public static class SecretEndpoints
 {
@@ -63,16 +63,21 @@ public static class SecretEndpoints
 }
 
 /// <summary>
-/// The workspace a request acts for. The Secrets service trusts this header because only the Api, which authenticated
-/// the caller and set it from the caller's token, forwards <c>/v1/secrets</c> here; the service is not exposed to clients.
+/// The workspace a request acts for. With a <c>SecretCredentials:Key</c> configured (as the AppHost always does) it
+/// comes only from a valid <see cref="SecretCredentials"/> credential, which only the Api signs, after authenticating
+/// the caller; the bare <see cref="HeaderName"/> header is ignored, so a process that reaches the service's port gets
+/// nowhere, and a Storage credential (another purpose, another key) is no credential here. Without a key the service
+/// trusts the header, and only platform services may then reach it.
 /// </summary>
 public sealed record WorkspaceScope(Guid WorkspaceId)
 {
     public const string HeaderName = ApiHeaders.WorkspaceId;
 
-    /// <summary>Binds from the header; a missing or malformed one binds as <see cref="Guid.Empty"/>, which <see cref="SecretProblemFilter"/> refuses.</summary>
+    /// <summary>Binds from the credential (or header); none valid binds as <see cref="Guid.Empty"/>, which <see cref="SecretProblemFilter"/> refuses.</summary>
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
-        ValueTask.FromResult<WorkspaceScope?>(new(WorkspaceHeader.TryRead(context) ?? Guid.Empty));
+        ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
+
+    public static Guid? TryRead(HttpContext context) => context.RequestServices.GetRequiredService<SecretCredentials>().WorkspaceOf(context);
 }
 
 /// <summary>
@@ -83,10 +88,16 @@ public sealed class SecretProblemFilter : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (WorkspaceHeader.TryRead(context.HttpContext) is null)
+        var http = context.HttpContext;
+        if (WorkspaceScope.TryRead(http) is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
-                detail: $"Secrets are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
+            return http.RequestServices.GetRequiredService<SecretCredentials>().Enabled
+                ? TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Missing or invalid secrets credential",
+                    detail: $"The Secrets service answers only requests the Api signed: call /v1/secrets on the Api with a workspace token. "
+                        + $"If the Api sent this, give the Api and the Secrets service the same {SecretCredentialOptions.SectionName}:Key "
+                        + $"(the Api signs a fresh one per request into '{SecretCredentials.HeaderName}'; a Storage credential is not one).")
+                : TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing workspace",
+                    detail: $"Secrets are reached through the Api, which names the caller's workspace in '{WorkspaceScope.HeaderName}'.");
         }
         return await SecretProblems.InvokeAsync(context, next);
     }

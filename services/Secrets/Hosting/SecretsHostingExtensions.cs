@@ -16,6 +16,7 @@ public static partial class SecretsHostingExtensions
         // EF Core's sensitive data logging stays off (its default): parameter values would include ciphertexts and names.
         builder.AddNpgsqlDbContext<SecretsDbContext>(SecretsDbContext.ConnectionName);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSecretCredentials();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<SecretVault>();
         builder.Services.AddOpenApi();

@@ -64,9 +64,11 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
     /// Stores <paramref name="content"/> as blob <paramref name="hash"/>; returns false (storing nothing) when the content
     /// does not hash to it. With a known <paramref name="length"/> the content streams straight to S3 and is checked on the
     /// way (<see cref="HashVerifyingStream"/>: a mismatch fails the upload before S3 completes the object); without one it
-    /// is spooled to a temporary file while it is hashed, and uploaded only if the hash matches.
+    /// is spooled to a temporary file while it is hashed, and uploaded only if the hash matches. With
+    /// <paramref name="proveContent"/> the content is read and checked even when the blob is stored already: a client
+    /// gains a reference to a blob (<see cref="BlobReferences"/>) only by sending its bytes, never by naming its hash.
     /// </summary>
-    public async Task<bool> PutAsync(string hash, Stream content, long? length, CancellationToken cancellationToken)
+    public async Task<bool> PutAsync(string hash, Stream content, long? length, bool proveContent, CancellationToken cancellationToken)
     {
         if (length is not { } size)
         {
@@ -74,8 +76,8 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
         }
         if (_known.ContainsKey(hash) || (size >= StatBeforePutBytes && await ExistsAsync(hash, cancellationToken)))
         {
-            // Stored already, and what is stored was verified: the sender's bytes are not needed.
-            return true;
+            // Stored already, and what is stored was verified: the sender's bytes serve only as proof that it has them.
+            return !proveContent || await MatchesAsync(content, hash, cancellationToken);
         }
         await using var ahead = size > ReadAheadAboveBytes ? new ReadAheadStream(content, ReadAheadBytes) : null;
         await using var verified = new HashVerifyingStream(ahead ?? content, size, hash);
@@ -92,6 +94,19 @@ public sealed class BlobStore(IMinioClient s3, IOptions<StorageOptions> options)
         }
         Remember(hash, size);
         return true;
+    }
+
+    /// <summary>Whether <paramref name="content"/>, read to its end, hashes to <paramref name="hash"/>.</summary>
+    private static async Task<bool> MatchesAsync(Stream content, string hash, CancellationToken cancellationToken)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+        }
+        return string.Equals(Convert.ToHexStringLower(sha.GetHashAndReset()), hash, StringComparison.Ordinal);
     }
 
     private async Task<bool> PutSpooledAsync(string hash, Stream content, CancellationToken cancellationToken)

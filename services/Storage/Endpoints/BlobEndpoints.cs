@@ -1,13 +1,20 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Modal.Storage.Blobs;
+using Modal.Storage.Objects;
 
 namespace Modal.Storage.Endpoints;
 
+/// <summary>
+/// <c>/v1/blobs</c>: content-addressed blobs (bundle files, large call payloads, Volume file contents), each stored once
+/// however many workspaces upload it. Every route acts for the workspace of the request's credential
+/// (<see cref="StorageObjectFilter"/>: none is 401) and sees only the blobs that workspace holds a reference to
+/// (<see cref="BlobReferences"/>): another workspace's blob is "not found", whether or not its hash is known.
+/// </summary>
 public static class BlobEndpoints
 {
     public static IEndpointRouteBuilder MapBlobEndpoints(this IEndpointRouteBuilder routes)
     {
-        var blobs = routes.MapGroup("/v1/blobs").WithTags("Blobs");
+        var blobs = routes.MapGroup("/v1/blobs").WithTags("Blobs").AddEndpointFilter<StorageObjectFilter>();
         blobs.MapPut("/{hash}", PutBlobAsync).WithName("PutBlob").DisableAntiforgery();
         blobs.MapGet("/{hash}", GetBlobAsync).WithName("GetBlob");
         blobs.MapMethods("/{hash}", [HttpMethods.Head], HeadBlobAsync).WithName("HeadBlob");
@@ -15,28 +22,39 @@ public static class BlobEndpoints
         return routes;
     }
 
-    /// <summary>Stores the request body as the blob named by its SHA-256 (lowercase hex). Idempotent.</summary>
+    /// <summary>
+    /// Stores the request body as the blob named by its SHA-256 (lowercase hex) and gives the workspace a reference to
+    /// it. Idempotent; a blob another workspace stored still has to be sent whole, so only its holders read it.
+    /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> PutBlobAsync(
-        string hash, HttpRequest request, BlobStore blobs, CancellationToken cancellationToken)
+        string hash, HttpRequest request, WorkspaceScope workspace, BlobStore blobs, BlobReferences references, CancellationToken cancellationToken)
     {
         if (!BlobStore.IsValidHash(hash))
         {
             return InvalidHash(hash);
         }
-        return await blobs.PutAsync(hash, request.Body, request.ContentLength, cancellationToken)
-            ? TypedResults.NoContent()
-            : TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Content does not match its hash",
+        if (await references.HoldsAsync(workspace.WorkspaceId, hash, cancellationToken))
+        {
+            return TypedResults.NoContent();
+        }
+        if (!await blobs.PutAsync(hash, request.Body, request.ContentLength, proveContent: true, cancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Content does not match its hash",
                 detail: $"The uploaded bytes do not hash to '{hash}' (SHA-256, lowercase hex); nothing was stored.");
+        }
+        await references.AddAsync(workspace.WorkspaceId, hash, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> GetBlobAsync(
-        string hash, HttpRequest request, HttpResponse response, BlobStore blobs, CancellationToken cancellationToken)
+        string hash, HttpRequest request, HttpResponse response, WorkspaceScope workspace, BlobStore blobs, BlobReferences references,
+        CancellationToken cancellationToken)
     {
         if (!BlobStore.IsValidHash(hash))
         {
             return InvalidHash(hash);
         }
-        var size = await blobs.SizeAsync(hash, cancellationToken);
+        var size = await references.HoldsAsync(workspace.WorkspaceId, hash, cancellationToken) ? await blobs.SizeAsync(hash, cancellationToken) : null;
         if (size is null)
         {
             return BlobNotFound(hash);
@@ -54,15 +72,15 @@ public static class BlobEndpoints
         return TypedResults.Empty;
     }
 
-    /// <summary>Whether a blob is stored, with its size as Content-Length (the Api checks call payload sizes this way).</summary>
+    /// <summary>Whether the workspace holds a blob, with its size as Content-Length (the Api checks call payload sizes this way).</summary>
     public static async Task<Results<Ok, NotFound, ProblemHttpResult>> HeadBlobAsync(
-        string hash, BlobStore blobs, HttpResponse response, CancellationToken cancellationToken)
+        string hash, HttpResponse response, WorkspaceScope workspace, BlobStore blobs, BlobReferences references, CancellationToken cancellationToken)
     {
         if (!BlobStore.IsValidHash(hash))
         {
             return InvalidHash(hash);
         }
-        if (await blobs.SizeAsync(hash, cancellationToken) is not { } size)
+        if (!await references.HoldsAsync(workspace.WorkspaceId, hash, cancellationToken) || await blobs.SizeAsync(hash, cancellationToken) is not { } size)
         {
             return TypedResults.NotFound();
         }
@@ -70,15 +88,18 @@ public static class BlobEndpoints
         return TypedResults.Ok();
     }
 
-    /// <summary>Which of the given hashes are not stored yet: what an upload still has to send.</summary>
+    /// <summary>
+    /// Which of the given hashes the workspace does not hold yet: what an upload still has to send. Per workspace, so it
+    /// says nothing about what other workspaces stored.
+    /// </summary>
     public static async Task<Results<Ok<IReadOnlyList<string>>, ProblemHttpResult>> MissingBlobsAsync(
-        string[] hashes, BlobStore blobs, CancellationToken cancellationToken)
+        string[] hashes, WorkspaceScope workspace, BlobReferences references, CancellationToken cancellationToken)
     {
         if (hashes.FirstOrDefault(h => !BlobStore.IsValidHash(h)) is { } invalid)
         {
             return InvalidHash(invalid);
         }
-        return TypedResults.Ok(await blobs.MissingAsync(hashes, cancellationToken));
+        return TypedResults.Ok(await references.MissingAsync(workspace.WorkspaceId, hashes, cancellationToken));
     }
 
     private static ProblemHttpResult InvalidHash(string hash) =>
@@ -86,5 +107,6 @@ public static class BlobEndpoints
             detail: $"'{hash}' is not a SHA-256 in lowercase hex (64 characters 0-9a-f).");
 
     private static ProblemHttpResult BlobNotFound(string hash) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Blob not found", detail: $"No blob '{hash}' is stored.");
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Blob not found",
+            detail: $"No blob '{hash}' is stored for this workspace (upload its content with PUT /v1/blobs/{hash}).");
 }

@@ -143,7 +143,7 @@ public static class VolumeEndpoints
 
     public static async Task<Ok<VolumeCommitResult>> CommitAsync(
         string name, VolumeCommitRequest request, WorkspaceScope workspace, VolumeStore volumes, BlobStore blobs,
-        CancellationToken cancellationToken)
+        BlobReferences references, CancellationToken cancellationToken)
     {
         var deletes = (request.Deletes ?? []).Select(VolumePaths.Normalize).ToList();
         var puts = (request.Puts ?? []).Select(p => (Path: VolumePaths.Normalize(p.Path), p.Sha256, p.Modified)).ToList();
@@ -151,9 +151,11 @@ public static class VolumeEndpoints
         {
             throw new InvalidStorageRequestException("Invalid blob name", $"'{invalid.Sha256}' (for '{invalid.Path}') is not a SHA-256 in lowercase hex.");
         }
-        // A manifest may only name content that is stored; sizes come from storage, not from the client.
+        // A manifest may only name content that is stored and this workspace uploaded (a hash of another workspace's
+        // blob would otherwise be read back through the Volume); sizes come from storage, not from the client.
+        var notHeld = (await references.MissingAsync(workspace.WorkspaceId, puts.Select(p => p.Sha256), cancellationToken)).ToHashSet(StringComparer.Ordinal);
         var sizes = await blobs.SizesAsync(puts.Select(p => p.Sha256), cancellationToken);
-        if (puts.FirstOrDefault(p => sizes[p.Sha256] is null) is { Path: not null } missing)
+        if (puts.FirstOrDefault(p => notHeld.Contains(p.Sha256) || sizes[p.Sha256] is null) is { Path: not null } missing)
         {
             throw new InvalidStorageRequestException("Content not uploaded",
                 $"The content of '{missing.Path}' (blob {missing.Sha256}) is not stored; upload it to /v1/blobs first.");

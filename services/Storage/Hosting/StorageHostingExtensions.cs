@@ -58,6 +58,7 @@ public static class StorageHostingExtensions
             .Build());
         builder.Services.AddHealthChecks().AddCheck<S3BucketsHealthCheck>("s3", tags: ["ready"]);
         builder.Services.AddSingleton<BlobStore>();
+        builder.Services.AddSingleton<BlobReferences>();
         builder.Services.AddSingleton<VolumeStore>();
         // Bundles hold files of hundreds of MB (libtorch); the blob endpoint streams them to a spool file.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 4L * 1024 * 1024 * 1024);

@@ -14,11 +14,7 @@ public sealed record WorkspaceScope(Guid WorkspaceId)
     public static ValueTask<WorkspaceScope?> BindAsync(HttpContext context) =>
         ValueTask.FromResult<WorkspaceScope?>(new(TryRead(context) ?? Guid.Empty));
 
-    public static Guid? TryRead(HttpContext context)
-    {
-        var credentials = context.RequestServices.GetRequiredService<StorageCredentials>();
-        return credentials.Enabled ? credentials.Validate(context) : WorkspaceHeader.TryRead(context);
-    }
+    public static Guid? TryRead(HttpContext context) => context.RequestServices.GetRequiredService<StorageCredentials>().WorkspaceOf(context);
 
     public ObjectRef Dict(string name) => new(ObjectKind.Dict, WorkspaceId, name);
 
@@ -30,7 +26,7 @@ public sealed record WorkspaceScope(Guid WorkspaceId)
 }
 
 /// <summary>
-/// Guards every Dict, Queue and Volume route: refuses requests without a workspace or with an invalid name, and answers the
+/// Guards every Dict, Queue, Volume and blob route: refuses requests without a workspace or with an invalid name, and answers the
 /// storage layer's typed failures as problem details (only these; anything else stays a 500).
 /// </summary>
 public sealed class StorageObjectFilter : IEndpointFilter

@@ -61,7 +61,7 @@ public sealed class VolumeStore(ObjectRegistry registry, BlobStore blobs)
             }
             using (var content = new MemoryStream(bytes, writable: false))
             {
-                await blobs.PutAsync(id, content, bytes.Length, cancellationToken);
+                await blobs.PutAsync(id, content, bytes.Length, proveContent: false, cancellationToken);
             }
             var moved = (int)await registry.EvaluateAsync(volume, MoveHeadScript, [volume.Data("head")], [latest.Id, id], cancellationToken);
             if (moved == 1)

@@ -25,6 +25,10 @@ internal static class ProjectPublisher
         {
             start.ArgumentList.Add(argument);
         }
+        if (SourcePathMap(projectDirectory) is { } pathMap)
+        {
+            start.ArgumentList.Add($"-p:PathMap={pathMap}");
+        }
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start 'dotnet publish'.");
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -34,5 +38,26 @@ internal static class ProjectPublisher
             throw new InvalidOperationException($"dotnet publish failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
         }
         return output;
+    }
+
+    /// <summary>
+    /// Maps the sources' folder to <c>/_/</c> in the symbols, so a remote exception's stack trace names
+    /// <c>/_/Program.cs:line 12</c>, not the deploying machine's paths. The folder is the repository holding the
+    /// project (its project references are then mapped too), else the project's own. <c>ContinuousIntegrationBuild</c>
+    /// would do this only inside a git repository. Null (no map) for a path the property's syntax cannot carry.
+    /// </summary>
+    internal static string? SourcePathMap(string projectDirectory)
+    {
+        var root = new DirectoryInfo(projectDirectory);
+        for (var folder = root; folder is not null; folder = folder.Parent)
+        {
+            if (Directory.Exists(Path.Combine(folder.FullName, ".git")) || File.Exists(Path.Combine(folder.FullName, ".git")))
+            {
+                root = folder;
+                break;
+            }
+        }
+        var source = Path.TrimEndingDirectorySeparator(root.FullName) + Path.DirectorySeparatorChar;
+        return source.IndexOfAny([',', ';', '=', '%', '"']) >= 0 ? null : $"{source}=/_/";
     }
 }

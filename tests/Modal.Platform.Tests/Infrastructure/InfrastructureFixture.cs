@@ -61,6 +61,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("Api__FirstTokenFile", FirstTokenFile);
         // Storage checks workspace credentials, the Api and runners issue them: one key for every service of the run.
         Environment.SetEnvironmentVariable("StorageCredentials__Key", TestSecretKeys.StorageCredentialKey);
+        // The Api signs what it forwards to the Secrets service, which takes nothing else: their own key, as under the AppHost.
+        Environment.SetEnvironmentVariable("SecretCredentials__Key", TestSecretKeys.SecretCredentialKey);
     }
 
     public string FirstTokenFile => Path.Combine(_stateDirectory, "first-token.env");

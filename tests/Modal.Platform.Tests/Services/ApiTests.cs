@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Modal.Api;
+using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Tokens;
 using Modal.Api.Contracts.Workspaces;
 using Modal.Api.Endpoints;
@@ -146,4 +147,35 @@ public sealed class ApiTests(InfrastructureFixture infrastructure)
         Assert.Equal(firstToken, infrastructure.ReadFirstToken());
     }
 
+    [Fact]
+    public async Task Deploy_SecretsServiceUnreachableInProduction_Returns500ProblemWithoutStackTraceOrHeaders()
+    {
+        // A service the Api depends on is down: the deploy's secret check throws, unhandled. A closed loopback port.
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var closedPort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var api = new ServiceFactory<ApiOptions>(("Api:SecretsUrl", $"http://127.0.0.1:{closedPort}/"))
+        {
+            Environment = "Production",
+        };
+        var client = infrastructure.AuthenticatedClient(api);
+        var (_, tokenSecret) = infrastructure.ReadFirstToken();
+        var function = new FunctionManifest("f", [], "System.String", null, [], 0.25, 128, 60, null,
+            [new SecretManifest("unreachable-secret", [])], new Dictionary<string, string>(), new Dictionary<string, string>(),
+            0, null, 0, 60, 1);
+
+        using var response = await client.PutAsJsonAsync(new Uri("/v1/apps/secrets-down", UriKind.Relative),
+            new DeployAppRequest([function], new string('0', 64)));
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("traceId", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(tokenSecret, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Authorization", body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("HttpRequestException", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(".cs", body, StringComparison.Ordinal);
+    }
 }

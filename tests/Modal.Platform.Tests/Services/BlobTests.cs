@@ -20,7 +20,7 @@ public sealed class BlobTests
     public async Task PutThenGet_SingleAndSeveralParts_RoundTripsByteForByte(int size)
     {
         await using var storage = new ServiceFactory<StorageOptions>();
-        var client = storage.CreateClient();
+        var client = WorkspaceClient(storage);
         var content = RandomNumberGenerator.GetBytes(size);
         var hash = Hash(content);
 
@@ -35,7 +35,7 @@ public sealed class BlobTests
     public async Task Put_ContentNotMatchingItsHash_Returns400AndStoresNothing()
     {
         await using var storage = new ServiceFactory<StorageOptions>();
-        var client = storage.CreateClient();
+        var client = WorkspaceClient(storage);
         var claimed = Hash(RandomNumberGenerator.GetBytes(16));
 
         using var put = await client.PutAsync(BlobUri(claimed), new ByteArrayContent(RandomNumberGenerator.GetBytes(16)));
@@ -53,7 +53,7 @@ public sealed class BlobTests
     public async Task Put_LargeContentWithWrongLastByte_Returns400AndStoresNothing(int size)
     {
         await using var storage = new ServiceFactory<StorageOptions>();
-        var client = storage.CreateClient();
+        var client = WorkspaceClient(storage);
         var content = RandomNumberGenerator.GetBytes(size);
         var claimed = Hash(content);
         content[^1] ^= 0xff;
@@ -69,7 +69,7 @@ public sealed class BlobTests
     public async Task Get_LargeBlobWithRedirectAccepted_RedirectsToPresignedS3UrlThatServesRanges()
     {
         await using var storage = new ServiceFactory<StorageOptions>(("Storage:PresignedReads", "true"));
-        var client = storage.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = WorkspaceClient(storage);
         var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
         (await client.PutAsync(BlobUri(Hash(content)), new ByteArrayContent(content))).EnsureSuccessStatusCode();
 
@@ -93,7 +93,7 @@ public sealed class BlobTests
     public async Task Get_PresignedReadsOff_StreamsThroughStorageEvenWhenRedirectAccepted()
     {
         await using var storage = new ServiceFactory<StorageOptions>(("Storage:PresignedReads", "false"));
-        var client = storage.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = WorkspaceClient(storage);
         var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
         (await client.PutAsync(BlobUri(Hash(content)), new ByteArrayContent(content))).EnsureSuccessStatusCode();
 
@@ -109,7 +109,7 @@ public sealed class BlobTests
     public async Task Missing_MixOfStoredAndNew_ListsOnlyTheNewOnes()
     {
         await using var storage = new ServiceFactory<StorageOptions>();
-        var client = storage.CreateClient();
+        var client = WorkspaceClient(storage);
         var stored = RandomNumberGenerator.GetBytes(100);
         (await client.PutAsync(BlobUri(Hash(stored)), new ByteArrayContent(stored))).EnsureSuccessStatusCode();
         var unknown = Hash(RandomNumberGenerator.GetBytes(100));
@@ -126,7 +126,7 @@ public sealed class BlobTests
     {
         await using var storage = new ServiceFactory<StorageOptions>();
 
-        using var response = await storage.CreateClient().GetAsync(BlobUri(hash));
+        using var response = await WorkspaceClient(storage).GetAsync(BlobUri(hash));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(hash, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -137,7 +137,7 @@ public sealed class BlobTests
     {
         await using var storage = new ServiceFactory<StorageOptions>();
 
-        using var response = await storage.CreateClient().GetAsync(BlobUri(Hash([1, 2, 3])));
+        using var response = await WorkspaceClient(storage).GetAsync(BlobUri(Hash([1, 2, 3])));
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -151,7 +151,7 @@ public sealed class BlobTests
         {
             ConfigureServices = services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(new LockedList(spans))),
         };
-        var client = storage.CreateClient();
+        var client = WorkspaceClient(storage);
         // Over 1 MiB: the put asks S3 whether the blob exists before it uploads, so both requests go to S3.
         var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
         var unknown = Hash(RandomNumberGenerator.GetBytes(16));
@@ -175,6 +175,66 @@ public sealed class BlobTests
         Assert.NotEmpty(s3);
         Assert.All(s3, span => Assert.Equal(recorded.Single(r => r.DisplayName == "POST /v1/blobs/missing").TraceId, span.TraceId));
     }
+
+    [Fact]
+    public async Task Blobs_WithoutACredential_Return401AndStoreNothing()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var owner = WorkspaceClient(storage);
+        var content = RandomNumberGenerator.GetBytes(64);
+        var hash = Hash(content);
+        (await owner.PutAsync(BlobUri(hash), new ByteArrayContent(content))).EnsureSuccessStatusCode();
+        var anonymous = storage.CreateClient();
+        // A bare workspace header is no credential when Storage checks them.
+        anonymous.DefaultRequestHeaders.Add(Modal.Api.Contracts.ApiHeaders.WorkspaceId, Guid.NewGuid().ToString());
+
+        using var get = await anonymous.GetAsync(BlobUri(hash));
+        using var head = await anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(hash)));
+        using var put = await anonymous.PutAsync(BlobUri(Hash([7])), new ByteArrayContent([7]));
+        using var missing = await anonymous.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { hash });
+
+        Assert.All([get, head, put, missing], response => Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode));
+        using var ownerMissing = await owner.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { Hash([7]) });
+        Assert.Equal([Hash([7])], await ownerMissing.Content.ReadFromJsonAsync<string[]>() ?? []);
+    }
+
+    [Fact]
+    public async Task Blob_OfAnotherWorkspace_IsNotFoundUntilThatWorkspaceUploadsTheBytesItself()
+    {
+        await using var storage = new ServiceFactory<StorageOptions>();
+        var owner = WorkspaceClient(storage);
+        var other = WorkspaceClient(storage);
+        var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        var hash = Hash(content);
+        (await owner.PutAsync(BlobUri(hash), new ByteArrayContent(content))).EnsureSuccessStatusCode();
+
+        // Knowing the hash is not enough: not readable, not listed as held, and claiming it with other bytes fails.
+        using var get = await other.GetAsync(BlobUri(hash));
+        using var head = await other.SendAsync(new HttpRequestMessage(HttpMethod.Head, BlobUri(hash)));
+        var missing = await (await other.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), new[] { hash })).Content.ReadFromJsonAsync<string[]>() ?? [];
+        var forged = RandomNumberGenerator.GetBytes(content.Length);
+        using var claim = await other.PutAsync(BlobUri(hash), new ByteArrayContent(forged));
+        using var afterClaim = await other.GetAsync(BlobUri(hash));
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        Assert.Equal([hash], missing);
+        Assert.Equal(HttpStatusCode.BadRequest, claim.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, afterClaim.StatusCode);
+
+        // Nor can it be read back through a Volume that names it.
+        (await other.PutAsync(new Uri("/v1/volumes/borrowed", UriKind.Relative), null)).EnsureSuccessStatusCode();
+        using var commit = await other.PostAsJsonAsync(new Uri("/v1/volumes/borrowed/commit", UriKind.Relative),
+            new Modal.Api.Contracts.Volumes.VolumeCommitRequest([new("stolen.bin", hash)], null));
+        Assert.Equal(HttpStatusCode.BadRequest, commit.StatusCode);
+
+        // Sending the bytes themselves makes it the other workspace's too (stored once).
+        (await other.PutAsync(BlobUri(hash), new ByteArrayContent(content))).EnsureSuccessStatusCode();
+        Assert.Equal(content, await other.GetByteArrayAsync(BlobUri(hash)));
+    }
+
+    /// <summary>A client of <paramref name="storage"/> acting for a workspace of its own, with a Storage credential; it follows no redirects.</summary>
+    private static HttpClient WorkspaceClient(ServiceFactory<StorageOptions> storage) =>
+        storage.CreateDefaultClient(new WorkspaceSigningHandler(TestSecretKeys.StorageCredentials(), Guid.NewGuid()));
 
     private static Uri BlobUri(string hash) => new($"/v1/blobs/{hash}", UriKind.Relative);
 

@@ -192,8 +192,7 @@ public sealed class SecretsPlatformTests(SecretsPlatformFixture platform, Infras
     public async Task Secret_OfAnotherWorkspace_IsInvisible()
     {
         var otherWorkspace = Guid.NewGuid();
-        using var otherClient = platform.Secrets.CreateClient();
-        otherClient.DefaultRequestHeaders.Add("Modal-Workspace-Id", otherWorkspace.ToString());
+        using var otherClient = platform.Secrets.CreateDefaultClient(new WorkspaceSigningHandler(TestSecretKeys.SecretCredentials(), otherWorkspace));
         var name = $"elsewhere-{Guid.NewGuid():N}"[..20];
         var created = await otherClient.PostAsJsonAsync("/v1/secrets", new { name, values = new Dictionary<string, string> { ["KEY"] = "theirs" } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);

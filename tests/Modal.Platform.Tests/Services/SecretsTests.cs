@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Modal.Api.Contracts;
 using Modal.Platform.Tests.Infrastructure;
@@ -80,6 +81,59 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task SecretsService_BareWorkspaceHeader_Returns401AndNothingIsListedOrChanged()
+    {
+        await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
+        var (victim, name) = await VictimSecretAsync(secrets);
+        // What any process that reaches the service's port could send before: the workspace named in a bare header.
+        using var attacker = secrets.CreateClient();
+        attacker.DefaultRequestHeaders.Add("Modal-Workspace-Id", victim.ToString());
+
+        var answers = await EveryRouteAsync(attacker, name);
+
+        await AssertRefusedAndUnchangedAsync(secrets, victim, name, answers);
+    }
+
+    [Fact]
+    public async Task SecretsService_ValidStorageCredential_Returns401AndNothingIsListedOrChanged()
+    {
+        await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
+        var (victim, name) = await VictimSecretAsync(secrets);
+        // A container token may obtain this (POST /v1/storage/credentials): it opens Storage, and must not open Secrets,
+        // in Storage's header, in the Secrets service's, or with the workspace header beside it.
+        var storageCredential = TestSecretKeys.StorageCredentials().Issue(victim).Credential;
+        Assert.Equal(victim, TestSecretKeys.StorageCredentials().Validate(storageCredential));
+        using var attacker = secrets.CreateClient();
+        attacker.DefaultRequestHeaders.Add("Modal-Workspace-Id", victim.ToString());
+        attacker.DefaultRequestHeaders.Add(StorageCredentials.HeaderName, storageCredential);
+        attacker.DefaultRequestHeaders.Add(SecretCredentials.HeaderName, storageCredential);
+
+        var answers = await EveryRouteAsync(attacker, name);
+
+        await AssertRefusedAndUnchangedAsync(secrets, victim, name, answers);
+    }
+
+    [Fact]
+    public async Task SecretsService_ExpiredOrForeignKeyCredential_Returns401()
+    {
+        await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
+        var (victim, name) = await VictimSecretAsync(secrets);
+        var expired = TestSecretKeys.SecretCredentials().Issue(victim, DateTimeOffset.UtcNow.AddSeconds(-1));
+        var otherInstall = new SecretCredentials(Options.Create(new SecretCredentialOptions { Key = TestSecretKeys.NewKey() }), TimeProvider.System)
+            .Issue(victim).Credential;
+
+        var answers = new List<HttpResponseMessage>();
+        foreach (var credential in new[] { expired, otherInstall })
+        {
+            using var attacker = secrets.CreateClient();
+            attacker.DefaultRequestHeaders.Add(SecretCredentials.HeaderName, credential);
+            answers.AddRange(await EveryRouteAsync(attacker, name));
+        }
+
+        await AssertRefusedAndUnchangedAsync(secrets, victim, name, [.. answers]);
+    }
+
+    [Fact]
     public async Task Resolve_MissingSecretOrKey_AnswersNamingItWithoutValues()
     {
         await using var secrets = new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings());
@@ -130,11 +184,48 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
         Assert.Equal(new Dictionary<string, string> { ["K"] = "v" }, await ResolveAsync(after, workspace, "rotated"));
     }
 
-    private static HttpClient ClientFor(ServiceFactory<SecretsOptions> secrets, Guid workspace)
+    /// <summary>A client of the Secrets service acting for <paramref name="workspace"/> as the Api does: every request signed.</summary>
+    private static HttpClient ClientFor(ServiceFactory<SecretsOptions> secrets, Guid workspace) =>
+        secrets.CreateDefaultClient(new WorkspaceSigningHandler(TestSecretKeys.SecretCredentials(), workspace));
+
+    /// <summary>Every <c>/v1/secrets</c> route against <paramref name="name"/>, with whatever headers <paramref name="client"/> sends.</summary>
+    private static async Task<HttpResponseMessage[]> EveryRouteAsync(HttpClient client, string name)
     {
-        var client = secrets.CreateClient();
-        client.DefaultRequestHeaders.Add("Modal-Workspace-Id", workspace.ToString());
-        return client;
+        var values = new Dictionary<string, string> { ["PASSWORD"] = "attacker" };
+        return
+        [
+            await client.GetAsync(new Uri("/v1/secrets", UriKind.Relative)),
+            await client.GetAsync(new Uri($"/v1/secrets/{name}", UriKind.Relative)),
+            await client.PostAsJsonAsync(new Uri("/v1/secrets", UriKind.Relative), new { name = $"{name}-new", values }),
+            await client.PutAsJsonAsync(new Uri($"/v1/secrets/{name}", UriKind.Relative), new { values }),
+            await client.PatchAsJsonAsync(new Uri($"/v1/secrets/{name}", UriKind.Relative), new { values }),
+            await client.DeleteAsync(new Uri($"/v1/secrets/{name}", UriKind.Relative)),
+        ];
+    }
+
+    /// <summary>Asserts every answer is a 401 problem saying what to do, and the victim's secret is exactly as it was.</summary>
+    private static async Task AssertRefusedAndUnchangedAsync(ServiceFactory<SecretsOptions> secrets, Guid victim, string name, HttpResponseMessage[] answers)
+    {
+        foreach (var answer in answers)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+            var problem = await answer.Content.ReadAsStringAsync();
+            Assert.Contains("Missing or invalid secrets credential", problem, StringComparison.Ordinal);
+            Assert.Contains("/v1/secrets on the Api", problem, StringComparison.Ordinal);
+            Assert.DoesNotContain(name, problem, StringComparison.Ordinal);
+        }
+        using var owner = ClientFor(secrets, victim);
+        Assert.Equal([name], (await owner.GetFromJsonAsync<List<Info>>("/v1/secrets"))!.Select(s => s.Name));
+        Assert.Equal(new Dictionary<string, string> { ["PASSWORD"] = "p-value" }, await ResolveAsync(secrets, victim, name));
+    }
+
+    /// <summary>A Secrets service with a workspace of its own holding one secret, <c>PASSWORD=p-value</c>.</summary>
+    private static async Task<(Guid Victim, string Name)> VictimSecretAsync(ServiceFactory<SecretsOptions> secrets)
+    {
+        var (victim, name) = (Guid.NewGuid(), $"victim-{Guid.NewGuid():N}"[..20]);
+        using var owner = ClientFor(secrets, victim);
+        (await owner.PostAsJsonAsync("/v1/secrets", new { name, values = new Dictionary<string, string> { ["PASSWORD"] = "p-value" } })).EnsureSuccessStatusCode();
+        return (victim, name);
     }
 
     private static HttpClient RunnerClient(ServiceFactory<SecretsOptions> secrets)

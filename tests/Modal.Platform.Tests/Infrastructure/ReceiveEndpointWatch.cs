@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+using MassTransit;
+
+namespace Modal.Platform.Tests.Infrastructure;
+
+/// <summary>
+/// Which of one service's receive endpoints are consuming. A bus that outlives its host keeps consuming the shared
+/// durable queues (<c>api-call-results</c>, …) with a disposed service provider, faulting into <c>_error</c> the messages
+/// later tests wait for; <see cref="ServiceFactory{TEntryPoint}"/> checks this after each stop so that such a test fails
+/// where the leak is, not several classes later as a hang.
+/// </summary>
+public sealed class ReceiveEndpointWatch : IReceiveEndpointObserver
+{
+    private readonly ConcurrentDictionary<Uri, string> _consuming = new();
+
+    /// <summary>The input addresses of the endpoints started and not yet completed.</summary>
+    public IReadOnlyCollection<Uri> Consuming => [.. _consuming.Keys];
+
+    public Task Ready(ReceiveEndpointReady ready)
+    {
+        _consuming[ready.InputAddress] = "ready";
+        return Task.CompletedTask;
+    }
+
+    public Task Stopping(ReceiveEndpointStopping stopping) => Task.CompletedTask;
+
+    public Task Completed(ReceiveEndpointCompleted completed)
+    {
+        _consuming.TryRemove(completed.InputAddress, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task Faulted(ReceiveEndpointFaulted faulted) => Task.CompletedTask;
+}
