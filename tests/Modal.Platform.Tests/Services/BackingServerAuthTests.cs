@@ -291,7 +291,7 @@ public sealed class BackingServerAuthTests(InfrastructureFixture infrastructure)
     public async Task Memcached_TlsClientWithoutTheProxysCertificate_IsRefusedButTheProxysIsServed()
     {
         var tls = Path.Combine(infrastructure.StateDirectory, "s3", "memcached-tls");
-        using var ca = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "ca.pem"));
+        using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(tls, "ca.pem")));
 
         Assert.Null(await MemcachedStatsOverTlsAsync(ca, clientCertificate: null));
         using var key = System.Security.Cryptography.ECDsa.Create();
