@@ -28,17 +28,26 @@ internal static class InfrastructureHealthChecks
                 : HealthCheckResult.Unhealthy($"RabbitMQ alarm check answered {(int)response.StatusCode}.");
         };
 
-    public static Func<CancellationToken, Task<HealthCheckResult>> Redis(int port) =>
+    /// <summary>AUTH then PING, as the admin ACL user (the default user is off).</summary>
+    public static Func<CancellationToken, Task<HealthCheckResult>> Redis(int port, string user, string password) =>
         async cancellationToken =>
         {
             using var client = new TcpClient();
             await client.ConnectAsync("127.0.0.1", port, cancellationToken);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken);
-            var buffer = new byte[64];
-            var read = await stream.ReadAsync(buffer, cancellationToken);
-            var reply = Encoding.ASCII.GetString(buffer, 0, read);
-            return reply.StartsWith("+PONG", StringComparison.Ordinal)
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {user} {password}\r\nPING\r\n"), cancellationToken);
+            var reply = "";
+            var buffer = new byte[128];
+            while (reply.Count(c => c == '\n') < 2)
+            {
+                var read = await stream.ReadAsync(buffer, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+                reply += Encoding.ASCII.GetString(buffer, 0, read);
+            }
+            return reply.StartsWith("+OK\r\n+PONG", StringComparison.Ordinal)
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy($"Redis answered '{reply.Trim()}' to PING.");
         };

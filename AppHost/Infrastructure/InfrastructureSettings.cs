@@ -20,24 +20,9 @@ internal sealed class InfrastructureSettings
     public int PostgresPort { get; set; } = 5442;
     public int S3Port { get; set; } = 8089;
 
-    public string RabbitMqUser { get; set; } = "guest";
-    public string RabbitMqPassword { get; set; } = "";
+    /// <summary>
+    /// PostgreSQL's superuser (for the scripts only; each service has a role of its own). Passwords and keys are not
+    /// settings: they are generated per install (<see cref="InfrastructureCredentials"/>).
+    /// </summary>
     public string PostgresUser { get; set; } = "platform";
-    public string S3AccessKey { get; set; } = "";
-    public string S3SecretKey { get; set; } = "";
-
-    public void Validate()
-    {
-        Require(RabbitMqPassword, nameof(RabbitMqPassword));
-        Require(S3AccessKey, nameof(S3AccessKey));
-        Require(S3SecretKey, nameof(S3SecretKey));
-    }
-
-    private static void Require(string value, string name)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new InvalidOperationException($"Missing setting '{SectionName}:{name}' (AppHost/appsettings.json).");
-        }
-    }
 }

@@ -43,21 +43,26 @@ internal static class PlatformServiceExtensions
         return service.WithAnnotation(new ExecutableAnnotation { Command = executable, WorkingDirectory = projectDirectory });
     }
 
-    /// <summary>References a store (connection string) and starts the service only once the store is healthy.</summary>
+    /// <summary>
+    /// Gives the service its own user on a store, as <c>ConnectionStrings__{name}</c> (<c>rabbitmq</c>, <c>redis</c>,
+    /// <c>s3</c>), and starts the service only once the store is healthy. The user is the service's resource name.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithStore(
         this IResourceBuilder<ProjectResource> service, IResourceBuilder<LocalServerResource> store) =>
-        service.WithReference(store).WaitFor(store);
+        service
+            .WithEnvironment($"ConnectionStrings__{store.Resource.ConnectionName}", store.Resource.ConnectionStringFor(service.Resource.Name))
+            .WaitFor(store);
 
     /// <summary>
-    /// Gives the service its own database on the shared PostgreSQL server as <c>ConnectionStrings__{connectionName}</c>.
-    /// The service creates the database itself (EF Core migrations), so nothing is declared on the server.
+    /// Gives the service its own database on the shared PostgreSQL server as <c>ConnectionStrings__{connectionName}</c>,
+    /// as the role of that database (its owner, no superuser: <c>scripts/infra/run-postgres.sh</c> creates both). The
+    /// service creates its tables itself (EF Core migrations).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithDatabase(
         this IResourceBuilder<ProjectResource> service, IResourceBuilder<LocalServerResource> postgres,
         string connectionName, string databaseName) =>
         service
-            .WithEnvironment($"ConnectionStrings__{connectionName}",
-                ReferenceExpression.Create($"{postgres.Resource.ConnectionStringExpression};Database={databaseName}"))
+            .WithEnvironment($"ConnectionStrings__{connectionName}", postgres.Resource.ConnectionStringFor(databaseName))
             .WaitFor(postgres);
 
     /// <summary>

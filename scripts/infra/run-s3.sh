@@ -2,18 +2,27 @@
 # Foreground S3-compatible object store runner (used by the Aspire AppHost and
 # by scripts/infra.sh).
 #
-# Usage: run-s3.sh --port P --data-dir DIR [--access-key K] [--secret-key S]
-#   --port P          S3 endpoint http://127.0.0.1:P (path-style, SigV4, region us-east-1)
-#   --data-dir DIR    all state: objects, rings, generated configs
-#   --access-key K    default modal:admin  (Swift: must be ACCOUNT:USER)
-#   --secret-key S    default modal-secret-key
+# Usage: run-s3.sh --port P --data-dir DIR --credentials FILE
+#   --port P             S3 endpoint http://127.0.0.1:P (path-style, SigV4, region us-east-1)
+#   --data-dir DIR       all state: objects, rings, generated configs
+#   --credentials FILE   the install's credentials (scripts/infra/credentials.sh):
+#                        MODAL_S3_STORAGE_SECRET, MODAL_S3_PROBE_SECRET
+#
+# Keys (Swift tempauth; S3 access key = ACCOUNT:USER, secret from FILE):
+#   modal:storage   Storage's key: admin of the account "modal" (every bucket
+#                   of the platform's blobs and volumes)
+#   probe:probe     health checks: admin of an account of its own, "probe",
+#                   which holds no platform data
+# No other key exists: a key that is not in FILE is refused.
 #
 # Backend: MinIO if a `minio` binary is on PATH (minio server, console on P+1),
 # otherwise OpenStack Swift with the s3api middleware (Debian packages), as a
 # single node in DIR:
 #   P    proxy (s3api + tempauth; /healthcheck; native API /auth/v1.0, /v1/...)
 #   P+1  account server   P+2 container server   P+3 object server
-#   P+4  memcached (token/metadata cache for the proxy)
+#   P+4  memcached (token/metadata cache for the proxy), TLS with client
+#        certificates: only the proxy, holding DIR/memcached-tls/client.*,
+#        gets an answer (Swift's memcache client cannot use a Unix socket)
 # all bound to 127.0.0.1. The backend in use is written to DIR/backend.
 #
 # Swift caveat: Swift always reads /etc/swift/swift.conf (hash path prefix/
@@ -30,27 +39,35 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 
-port="" data_dir="" access_key="modal:admin" secret_key="modal-secret-key"
+port="" data_dir="" credentials=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --port) port="${2:?--port needs a value}"; shift 2 ;;
     --data-dir) data_dir="${2:?--data-dir needs a value}"; shift 2 ;;
-    --access-key) access_key="${2:?--access-key needs a value}"; shift 2 ;;
-    --secret-key) secret_key="${2:?--secret-key needs a value}"; shift 2 ;;
+    --credentials) credentials="${2:?--credentials needs a value}"; shift 2 ;;
     -h|--help) usage ;;
     *) echo "run-s3.sh: unknown argument: $1" >&2; usage ;;
   esac
 done
-[[ -n "$port" && -n "$data_dir" ]] || usage
+[[ -n "$port" && -n "$data_dir" && -n "$credentials" ]] || usage
 
 mkdir -p "$data_dir"
 data_dir=$(cd "$data_dir" && pwd)
+
+# shellcheck disable=SC1090  # the install's own file
+. "$credentials"
+# Hex in the generated file; tempauth splits its value on whitespace, and "%("
+# would start an interpolation in Swift's config parser.
+for name in MODAL_S3_STORAGE_SECRET MODAL_S3_PROBE_SECRET; do
+  [[ "${!name:-}" =~ ^[A-Za-z0-9]+$ ]] || { echo "run-s3.sh: $credentials lacks $name (letters and digits)" >&2; exit 2; }
+done
 
 # ---------------------------------------------------------------- MinIO ----
 if command -v minio >/dev/null 2>&1; then
   echo minio > "$data_dir/backend"
   mkdir -p "$data_dir/minio"
-  export MINIO_ROOT_USER="$access_key" MINIO_ROOT_PASSWORD="$secret_key"
+  # MinIO has one root key: Storage's (its probe key would need `mc admin user add`).
+  export MINIO_ROOT_USER="modal:storage" MINIO_ROOT_PASSWORD="$MODAL_S3_STORAGE_SECRET"
   export MINIO_REGION=us-east-1 MINIO_SITE_REGION=us-east-1 MINIO_BROWSER=off
   exec minio server --quiet --address "127.0.0.1:$port" \
     --console-address "127.0.0.1:$((port + 1))" "$data_dir/minio"
@@ -63,25 +80,35 @@ if [[ ! -f /etc/swift/swift.conf ]]; then
   echo "run-s3.sh: /etc/swift/swift.conf is missing (it comes with Debian's swift package; run scripts/install-infra.sh)" >&2
   exit 1
 fi
-# tempauth: S3 access key ACCOUNT:USER <-> config line user_ACCOUNT_USER.
-if [[ ! "$access_key" =~ ^([A-Za-z0-9-]+):([A-Za-z0-9_.-]+)$ ]]; then
-  echo "run-s3.sh: with Swift the access key must look like ACCOUNT:USER (letters, digits, '-'), got '$access_key'" >&2
-  exit 2
-fi
-s3_account=${BASH_REMATCH[1]} s3_user=${BASH_REMATCH[2]}
-# tempauth splits its value on whitespace; "%(" would start a config
-# interpolation in Swift's config parser.
-if [[ "$secret_key" =~ [[:space:]] || "$secret_key" == *'%('* ]]; then
-  echo "run-s3.sh: the secret key must not contain whitespace or '%('" >&2
-  exit 2
-fi
-
 proxy_port=$port
 account_port=$((port + 1)) container_port=$((port + 2)) object_port=$((port + 3))
 memcached_port=$((port + 4))
 etc="$data_dir/etc"            # swift_dir: rings + configs
 devices="$data_dir/node"       # one "device" directory: node/d1
 mkdir -p "$etc" "$devices/d1" "$data_dir/cache"
+
+# memcached's TLS material, made once: a CA of this install only (its key is
+# dropped once it has signed), a server certificate for 127.0.0.1 and the one
+# client certificate, the proxy's.
+tls="$data_dir/memcached-tls"
+if [[ ! -s "$tls/client.key" ]]; then
+  rm -rf "$tls.new"; mkdir -p "$tls.new"
+  (
+    cd "$tls.new"; umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 36500 -subj /CN=modal-memcached-ca \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    for who in server client; do
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=modal-memcached-$who" \
+        -keyout "$who.key" -out "$who.csr" 2>/dev/null
+      printf 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = %s\n' \
+        "$([[ $who == server ]] && echo serverAuth || echo clientAuth)" > "$who.ext"
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 36500 \
+        -extfile "$who.ext" -out "$who.pem" 2>/dev/null
+    done
+    rm -f ca.key ca.srl ./*.csr ./*.ext
+  )
+  rm -rf "$tls"; mv "$tls.new" "$tls"
+fi
 
 # Rings: one device, one replica, 2^8 partitions. They record the servers'
 # ports, so they are rebuilt when the ports change (data stays valid: with a
@@ -201,12 +228,17 @@ multi_delete_concurrency = 8
 
 [filter:tempauth]
 use = egg:swift#tempauth
-# S3 access key "$access_key" (ACCOUNT:USER), secret = the value
-user_${s3_account}_${s3_user} = $secret_key .admin
+# S3 access key ACCOUNT:USER = user_ACCOUNT_USER; see run-s3.sh's header
+user_modal_storage = $MODAL_S3_STORAGE_SECRET .admin
+user_probe_probe = $MODAL_S3_PROBE_SECRET .admin
 
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:$memcached_port
+tls_enabled = true
+tls_cafile = $tls/ca.pem
+tls_certfile = $tls/client.pem
+tls_keyfile = $tls/client.key
 
 [filter:catch_errors]
 use = egg:swift#catch_errors
@@ -269,7 +301,10 @@ trap 'stop_all' EXIT
 # memcached refuses to run as root without -u; -t 1 thread is plenty here.
 memcached_user=()
 if [[ $(id -u) -eq 0 ]]; then memcached_user=(-u root); fi
-start memcached -l 127.0.0.1 -p "$memcached_port" -U 0 -m 64 -t 1 "${memcached_user[@]}"
+# -Z with ssl_verify_mode=2 (require): a client without a certificate of this
+# install's CA is dropped in the handshake.
+start memcached -l 127.0.0.1 -p "$memcached_port" -U 0 -m 64 -t 1 "${memcached_user[@]}" -Z \
+  -o "ssl_chain_cert=$tls/server.pem,ssl_key=$tls/server.key,ssl_ca_cert=$tls/ca.pem,ssl_verify_mode=2"
 # -v: log to stderr (there is no syslog socket on a plain machine).
 start swift-account-server "$etc/account-server.conf" -v
 start swift-container-server "$etc/container-server.conf" -v

@@ -9,8 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace Modal.Platform.Tests.Infrastructure;
 
 /// <summary>
-/// Runs one platform service in-process against the real infrastructure (connection strings come from the
-/// <see cref="InfrastructureFixture"/>); <paramref name="settings"/> overrides the service's own configuration.
+/// Runs one platform service in-process against the real infrastructure, connecting as that service's own users
+/// (<see cref="InfrastructureFixture.ConnectionStringsFor"/>); <paramref name="settings"/> overrides the service's own
+/// configuration, those connection strings included.
 /// </summary>
 public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value)[] settings) : WebApplicationFactory<TEntryPoint>
     where TEntryPoint : class
@@ -23,6 +24,8 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 
     private readonly ReceiveEndpointWatch _endpoints = new();
+    /// <summary>The service's AppHost resource name, from its assembly: Modal.GpuRunner → gpu-runner.</summary>
+    private static string ServiceName => InfrastructureFixture.ResourceName(typeof(TEntryPoint).Assembly.GetName().Name!["Modal.".Length..]);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -46,6 +49,13 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
             .AddFilter("MassTransit", LogLevel.Critical)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical)
             .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical));
+        if (InfrastructureFixture.Current is { } infrastructure)
+        {
+            foreach (var (key, value) in infrastructure.ConnectionStringsFor(ServiceName))
+            {
+                builder.UseSetting(key, value);
+            }
+        }
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

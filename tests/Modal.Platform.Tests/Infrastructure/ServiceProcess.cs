@@ -42,7 +42,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_URLS"] = address.ToString();
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        foreach (var (name, value) in settings)
+        var own = InfrastructureFixture.Current?.ConnectionStringsFor(InfrastructureFixture.ResourceName(service)) ?? [];
+        foreach (var (name, value) in own.Concat(settings))
         {
             start.Environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

@@ -291,7 +291,7 @@ public sealed class SecretsPlatformTests(SecretsPlatformFixture platform, Infras
     private async Task<List<(string Database, string Text)>> DumpDatabasesAsync()
     {
         var databases = new List<string>();
-        await using (var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString("postgres")))
+        await using (var connection = new NpgsqlConnection($"{infrastructure.AdminPostgresConnectionString};Database=postgres"))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'", connection);
@@ -302,11 +302,12 @@ public sealed class SecretsPlatformTests(SecretsPlatformFixture platform, Infras
             }
         }
         var pgDump = Directory.GetDirectories("/usr/lib/postgresql").Order().Select(d => Path.Combine(d, "bin", "pg_dump")).Last(File.Exists);
-        var server = new NpgsqlConnectionStringBuilder(infrastructure.PostgresConnectionString);
+        var server = new NpgsqlConnectionStringBuilder(infrastructure.AdminPostgresConnectionString);
         var dumps = new List<(string, string)>();
         foreach (var database in databases)
         {
             var start = new ProcessStartInfo(pgDump) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["PGPASSWORD"] = server.Password;
             foreach (var argument in new[] { "-h", server.Host!, "-p", server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", server.Username!, database })
             {
                 start.ArgumentList.Add(argument);

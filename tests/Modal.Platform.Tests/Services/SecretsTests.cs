@@ -30,7 +30,7 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
 
         Assert.NotNull(list);
         Assert.Empty(list);
-        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString("modal_secrets"));
+        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString("modal_secrets", "modal_secrets"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("""SELECT count(*) FROM "__EFMigrationsHistory" WHERE "MigrationId" LIKE '%KeyRingAndKeyNames'""", connection);
         Assert.Equal(1L, await command.ExecuteScalarAsync());
@@ -162,7 +162,8 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
         var workspace = Guid.NewGuid();
         // A database of its own: a rotation re-seals every secret of its database, and other tests share theirs.
         var database = $"modal_secrets_rotation_{Guid.NewGuid():N}"[..32];
-        var connection = ("ConnectionStrings:secretsdb", infrastructure.DatabaseConnectionString(database));
+        await infrastructure.CreateDatabaseAsync(database, "modal_secrets");
+        var connection = ("ConnectionStrings:secretsdb", infrastructure.DatabaseConnectionString(database, "modal_secrets"));
         await using (var before = new ServiceFactory<SecretsOptions>(
             connection, ($"Secrets:Keys:{oldId}", oldKey), ("Secrets:ActiveKeyId", oldId), ("Secrets:RunnerKey", TestSecretKeys.RunnerKey)))
         {
@@ -245,7 +246,7 @@ public sealed class SecretsTests(InfrastructureFixture infrastructure)
 
     private async Task<string?> KeyIdOfAsync(string database, Guid workspace, string name)
     {
-        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString(database));
+        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString(database, "modal_secrets"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT key_id FROM secrets WHERE workspace_id = @w AND name = @n", connection);
         command.Parameters.AddWithValue("w", workspace);

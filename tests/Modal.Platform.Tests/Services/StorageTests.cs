@@ -22,7 +22,7 @@ public sealed class StorageTests(InfrastructureFixture infrastructure)
         Assert.Equal("Healthy", health.CheckStatus("s3"));
         Assert.Equal("Healthy", health.CheckStatus("Redis"));
         var s3 = new MinioClient().WithEndpoint("127.0.0.1", infrastructure.S3Port)
-            .WithCredentials(InfrastructureFixture.S3AccessKey, InfrastructureFixture.S3SecretKey).WithRegion("us-east-1").Build();
+            .WithCredentials(infrastructure.S3StorageKey.AccessKey, infrastructure.S3StorageKey.SecretKey).WithRegion("us-east-1").Build();
         Assert.True(await s3.BucketExistsAsync(new BucketExistsArgs().WithBucket(blobBucket)));
         Assert.True(await s3.BucketExistsAsync(new BucketExistsArgs().WithBucket(volumeBucket)));
     }
