@@ -115,6 +115,4 @@ public sealed class ServiceFactory<TEntryPoint>(params (string Key, string Value
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StartPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
-
-    private static string ServiceName => typeof(TEntryPoint).Assembly.GetName().Name ?? typeof(TEntryPoint).Name;
 }
