@@ -71,17 +71,12 @@ app.Function("allocate", (int mib) =>
 app.Function("connect", async (string host, int port) => await ConnectAsync(host, port));
 app.Function("connect_blocked", async (string host, int port) => await ConnectAsync(host, port), new FunctionOptions { BlockNetwork = true });
 
-// Puts {value} under "from-container" in a Dict of the platform (needs the network).
+// Puts {value} under "from-container" in a Dict of the platform (through the platform socket).
 app.Function("dict_put", async (string dict, string value) =>
 {
     await Dict.FromName(app.Client, dict, createIfMissing: true).PutAsync("from-container", value);
     return value;
 });
-app.Function("dict_put_blocked", async (string dict, string value) =>
-{
-    await Dict.FromName(app.Client, dict, createIfMissing: true).PutAsync("from-container", value);
-    return value;
-}, new FunctionOptions { BlockNetwork = true });
 
 // Everything a function does on the platform, from a container without network: the platform socket carries it all.
 // Puts {value} in a Dict and a Queue (read back), calls a function of its app, writes /data/{file} and commits it.

@@ -112,11 +112,12 @@ public sealed partial class SpineTests
     /// <summary>The Api client a container of HelloWorld has: the token its runner gave it, read from its environment.</summary>
     private async Task<HttpClient> ContainerClientAsync()
     {
-        var env = Function.FromName(spine.Client, spine.HelloWorld, "env");
-        var id = await env.RemoteAsync<string?>(new { name = ModalCredentials.TokenIdVariable });
-        var secret = await env.RemoteAsync<string?>(new { name = ModalCredentials.TokenSecretVariable });
-        Assert.NotNull(id);
-        Assert.NotNull(secret);
+        // Both from one container: each container has a token of its own.
+        var envs = await Function.FromName(spine.Client, spine.HelloWorld, "envs")
+            .RemoteAsync<string>(new { names = $"{ModalCredentials.TokenIdVariable},{ModalCredentials.TokenSecretVariable}" });
+        var (id, secret) = (envs.Split('\n')[0], envs.Split('\n')[1]);
+        Assert.NotEmpty(id);
+        Assert.NotEmpty(secret);
         var client = spine.Api!.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         return client;
