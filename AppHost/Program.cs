@@ -44,7 +44,9 @@ var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner
     .WithReference(storage).WithReference(secrets)
     .WithRunnerKey(installKeys)
     .WithStorageCredentialKey(installKeys)
-    // Containers reach the Api by its real address (they have no service discovery).
-    .WithEnvironment("GpuRunner__ApiUrl", api.GetEndpoint("http"));
+    // Containers reach the Api and Storage only through the runner's platform socket, which forwards requests for these
+    // real addresses (the ones containers are told) and refuses any other.
+    .WithEnvironment("GpuRunner__ApiUrl", api.GetEndpoint("http"))
+    .WithEnvironment("GpuRunner__StoragePublicUrl", storage.GetEndpoint("http"));
 
 builder.Build().Run();

@@ -8,7 +8,7 @@ var app = new App("example-isolation");
 var data = new Dictionary<string, string> { ["/data"] = "example-isolation-data" };
 
 // "bubblewrap" in an isolated container, "none" where the runner fell back to plain processes.
-app.Function("isolation", () => Environment.GetEnvironmentVariable("MODAL_ISOLATION") ?? "(unset)");
+var isolation = app.Function("isolation", () => Environment.GetEnvironmentVariable("MODAL_ISOLATION") ?? "(unset)");
 
 // Which of these paths exist in here ("path=visible" or "path=absent", one per line).
 app.Function("look", (string paths) => string.Join('\n', paths.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -71,17 +71,30 @@ app.Function("allocate", (int mib) =>
 app.Function("connect", async (string host, int port) => await ConnectAsync(host, port));
 app.Function("connect_blocked", async (string host, int port) => await ConnectAsync(host, port), new FunctionOptions { BlockNetwork = true });
 
-// Puts {value} under "from-container" in a Dict of the platform (needs the network).
+// Puts {value} under "from-container" in a Dict of the platform (through the platform socket).
 app.Function("dict_put", async (string dict, string value) =>
 {
     await Dict.FromName(app.Client, dict, createIfMissing: true).PutAsync("from-container", value);
     return value;
 });
-app.Function("dict_put_blocked", async (string dict, string value) =>
+
+// Everything a function does on the platform, from a container without network: the platform socket carries it all.
+// Puts {value} in a Dict and a Queue (read back), calls a function of its app, writes /data/{file} and commits it.
+app.Function("platform_blocked", async (string name, string value) =>
 {
-    await Dict.FromName(app.Client, dict, createIfMissing: true).PutAsync("from-container", value);
-    return value;
-}, new FunctionOptions { BlockNetwork = true });
+    var dict = Dict.FromName(app.Client, name, createIfMissing: true);
+    await dict.PutAsync("from-container", value);
+    var queue = Queue.FromName(app.Client, name, createIfMissing: true);
+    await queue.PutAsync(value);
+    await File.WriteAllTextAsync($"/data/{name}.txt", value);
+    await Volume.FromName(app.Client, "example-isolation-data").CommitAsync();
+    return string.Join('|', await dict.GetAsync<string>("from-container"), await queue.GetAsync<string>(), await isolation.RemoteAsync());
+}, new FunctionOptions { BlockNetwork = true, Volumes = data });
+
+// Its container's token ("id:secret"), from a container used once: the token must die when the container stops.
+app.Function("token_once", () =>
+    $"{Environment.GetEnvironmentVariable("MODAL_TOKEN_ID")}:{Environment.GetEnvironmentVariable("MODAL_TOKEN_SECRET")}",
+    new FunctionOptions { SingleUseContainers = true });
 
 return await app.RunAsync(args);
 

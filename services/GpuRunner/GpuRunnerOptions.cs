@@ -45,11 +45,19 @@ public sealed class GpuRunnerOptions
     public Uri StorageUrl { get; set; } = new("http://storage");
 
     /// <summary>
-    /// The Api's address as containers reach it (<c>MODAL_SERVER_URL</c> inside them), with a token for their app, so
-    /// functions can use Dicts, Queues, Volumes and other functions. Null: containers get no platform access.
-    /// Not resolved by service discovery (a container is a plain process), so give a real address.
+    /// The Api's address as containers know it (<c>MODAL_SERVER_URL</c> inside them), with a token of their own, so
+    /// functions can use Dicts, Queues, Volumes and other functions. Containers reach it only through the runner's
+    /// platform socket, which forwards requests for this authority here. Null: containers get no platform access.
+    /// Not resolved by service discovery (the forwarder connects to it as given), so give a real address, plain http.
     /// </summary>
     public Uri? ApiUrl { get; set; }
+
+    /// <summary>
+    /// Storage's address as the Api hands it out for direct access (the Api's <c>Api:StoragePublicUrl</c>): the platform
+    /// socket forwards requests for this authority to Storage. Null: containers use Dicts, Queues and Volumes through
+    /// the Api (the SDK falls back when the socket refuses Storage's address).
+    /// </summary>
+    public Uri? StoragePublicUrl { get; set; }
 
     /// <summary>
     /// Extra environment variables for every container (site settings such as a proxy). Containers do not inherit

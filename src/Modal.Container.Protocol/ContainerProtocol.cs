@@ -12,6 +12,13 @@ public static class ContainerProtocol
     /// <summary>Environment variable with the socket path the function server listens on.</summary>
     public const string SocketVariable = "MODAL_FUNCTION_SOCKET";
 
+    /// <summary>
+    /// Environment variable with the path of the platform socket: the only way from inside a container to the platform
+    /// (the Api and Storage). HTTP requests sent on it keep their URLs; the runner forwards each by its authority (the
+    /// Api's or Storage's) and refuses any other. <see cref="PlatformConnection"/> makes the handler that uses it.
+    /// </summary>
+    public const string PlatformSocketVariable = "MODAL_PLATFORM_SOCKET";
+
     /// <summary>Environment variable naming the class whose instance this container serves (class containers only).</summary>
     public const string ClassVariable = "MODAL_CLASS";
 

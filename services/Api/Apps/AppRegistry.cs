@@ -1,6 +1,8 @@
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Modal.Api.Authentication;
 using Modal.Api.Calls;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
@@ -13,7 +15,7 @@ namespace Modal.Api.Apps;
 /// functions' ids and so their queues, stay), or makes a new one; a run always makes a new ephemeral app. Each
 /// registration is a version in the app's history; runners hear of it by <see cref="AppDeployed"/>.
 /// </summary>
-public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEndpoint events, TimeProvider clock)
+public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEndpoint events, TimeProvider clock, IMemoryCache cache)
 {
     /// <summary>Registers <paramref name="functions"/> (already checked) as the app's current version.</summary>
     /// <exception cref="DbUpdateException">A concurrent first deploy of the same name won.</exception>
@@ -88,10 +90,17 @@ public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEn
         app.State = AppStates.Stopped;
         app.UpdatedAt = clock.GetUtcNow();
         app.StoppedAt = app.UpdatedAt;
-        // The app's containers lose their access with it (tokens are cached by the Api for at most 30 s).
+        // The state first: a container token issued meanwhile sees it once stored (IssueContainerTokenConsumer).
+        await db.SaveChangesAsync(cancellationToken);
+        // The app's containers lose their access with it: at once here, within the auth cache's 30 s on other replicas.
+        var revoked = await db.ApiTokens.Where(t => t.WorkspaceId == app.WorkspaceId && t.AppId == app.Id && t.RevokedAt == null)
+            .Select(t => t.Id).ToListAsync(cancellationToken);
         await db.ApiTokens.Where(t => t.WorkspaceId == app.WorkspaceId && t.AppId == app.Id && t.RevokedAt == null)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, app.UpdatedAt), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        foreach (var tokenId in revoked)
+        {
+            TokenAuthenticationHandler.Forget(cache, tokenId);
+        }
         targets.Forget(app);
         await events.Publish(new AppStopped
         {

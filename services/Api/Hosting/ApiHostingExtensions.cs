@@ -31,6 +31,7 @@ public static class ApiHostingExtensions
             bus.AddConsumer<Maps.MapOutputsConsumer, Maps.MapOutputsConsumerDefinition>();
             bus.AddConsumer<ListDeployedAppsConsumer>();
             bus.AddConsumer<IssueContainerTokenConsumer>();
+            bus.AddConsumer<RevokeContainerTokenConsumer>();
         });
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();

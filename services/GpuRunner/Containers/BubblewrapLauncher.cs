@@ -22,6 +22,12 @@ public sealed class BubblewrapLauncher(
     /// <summary>Where the container sees its runtime folder.</summary>
     public const string RuntimePath = "/run/modal";
 
+    /// <summary>
+    /// Where the container sees the runner's platform socket folder (read-only: a socket on a read-only mount still
+    /// accepts connections), so <c>{PlatformPath}/platform.sock</c> is its way to the platform.
+    /// </summary>
+    public const string PlatformPath = "/run/modal-platform";
+
     /// <summary>System folders bound read-only when the node has them (merged-/usr systems have links here).</summary>
     private static readonly string[] SystemFolders = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc"];
 
@@ -60,6 +66,12 @@ public sealed class BubblewrapLauncher(
         args.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
         args.AddRange(["--ro-bind", spec.BundleDirectory, BundlePath, "--chdir", BundlePath]);
         args.AddRange(["--bind", runtimeDirectory, RuntimePath]);
+        if (spec.PlatformSocketFolder is { } platform)
+        {
+            // A path socket is reached through the file system, so it works in a network namespace of its own
+            // (BlockNetwork) too: the platform stays reachable where the network is not.
+            args.AddRange(["--ro-bind", platform, PlatformPath]);
+        }
         foreach (var (host, target) in siteBinds.OrderBy(b => b.Value, StringComparer.Ordinal))
         {
             args.AddRange(["--bind", host, target]);
@@ -83,6 +95,10 @@ public sealed class BubblewrapLauncher(
             ["HOME"] = "/tmp",
             ["TMPDIR"] = "/tmp",
         };
+        if (spec.PlatformSocketFolder is not null)
+        {
+            variables[ContainerProtocol.PlatformSocketVariable] = $"{PlatformPath}/{Platform.PlatformSocket.FileName}";
+        }
         return new ContainerCommand(bubblewrapPath, args, spec.BundleDirectory, variables);
     }
 

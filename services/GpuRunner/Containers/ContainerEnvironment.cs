@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Modal.Api.Contracts.Apps;
 using Modal.Container.Protocol;
+using Modal.Contracts.Apps;
 using Modal.Contracts.Runners;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Secrets;
@@ -8,10 +9,14 @@ using Modal.GpuRunner.Secrets;
 namespace Modal.GpuRunner.Containers;
 
 /// <summary>The environment a container of a function starts with: the site's settings, the function's own, its secrets, its credentials and its GPUs.</summary>
-public sealed class ContainerEnvironment(ContainerSecrets secrets, ContainerCredentials credentials, IOptions<GpuRunnerOptions> options)
+public sealed class ContainerEnvironment(ContainerSecrets secrets, IOptions<GpuRunnerOptions> options)
 {
-    /// <summary>The variables for a container of <paramref name="entry"/> holding <paramref name="gpus"/>.</summary>
-    public async Task<Dictionary<string, string>> ForAsync(CatalogEntry entry, IReadOnlyList<RunnerGpu> gpus, CancellationToken cancellationToken)
+    /// <summary>
+    /// The variables for a container of <paramref name="entry"/> holding <paramref name="gpus"/>, with its own
+    /// <paramref name="token"/> (null: no platform access).
+    /// </summary>
+    public async Task<Dictionary<string, string>> ForAsync(
+        CatalogEntry entry, IReadOnlyList<RunnerGpu> gpus, Task<ContainerToken?> token, CancellationToken cancellationToken)
     {
         // Site settings first, the function's own env over them, its secrets over that, then what the platform sets.
         var environment = new Dictionary<string, string>(options.Value.ContainerEnvironment);
@@ -23,9 +28,12 @@ public sealed class ContainerEnvironment(ContainerSecrets secrets, ContainerCred
         {
             environment[name] = value;
         }
-        foreach (var (name, value) in await credentials.EnvironmentForAsync(entry, cancellationToken))
+        // The Api's address stays the URL (the platform socket forwards by it); the token is the container's own.
+        if (await token is { } own && options.Value.ApiUrl is { } api)
         {
-            environment[name] = value;
+            environment["MODAL_SERVER_URL"] = api.ToString();
+            environment["MODAL_TOKEN_ID"] = own.TokenId;
+            environment["MODAL_TOKEN_SECRET"] = own.TokenSecret;
         }
         // The app's own functions, called from inside, are this app's (an ephemeral run's), not a deployed namesake's.
         environment[ContainerProtocol.AppIdVariable] = AppIds.Format(entry.AppId);

@@ -17,6 +17,12 @@ public sealed record ContainerSpec(
     /// <summary>The GPUs the container holds (runner indices); an isolated container sees only their device files.</summary>
     public IReadOnlyList<int> GpuIndices { get; init; } = [];
 
+    /// <summary>
+    /// The runner's platform socket folder (holding <see cref="Platform.PlatformSocket.FileName"/>), the container's only
+    /// way to the Api and Storage; null: the container gets no platform access.
+    /// </summary>
+    public string? PlatformSocketFolder { get; init; }
+
     /// <summary><c>cgroup.procs</c> files the container's first process joins before it starts the program (none: no cgroup).</summary>
     public IReadOnlyList<string> CgroupProcsFiles { get; init; } = [];
 }

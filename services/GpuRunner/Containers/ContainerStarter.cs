@@ -5,6 +5,7 @@ using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
 using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Platform;
 using Modal.GpuRunner.Volumes;
 
 namespace Modal.GpuRunner.Containers;
@@ -15,7 +16,7 @@ namespace Modal.GpuRunner.Containers;
 /// </summary>
 public sealed partial class ContainerStarter(
     BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerEnvironment environments, ContainerIsolation isolation,
-    IOptions<GpuRunnerOptions> options, ILogger<ContainerStarter> logger)
+    ContainerCredentials credentials, PlatformSocket platform, IOptions<GpuRunnerOptions> options, ILogger<ContainerStarter> logger)
 {
     /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
     private readonly ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
@@ -35,10 +36,28 @@ public sealed partial class ContainerStarter(
     /// </summary>
     public async Task<ContainerProcess> StartAsync(CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated)
     {
+        // The container's own token is asked for (or a spare taken) while the bundle and secrets are fetched.
+        var token = credentials.TakeAsync(entry, containerId, CancellationToken.None);
+        try
+        {
+            return await StartWithTokenAsync(entry, containerId, allocated, token);
+        }
+        catch
+        {
+            // Whatever the start got so far, the token goes with it (once it is there).
+            _ = token.ContinueWith(_ => credentials.RevokeAsync(containerId), CancellationToken.None,
+                TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            throw;
+        }
+    }
+
+    private async Task<ContainerProcess> StartWithTokenAsync(
+        CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated, Task<Contracts.Apps.ContainerToken?> token)
+    {
         var bundle = await bundles.GetAsync(entry.WorkspaceId, entry.BundleId, CancellationToken.None);
         var settings = options.Value;
         var function = entry.Function;
-        var environment = await environments.ForAsync(entry, allocated, CancellationToken.None);
+        var environment = await environments.ForAsync(entry, allocated, token, CancellationToken.None);
         var launcher = isolation.Launcher;
         var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
         if (mounted is not null)
@@ -59,6 +78,7 @@ public sealed partial class ContainerStarter(
             BlockNetwork = function.BlockNetwork,
             GpuIndices = allocated.Select(gpu => gpu.Index).ToList(),
             CgroupProcsFiles = resources.ProcsFiles,
+            PlatformSocketFolder = platform.Enabled ? platform.Folder : null,
         };
         // A class's [Enter] hooks run before its container listens (loading a model can take a while), so, as in Modal,
         // start-up may take as long as the function's own timeout.
@@ -97,6 +117,8 @@ public sealed partial class ContainerStarter(
     {
         gpus.Release(containerId);
         ReleaseResources(containerId);
+        // Its token dies with it: nothing the container left behind (a child's copy, a log line) can use it later.
+        await credentials.RevokeAsync(containerId);
         await volumes.ReleaseAsync(containerId, commitVolumes);
     }
 

@@ -18,6 +18,10 @@ public sealed class ProcessLauncher(string dotnetPath) : IContainerLauncher
             [Modal.Container.Protocol.ContainerProtocol.SocketVariable] = Path.Combine(runtimeDirectory, "fn.sock"),
             [ContainerCommand.IsolationVariable] = "none",
         };
+        if (spec.PlatformSocketFolder is { } platform)
+        {
+            variables[Modal.Container.Protocol.ContainerProtocol.PlatformSocketVariable] = Path.Combine(platform, Platform.PlatformSocket.FileName);
+        }
         return new ContainerCommand(dotnetPath, [Path.Combine(spec.BundleDirectory, spec.EntryAssembly)], spec.BundleDirectory, variables);
     }
 }

@@ -6,6 +6,7 @@ using Modal.GpuRunner.Consumers;
 using Modal.GpuRunner.Containers;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Infrastructure;
+using Modal.GpuRunner.Platform;
 using Modal.GpuRunner.Volumes;
 using Modal.GpuRunner.Secrets;
 
@@ -46,6 +47,10 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<CallLogShipper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CallLogShipper>());
 
+        // Listening before the bus starts: no container starts before its way to the platform is there.
+        builder.Services.AddSingleton<PlatformSocket>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PlatformSocket>());
+
         builder.AddModalMessageBus(bus =>
         {
             // Function queues are connected at run time, while this runner has containers of the function (FunctionSubscriptions).
@@ -57,6 +62,8 @@ public static class GpuRunnerHostingExtensions
             bus.AddConsumer<AppStoppedConsumer, AppStoppedConsumerDefinition>();
             bus.AddConsumer<FunctionCallCancelledConsumer, FunctionCallCancelledConsumerDefinition>();
         });
+        // Stops before the bus does (hosted services stop in reverse order): the tokens it holds are revoked while it can.
+        builder.Services.AddHostedService(services => services.GetRequiredService<ContainerCredentials>());
         builder.Services.AddHostedService<DeployedAppsSync>();
         builder.Services.AddSingleton<HeartbeatStatus>();
         builder.Services.AddHostedService<CapacityHeartbeatService>();

@@ -62,9 +62,9 @@ public sealed record FunctionOptions
     public int MaxConcurrentInputs { get; init; } = 1;
 
     /// <summary>
-    /// No network access at all from the container (as Modal's <c>block_network</c>): it cannot reach the internet nor the
-    /// platform, so Dicts, Queues, other functions and <see cref="Volume.CommitAsync"/> are out of reach too (Volume changes
-    /// are still committed when the container stops).
+    /// No network access from the container (as Modal's <c>block_network</c>): it reaches neither the internet nor any address
+    /// of the node. The platform stays reachable through the runner's platform socket, so Dicts, Queues, Volumes
+    /// (<see cref="Volume.CommitAsync"/>) and calls of other functions keep working, as on Modal.
     /// </summary>
     public bool BlockNetwork { get; init; }
 

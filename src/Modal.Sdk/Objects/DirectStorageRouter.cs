@@ -1,6 +1,7 @@
 using System.Net;
 using Modal.Api.Contracts;
 using Modal.Api.Contracts.Storage;
+using Modal.Container.Protocol;
 using Modal.Rest;
 using Refit;
 
@@ -25,6 +26,12 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
     private readonly HttpClient _api;
     private readonly HttpMessageInvoker _storage;
     private readonly HttpMessageInvoker _s3 = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) });
+
+    /// <summary>
+    /// Inside a container the platform is reached only through the runner's socket, which forwards to the Api and Storage
+    /// and to no S3 endpoint: reads are not offered presigned redirects there.
+    /// </summary>
+    private readonly bool _throughPlatformSocket = PlatformConnection.SocketPath is not null;
     private DateTimeOffset _s3UnreachableUntil = DateTimeOffset.MinValue;
     private readonly IStorageAccessApi _access;
     private readonly SemaphoreSlim _renewal = new(1, 1);
@@ -34,7 +41,7 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
     {
         _api = api;
         // Redirects are followed by this class, not the handler: a handler would carry the storage credential to S3.
-        _storage = new HttpMessageInvoker(storageHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) },
+        _storage = new HttpMessageInvoker(storageHandler ?? PlatformConnection.CreateHandler(allowAutoRedirect: false),
             disposeHandler: storageHandler is null);
         _access = RestService.For<IStorageAccessApi>(api);
     }
@@ -44,7 +51,7 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (!IsRedirectableRead(request) || DateTimeOffset.UtcNow < _s3UnreachableUntil)
+        if (_throughPlatformSocket || !IsRedirectableRead(request) || DateTimeOffset.UtcNow < _s3UnreachableUntil)
         {
             return await SendRoutedAsync(request, cancellationToken).ConfigureAwait(false);
         }
@@ -103,6 +110,13 @@ internal sealed class DirectStorageRouter : HttpMessageHandler
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(_api.Timeout);
                 var response = await _storage.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.MisdirectedRequest)
+                {
+                    // The runner's platform socket does not know Storage's address (GpuRunner:StoragePublicUrl unset)
+                    // and did not forward the request: use the Api for a while, as when Storage is unreachable.
+                    response.Dispose();
+                    throw new HttpRequestException(HttpRequestError.ConnectionError, "The platform socket does not forward to Storage's address.");
+                }
                 LastWentDirect = true;
                 if (response.StatusCode == HttpStatusCode.Unauthorized)
                 {

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Modal.Container.Protocol;
 using Refit;
 
 namespace Modal.Rest;
@@ -13,13 +14,16 @@ public static class ModalRestClient
     public static Uri ServerFromEnvironment() =>
         Environment.GetEnvironmentVariable(ModalCredentials.ServerUrlVariable) is { Length: > 0 } url ? new Uri(url) : DefaultServer;
 
-    /// <summary>An HTTP client for the Api that sends <paramref name="credentials"/> with every request.</summary>
+    /// <summary>
+    /// An HTTP client for the Api that sends <paramref name="credentials"/> with every request. Inside a container it
+    /// connects through the runner's platform socket (<see cref="PlatformConnection"/>), with the same URLs.
+    /// </summary>
     /// <param name="server">Base address of the Api.</param>
     /// <param name="credentials">The workspace token.</param>
     public static HttpClient CreateHttpClient(Uri server, ModalCredentials credentials)
     {
         ArgumentNullException.ThrowIfNull(credentials);
-        var client = new HttpClient { BaseAddress = server };
+        var client = new HttpClient(PlatformConnection.CreateHandler()) { BaseAddress = server };
         client.DefaultRequestHeaders.Authorization =
             new AuthenticationHeaderValue("Bearer", $"{credentials.TokenId}:{credentials.TokenSecret}");
         return client;

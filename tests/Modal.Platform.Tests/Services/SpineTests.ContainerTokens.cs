@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Mvc;
 using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Calls;
 using Modal.Api.Contracts.Tokens;
+using Modal.Deployment;
+using Modal.Platform.Tests.Infrastructure;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -109,14 +111,29 @@ public sealed partial class SpineTests
         Assert.NotEqual(HttpStatusCode.Forbidden, storage.StatusCode);
     }
 
-    /// <summary>The Api client a container of HelloWorld has: the token its runner gave it, read from its environment.</summary>
-    private async Task<HttpClient> ContainerClientAsync()
+    [Fact]
+    public async Task ContainerToken_ItsAppStopped_Returns401()
     {
-        var env = Function.FromName(spine.Client, spine.HelloWorld, "env");
-        var id = await env.RemoteAsync<string?>(new { name = ModalCredentials.TokenIdVariable });
-        var secret = await env.RemoteAsync<string?>(new { name = ModalCredentials.TokenSecretVariable });
-        Assert.NotNull(id);
-        Assert.NotNull(secret);
+        // A run of its own (an ephemeral app), so stopping it leaves the deployed HelloWorld alone.
+        var run = await AppDeployer.DeployAsync(spine.Client, Examples.OutputDirectory("HelloWorld"), "HelloWorld.dll", ephemeral: true);
+        using var container = await ContainerClientAsync(run.App.Id);
+        Assert.Equal(HttpStatusCode.OK, (await container.GetAsync(new Uri("/v1/workspaces", UriKind.Relative))).StatusCode);
+
+        await spine.Client.Apps.StopAsync(run.App.Id);
+
+        // At once on the replica that stopped it (this test's only one): no wait for the auth cache.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await container.GetAsync(new Uri("/v1/workspaces", UriKind.Relative))).StatusCode);
+    }
+
+    /// <summary>The Api client a container of HelloWorld has: the token its runner gave it, read from its environment.</summary>
+    private async Task<HttpClient> ContainerClientAsync(string? app = null)
+    {
+        // Both from one container: each container has a token of its own.
+        var envs = await Function.FromName(spine.Client, app ?? spine.HelloWorld, "envs")
+            .RemoteAsync<string>(new { names = $"{ModalCredentials.TokenIdVariable},{ModalCredentials.TokenSecretVariable}" });
+        var (id, secret) = (envs.Split('\n')[0], envs.Split('\n')[1]);
+        Assert.NotEmpty(id);
+        Assert.NotEmpty(secret);
         var client = spine.Api!.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         return client;

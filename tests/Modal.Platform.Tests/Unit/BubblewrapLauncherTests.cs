@@ -57,6 +57,20 @@ public sealed class BubblewrapLauncherTests
     }
 
     [Fact]
+    public void Command_PlatformSocket_ItsFolderReadOnlyAtRunModalPlatformAndNamedInTheEnvironment()
+    {
+        var spec = Spec with { PlatformSocketFolder = "/run/modal-runner/platform-1234", BlockNetwork = true };
+
+        var command = Launcher.Command(spec, "/run/x", new Dictionary<string, string>());
+        var without = Launcher.Command(Spec, "/run/x", new Dictionary<string, string>());
+
+        Assert.Contains(("--ro-bind", "/run/modal-runner/platform-1234", "/run/modal-platform"), Binds(command.Arguments));
+        Assert.Equal("/run/modal-platform/platform.sock", command.Environment[ContainerProtocol.PlatformSocketVariable]);
+        Assert.DoesNotContain(Binds(without.Arguments), b => b.Target == "/run/modal-platform");
+        Assert.False(without.Environment.ContainsKey(ContainerProtocol.PlatformSocketVariable));
+    }
+
+    [Fact]
     public void ToStartInfo_WithCgroups_JoinsThemBeforeExecutingTheCommand()
     {
         var command = new ProcessLauncher("/usr/bin/dotnet").Command(Spec, "/run/x", new Dictionary<string, string> { ["A"] = "1" });
