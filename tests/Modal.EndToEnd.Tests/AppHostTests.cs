@@ -30,10 +30,9 @@ public sealed class AppHostTests
             "--Infrastructure:RedisPort=6589", "--Infrastructure:PostgresPort=5642", "--Infrastructure:S3Port=8289",
             // No container runtime here: don't wait 30 s for one (notes/infrastructure.md).
             "--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00",
-            // The dashboard, as scripts/up.sh runs it (the testing builder leaves it out unless asked), on ports of its own.
-            $"--ASPNETCORE_URLS={DashboardUrl}", "--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:19988",
-            "--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:20988", "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
-        ], (options, _) => options.DisableDashboard = false, timeout.Token);
+        ],
+        // The dashboard, as scripts/up.sh runs it (the testing builder leaves it out unless asked; its ports are its own).
+        (options, _) => options.DisableDashboard = false, timeout.Token);
 
         try
         {
@@ -73,8 +72,10 @@ public sealed class AppHostTests
 
             // The dashboard is not anonymous (a function's container reaches loopback): the UI asks for its browser token,
             // its telemetry API for its key, and the services export telemetry with the OTLP key the AppHost gave them.
-            await app.ResourceNotifications.WaitForResourceAsync("aspire-dashboard", KnownResourceStates.Running, timeout.Token);
-            using var dashboard = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(DashboardUrl) };
+            var dashboardState = await app.ResourceNotifications.WaitForResourceAsync("aspire-dashboard",
+                e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.Urls.Any(u => !u.IsInternal), timeout.Token);
+            var dashboardUrl = new Uri(dashboardState.Snapshot.Urls.First(u => !u.IsInternal).Url).GetLeftPart(UriPartial.Authority);
+            using var dashboard = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(dashboardUrl) };
             using var home = await GetWhenListeningAsync(dashboard, "/", timeout.Token);
             Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
             Assert.Contains("/login", home.Headers.Location?.OriginalString, StringComparison.Ordinal);
@@ -104,8 +105,6 @@ public sealed class AppHostTests
             }
         }
     }
-
-    private const string DashboardUrl = "http://127.0.0.1:16988";
 
     /// <summary>GETs <paramref name="path"/> once the dashboard listens (it reports Running a moment before).</summary>
     private static async Task<HttpResponseMessage> GetWhenListeningAsync(HttpClient client, string path, CancellationToken cancellationToken)
