@@ -12,7 +12,8 @@ namespace Modal.Bench;
 /// a no-op input over its socket. Backends: a plain process (the baseline); the sandbox before issue 17 (bubblewrap run as
 /// root, every capability, the node's network, in a cgroup); and the runner's sandbox now (the container's uid, no
 /// capabilities, the seccomp profile, masked /proc and /sys, a sized /tmp, a network namespace of its own with slirp4netns,
-/// in a cgroup), with and without its network (BlockNetwork). The bench program is the container's app, as in the
+/// in a cgroup), with a network namespace kept ready (as the runner does), made at the start (the pool ran dry), and
+/// without a network (BlockNetwork). The bench program is the container's app, as in the
 /// <c>cold</c> mode. Needs bwrap, slirp4netns, nft and root; removes its namespaces and folders when done.
 /// </summary>
 internal static class IsolationBench
@@ -34,8 +35,10 @@ internal static class IsolationBench
         File.SetUnixFileMode(runtime, File.GetUnixFileMode(runtime) | UnixFileMode.OtherExecute);
         var seccomp = Path.Combine(runtime, "seccomp.bpf");
         SeccompFilter.Write(seccomp);
-        // A fixed runner id: a bench killed midway leaves namespaces that the next run removes.
-        var networks = new ContainerNetworks("modal-bench", NetworkUid, "slirp4netns", NullLogger<ContainerNetworks>.Instance);
+        // Fixed runner ids: a bench killed midway leaves namespaces that the next run removes. One keeps a namespace ready
+        // as the runner does (GpuRunner:NetworkPoolSize); the other makes each at its container's start (the pool ran dry).
+        using var networks = new ContainerNetworks("modal-bench", NetworkUid, "slirp4netns", NullLogger<ContainerNetworks>.Instance, poolSize: 1);
+        using var unpooled = new ContainerNetworks("modal-bench-unpooled", NetworkUid, "slirp4netns", NullLogger<ContainerNetworks>.Instance);
         if (networks.Unavailable is { } why)
         {
             Console.Error.WriteLine($"Containers cannot have networks of their own here: {why}");
@@ -46,10 +49,11 @@ internal static class IsolationBench
         var confining = new BubblewrapLauncher("bwrap", dotnet, new Dictionary<string, string>(), Path.Exists, sandbox);
         var backends = new Backend[]
         {
-            new("plain process (baseline)", new ProcessLauncher(dotnet), null, OwnNetwork: false, Block: false),
-            new($"before: bwrap as root, node network, {cgroups.Enforcement}", new RootSharedNetworkLauncher(dotnet), cgroups, false, false),
-            new($"now: uid, no caps, seccomp, slirp4netns, {cgroups.Enforcement}", confining, cgroups, OwnNetwork: true, Block: false),
-            new($"now, BlockNetwork (loopback only)", confining, cgroups, OwnNetwork: false, Block: true),
+            new("plain process (baseline)", new ProcessLauncher(dotnet), null, Networks: null, Block: false),
+            new($"before: bwrap as root, node network, {cgroups.Enforcement}", new RootSharedNetworkLauncher(dotnet), cgroups, null, false),
+            new($"now: uid, no caps, seccomp, slirp4netns, {cgroups.Enforcement}", confining, cgroups, networks, Block: false),
+            new("now, namespace made at start (pool empty)", confining, cgroups, unpooled, Block: false),
+            new("now, BlockNetwork (loopback only)", confining, cgroups, Networks: null, Block: true),
         };
         var samples = backends.Select(_ => new double[runs]).ToArray();
         try
@@ -59,7 +63,7 @@ internal static class IsolationBench
             {
                 for (var b = 0; b < backends.Length; b++)
                 {
-                    var elapsed = await ColdStartAsync(backends[b], networks, runtime, i);
+                    var elapsed = await ColdStartAsync(backends[b], runtime, i);
                     if (i >= 0)
                     {
                         samples[b][i] = elapsed;
@@ -98,12 +102,12 @@ internal static class IsolationBench
         return 0;
     }
 
-    private static async Task<double> ColdStartAsync(Backend backend, ContainerNetworks networks, string runtime, int run)
+    private static async Task<double> ColdStartAsync(Backend backend, string runtime, int run)
     {
         var id = $"bench-{Guid.NewGuid():N}"[..18];
         var started = Stopwatch.GetTimestamp();
         using var resources = backend.Limits?.Create(id, new ContainerLimits(512L << 20, 1, 4096));
-        using var network = backend.OwnNetwork ? await networks.CreateAsync(CancellationToken.None) : null;
+        using var network = backend.Networks is { } networks ? await networks.CreateAsync(CancellationToken.None) : null;
         var spec = new ContainerSpec(id, AppContext.BaseDirectory, "Modal.Bench.dll", new Dictionary<string, string>())
         {
             CgroupProcsFiles = resources?.ProcsFiles ?? [],
@@ -128,7 +132,7 @@ internal static class IsolationBench
         return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
-    private sealed record Backend(string Name, IContainerLauncher Launcher, Cgroups? Limits, bool OwnNetwork, bool Block);
+    private sealed record Backend(string Name, IContainerLauncher Launcher, Cgroups? Limits, ContainerNetworks? Networks, bool Block);
 
     /// <summary>
     /// The bubblewrap arguments the runner used before issue 17, kept here as the baseline: run as root (every

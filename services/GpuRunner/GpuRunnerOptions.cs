@@ -122,6 +122,13 @@ public sealed class GpuRunnerOptions
     public string SlirpPath { get; set; } = "slirp4netns";
 
     /// <summary>
+    /// Network namespaces (each with its slirp4netns) kept ready, so a container start does not wait for one; 0 makes
+    /// each when its container starts.
+    /// </summary>
+    [Range(0, 64, ErrorMessage = "GpuRunner:NetworkPoolSize must be between 0 and 64.")]
+    public int NetworkPoolSize { get; set; } = 2;
+
+    /// <summary>
     /// Size of an isolated container's writable <c>/tmp</c> (memory-backed, counted in its memory limit), in MiB. Modal's
     /// containers get an ephemeral disk; this is its stand-in.
     /// </summary>

@@ -13,7 +13,7 @@ namespace Modal.GpuRunner.Containers;
 /// inside every container. A sandbox that runs but is weaker than it should be (a runner that is not root cannot drop
 /// to the container's uid or make network namespaces; no libseccomp) is reported the same way: <see cref="Weakened"/>.
 /// </summary>
-public sealed partial class ContainerIsolation
+public sealed partial class ContainerIsolation : IDisposable
 {
     public ContainerIsolation(IOptions<GpuRunnerOptions> options, ILoggerFactory loggers)
     {
@@ -48,7 +48,8 @@ public sealed partial class ContainerIsolation
             weaknesses.Add($"no seccomp profile ({e.Message})");
             seccomp = null;
         }
-        Networks = new ContainerNetworks(settings.RunnerId, settings.NetworkUid, settings.SlirpPath, loggers.CreateLogger<ContainerNetworks>());
+        Networks = new ContainerNetworks(settings.RunnerId, settings.NetworkUid, settings.SlirpPath, loggers.CreateLogger<ContainerNetworks>(),
+            settings.NetworkPoolSize);
         if (Networks.Unavailable is { } noNetworks)
         {
             weaknesses.Add($"containers share the node's network: they cannot have their own here ({noNetworks})");
@@ -75,6 +76,10 @@ public sealed partial class ContainerIsolation
         {
             Weakened = string.Join("; ", weaknesses);
             LogWeakened(logger, Weakened);
+        }
+        if (Launcher.Isolates)
+        {
+            Networks.Refill();
         }
         LogBackend(logger, Launcher.Backend, Limits.Reason);
     }
@@ -162,6 +167,9 @@ public sealed partial class ContainerIsolation
             return $"'{start.FileName}' not found ({e.Message}); install Debian's bubblewrap and util-linux";
         }
     }
+
+    /// <summary>Removes the network namespaces kept ready for containers.</summary>
+    public void Dispose() => Networks?.Dispose();
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -14,7 +15,12 @@ namespace Modal.GpuRunner.Containers;
 /// ones (cloud metadata). Needs root, <c>ip</c>, <c>nft</c>, <c>nsenter</c>, <c>setpriv</c> and slirp4netns; where one is
 /// missing, <see cref="Unavailable"/> says why and containers share the node's network (reported as degraded).
 /// </summary>
-public sealed partial class ContainerNetworks
+/// <remarks>
+/// Making a namespace and starting slirp4netns costs a container start about a tenth of a second on a loaded machine
+/// (docs/benchmarks.md), so a few are kept ready (<c>GpuRunner:NetworkPoolSize</c>): a start takes one and a new one is made
+/// behind it. Each is used by one container only and removed with it.
+/// </remarks>
+public sealed partial class ContainerNetworks : IDisposable
 {
     /// <summary>Where <c>ip netns</c> keeps named network namespaces.</summary>
     public const string NamespaceFolder = "/run/netns";
@@ -25,10 +31,15 @@ public sealed partial class ContainerNetworks
     private readonly string? _ip;
     private readonly string? _slirp;
     private readonly string? _setpriv;
+    private readonly int _poolSize;
+    private readonly ConcurrentQueue<ContainerNetwork> _ready = new();
+    private int _filling;
+    private volatile bool _disposed;
     private long _next;
 
-    public ContainerNetworks(string runnerId, int networkUid, string slirpPath, ILogger<ContainerNetworks> logger)
+    public ContainerNetworks(string runnerId, int networkUid, string slirpPath, ILogger<ContainerNetworks> logger, int poolSize = 0)
     {
+        _poolSize = poolSize;
         ArgumentNullException.ThrowIfNull(runnerId);
         _logger = logger;
         _networkUid = networkUid;
@@ -62,6 +73,68 @@ public sealed partial class ContainerNetworks
         {
             throw new InvalidOperationException($"Containers cannot have networks of their own here: {Unavailable}");
         }
+        ContainerNetwork? network = null;
+        while (_ready.TryDequeue(out var pooled))
+        {
+            if (pooled.IsAlive)
+            {
+                network = pooled;
+                break;
+            }
+            pooled.Dispose();
+        }
+        Refill();
+        return network ?? await MakeAsync(cancellationToken);
+    }
+
+    /// <summary>Starts making namespaces until <see cref="_poolSize"/> are ready (one filler at a time).</summary>
+    public void Refill()
+    {
+        if (_poolSize == 0 || Unavailable is not null || _disposed || Interlocked.CompareExchange(ref _filling, 1, 0) != 0)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (!_disposed && _ready.Count < _poolSize)
+                {
+                    _ready.Enqueue(await MakeAsync(CancellationToken.None));
+                }
+            }
+            catch (Exception e) when (e is ContainerCrashedException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                LogPoolFailed(_logger, e);
+            }
+            finally
+            {
+                Volatile.Write(ref _filling, 0);
+            }
+            if (_disposed)
+            {
+                DrainPool();
+            }
+        });
+    }
+
+    /// <summary>Removes the namespaces kept ready (the containers' own go with their containers).</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        DrainPool();
+    }
+
+    private void DrainPool()
+    {
+        while (_ready.TryDequeue(out var pooled))
+        {
+            pooled.Dispose();
+        }
+    }
+
+    private async Task<ContainerNetwork> MakeAsync(CancellationToken cancellationToken)
+    {
         var name = _prefix + Interlocked.Increment(ref _next).ToString(CultureInfo.InvariantCulture);
         await RunAsync(_ip!, ["netns", "add", name], cancellationToken);
         var path = Path.Combine(NamespaceFolder, name);
@@ -267,6 +340,9 @@ public sealed partial class ContainerNetworks
         return (process.ExitCode, output + error.Result);
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not make a container network namespace ahead of time")]
+    private static partial void LogPoolFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Stale container network namespace {Path} of this runner: {Outcome}")]
     private static partial void LogRemovedStale(ILogger logger, string path, string outcome);
 }
@@ -279,6 +355,9 @@ public sealed class ContainerNetwork(string name, string path, Process slirp, st
 
     /// <summary>The namespace's file, which <c>nsenter --net=</c> enters.</summary>
     public string Path { get; } = path;
+
+    /// <summary>Whether its slirp4netns still runs (a namespace kept ready may have lost it).</summary>
+    public bool IsAlive => !slirp.HasExited;
 
     public void Dispose()
     {
