@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modal.GpuRunner;
 using Modal.GpuRunner.Containers;
@@ -176,6 +177,24 @@ public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<
 
         Assert.Equal("Degraded", health.CheckStatus("container-isolation"));
         Assert.Equal("Degraded", health.Status);
+    }
+
+    [Fact]
+    public async Task Health_WithoutSlirp4netns_DegradedSayingContainersShareTheNodesNetwork()
+    {
+        await using var runner = new ServiceFactory<GpuRunnerOptions>(
+            ("GpuRunner:RunnerId", $"noslirp-{Guid.NewGuid():N}"[..20]), ("GpuRunner:SlirpPath", "/nonexistent/slirp4netns"));
+
+        var health = await Eventually.ReturnsAsync(() => HealthReport.ReadAsync(runner.CreateClient()),
+            report => report.Checks.ContainsKey("container-isolation")
+                && report.Checks.Where(check => check.Key != "container-isolation").All(check => check.Value == "Healthy"),
+            "the runner reports its container backend and its other checks pass");
+        var isolation = runner.Services.GetRequiredService<ContainerIsolation>();
+
+        Assert.Equal("Degraded", health.CheckStatus("container-isolation"));
+        Assert.Equal("bubblewrap", isolation.Launcher.Backend);
+        Assert.Contains("share the node's network", isolation.Weakened, StringComparison.Ordinal);
+        Assert.Contains("slirp4netns", isolation.Weakened, StringComparison.Ordinal);
     }
 
     [Theory]
