@@ -93,9 +93,11 @@ public sealed partial class ContainerVolumes(
                     LogCommitted(logger, directory.VolumeName, committed.Version, containerId);
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or ArgumentException or IOException)
+            catch (Exception e) when (e is HttpRequestException or ArgumentException or IOException or ObjectDisposedException)
             {
-                // The container is gone either way; its changes are lost as when a Modal container dies uncommitted.
+                // The container is gone either way; its changes are lost as when a Modal container dies uncommitted. (Disposed:
+                // the runner is shutting down and its HTTP handlers went first; an exception here would stop the disposal of
+                // what comes after, such as the network namespaces kept ready.)
                 LogCommitFailed(logger, e, directory.VolumeName, containerId);
             }
         }
