@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that the local infrastructure scripts need
 # (scripts/infra.sh and scripts/infra/run-*.sh): RabbitMQ, Redis, PostgreSQL 15,
-# OpenStack Swift (S3 API via s3api) + memcached, bubblewrap, and the tools used
+# OpenStack Swift (S3 API via s3api) + memcached, bubblewrap, slirp4netns, nftables, and the tools used
 # to start/probe/stop them.
 #
 # Idempotent: only packages that are not installed yet are installed, and
@@ -25,6 +25,9 @@ PACKAGES=(
   memcached
   python3-swiftclient
   bubblewrap
+  slirp4netns                # containers' own network namespace, egress through user-mode networking
+  nftables                   # nft: the runner refuses the node's own and link-local addresses to slirp4netns
+  iproute2                   # ip netns: the containers' network namespaces
   curl                       # HTTP probes (RabbitMQ management API, S3)
   procps                     # ps / pgrep -g (process-group checks)
   util-linux                 # setsid, setpriv, flock, runuser

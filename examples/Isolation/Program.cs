@@ -1,7 +1,9 @@
 // What a container sees and may use: run on a runner with the bubblewrap backend, each container has its own processes,
-// a read-only system, a private /tmp, its Volumes at the paths it asked for, a memory limit and (on request) no network.
+// a read-only system, a private /tmp, its Volumes at the paths it asked for, a memory limit and (on request) no network;
+// it runs as a non-root uid without capabilities, under a seccomp profile, with egress through a network of its own.
 // Deploy it with `modal deploy examples/Isolation`; the platform's isolation tests call these functions.
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Modal;
 
 var app = new App("example-isolation");
@@ -96,7 +98,62 @@ app.Function("token_once", () =>
     $"{Environment.GetEnvironmentVariable("MODAL_TOKEN_ID")}:{Environment.GetEnvironmentVariable("MODAL_TOKEN_SECRET")}",
     new FunctionOptions { SingleUseContainers = true });
 
+// Who the container runs as: "uid=… capeff=…" from /proc/self/status (a non-root uid without capabilities).
+app.Function("identity", () =>
+{
+    var status = File.ReadAllLines("/proc/self/status");
+    string Field(string name) => status.First(line => line.StartsWith(name + ":", StringComparison.Ordinal)).Split('\t', 2)[1].Split('\t')[0].Trim();
+    return $"uid={Field("Uid")} capeff={Field("CapEff")}";
+});
+
+// Reads a file: "read" or "denied: …" (/etc/shadow is root's).
+app.Function("read_file", (string path) =>
+{
+    try
+    {
+        File.ReadAllText(path);
+        return "read";
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        return $"denied: {e.Message}";
+    }
+});
+
+// System calls a container never needs, each "name=OK" or "name=<errno name>": the seccomp profile answers EPERM.
+app.Function("forbidden_calls", () => string.Join(',',
+    Try("mount", () => Native.Mount("none", "/tmp", "tmpfs", 0, IntPtr.Zero)),
+    Try("raw_socket", () => Native.Socket(2 /* AF_INET */, 3 /* SOCK_RAW */, 1 /* ICMP */)),
+    Try("packet_socket", () => Native.Socket(17 /* AF_PACKET */, 2 /* SOCK_DGRAM */, 0)),
+    Try("ptrace", () => (int)Native.Ptrace(0 /* PTRACE_TRACEME */, 0, IntPtr.Zero, IntPtr.Zero)),
+    // Allowed to any user where unprivileged user namespaces are: refused only by the profile.
+    Try("unshare_user", () => Native.Unshare(0x10000000 /* CLONE_NEWUSER */))));
+
+// An HTTP GET with a 5 s timeout: "<status> <body>" or "failed: …".
+app.Function("http_get", async (string url) => await GetAsync(url));
+app.Function("http_get_blocked", async (string url) => await GetAsync(url), new FunctionOptions { BlockNetwork = true });
+
+// The size of the container's writable /tmp, in bytes.
+app.Function("tmp_size", () => new DriveInfo("/tmp").TotalSize);
+
 return await app.RunAsync(args);
+
+static string Try(string name, Func<int> call) =>
+    call() >= 0 ? $"{name}=OK" : $"{name}={(Marshal.GetLastPInvokeError() == 1 ? "EPERM" : $"errno {Marshal.GetLastPInvokeError()}")}";
+
+static async Task<string> GetAsync(string url)
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+    try
+    {
+        using var response = await http.GetAsync(new Uri(url));
+        return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+    }
+    catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+    {
+        return $"failed: {e.Message}";
+    }
+}
 
 static string ReadOrEmpty(string path)
 {
@@ -123,4 +180,19 @@ static async Task<string> ConnectAsync(string host, int port)
     {
         return $"failed: {e.Message}";
     }
+}
+
+internal static partial class Native
+{
+    [LibraryImport("libc", EntryPoint = "mount", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Mount(string source, string target, string type, ulong flags, IntPtr data);
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    internal static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "ptrace", SetLastError = true)]
+    internal static partial long Ptrace(long request, int pid, IntPtr address, IntPtr data);
+
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    internal static partial int Unshare(int flags);
 }

@@ -107,6 +107,43 @@ public sealed class GpuRunnerOptions
     public int ContainerPidsLimit { get; set; } = 4096;
 
     /// <summary>
+    /// The host uid an isolated container's processes run as (a runner running as root drops to it; numeric, it needs no
+    /// passwd entry). Dedicated: no daemon of the node may use it, since a container can do whatever it may. Its files
+    /// (runtime folder, Volume copies) are handed to it; the site's <see cref="ContainerBinds"/> must be reachable by it.
+    /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "GpuRunner:ContainerUid must be a non-root uid.")]
+    public int ContainerUid { get; set; } = 61000;
+
+    /// <summary>The host gid of an isolated container's processes (no supplementary groups).</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "GpuRunner:ContainerGid must be a non-root gid.")]
+    public int ContainerGid { get; set; } = 61000;
+
+    /// <summary>
+    /// The host uid (and gid) slirp4netns runs as, giving containers egress: the runner's nftables table refuses the
+    /// node's own addresses and link-local ones to this uid, so it must be used by nothing else.
+    /// </summary>
+    [Range(1, int.MaxValue, ErrorMessage = "GpuRunner:NetworkUid must be a non-root uid.")]
+    public int NetworkUid { get; set; } = 61001;
+
+    /// <summary>The slirp4netns executable (Debian's <c>slirp4netns</c>): user-mode networking for containers' own network namespaces.</summary>
+    [Required(ErrorMessage = "GpuRunner:SlirpPath is required.")]
+    public string SlirpPath { get; set; } = "slirp4netns";
+
+    /// <summary>
+    /// Network namespaces (each with its slirp4netns) kept ready, so a container start does not wait for one; 0 makes
+    /// each when its container starts.
+    /// </summary>
+    [Range(0, 64, ErrorMessage = "GpuRunner:NetworkPoolSize must be between 0 and 64.")]
+    public int NetworkPoolSize { get; set; } = 2;
+
+    /// <summary>
+    /// Size of an isolated container's writable <c>/tmp</c> (memory-backed, counted in its memory limit), in MiB. Modal's
+    /// containers get an ephemeral disk; this is its stand-in.
+    /// </summary>
+    [Range(1, 1_048_576, ErrorMessage = "GpuRunner:ContainerTmpMiB must be between 1 and 1048576.")]
+    public int ContainerTmpMiB { get; set; } = 1024;
+
+    /// <summary>
     /// Host folders every isolated container sees, as <c>host path → container path</c> (read-write): site data such as a
     /// shared dataset cache. Empty by default: a container sees nothing of the host but the system.
     /// </summary>

@@ -17,6 +17,10 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
     public const string StorageClientName = "storage";
     private const string CompleteMarker = ".modal-bundle-complete";
 
+    /// <summary>rwxr-xr-x: an isolated container's uid reads its bundle, whatever the runner's umask.</summary>
+    private const UnixFileMode SharedFolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
     private readonly string _root = Path.GetFullPath(options.Value.CacheDirectory);
     private readonly ConcurrentDictionary<string, Lazy<Task<PreparedBundle>>> _bundles = new(StringComparer.Ordinal);
 
@@ -67,7 +71,14 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
             }
             var blob = await EnsureBlobAsync(workspaceId, file.Sha256, cancellationToken);
             var target = Path.Combine(staging, file.Path);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            }
+            else
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!, SharedFolderMode);
+            }
             HardLinks.LinkOrCopy(blob, target);
         }
         await File.WriteAllTextAsync(Path.Combine(staging, CompleteMarker), bundleId, cancellationToken);
@@ -117,6 +128,11 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
                 File.Delete(partial);
                 throw new InvalidDataException($"Blob {hash} from Storage does not match its hash.");
             }
+        }
+        // Readable by containers' uid, whatever the runner's umask (bundle files are hard links to blobs); never writable.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
         File.Move(partial, path, overwrite: true);
         _held[(workspaceId, hash)] = 0;

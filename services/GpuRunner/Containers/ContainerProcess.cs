@@ -65,6 +65,8 @@ public sealed partial class ContainerProcess : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(launcher);
         var runtimeDirectory = Path.Combine(runtimeRoot, spec.ContainerId);
         Directory.CreateDirectory(runtimeDirectory);
+        // The function server, running as the container's uid, makes its socket here.
+        launcher.HandOver(runtimeDirectory);
         var socketPath = Path.Combine(runtimeDirectory, "fn.sock");
 
         // A container starts from a clean environment: the runner's own holds its broker and store credentials.

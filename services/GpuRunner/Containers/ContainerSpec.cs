@@ -14,6 +14,12 @@ public sealed record ContainerSpec(
     /// <summary>No network at all (an isolated container gets a network namespace of its own with only loopback).</summary>
     public bool BlockNetwork { get; init; }
 
+    /// <summary>
+    /// The network namespace the runner made for the container (<c>/run/netns/…</c>, egress through slirp4netns), which
+    /// it enters before its sandbox starts; null: none was made (blocked network, or this node cannot make one).
+    /// </summary>
+    public string? NetworkNamespace { get; init; }
+
     /// <summary>The GPUs the container holds (runner indices); an isolated container sees only their device files.</summary>
     public IReadOnlyList<int> GpuIndices { get; init; } = [];
 

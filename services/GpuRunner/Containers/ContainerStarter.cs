@@ -21,6 +21,9 @@ public sealed partial class ContainerStarter(
     /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
     private readonly ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
 
+    /// <summary>Each live container's network namespace (none for a blocked network or where this node cannot make one).</summary>
+    private readonly ConcurrentDictionary<string, ContainerNetwork> _networks = new(StringComparer.Ordinal);
+
     /// <summary>Takes the GPUs the Scheduler chose for <paramref name="command"/>'s container; throws <see cref="GpusTakenException"/> when one is held.</summary>
     public IReadOnlyList<RunnerGpu> AllocateGpus(StartContainer command) =>
         gpus.AllocateExact(command.GpuIndices, command.ContainerId)
@@ -59,7 +62,7 @@ public sealed partial class ContainerStarter(
         var function = entry.Function;
         var environment = await environments.ForAsync(entry, allocated, token, CancellationToken.None);
         var launcher = isolation.Launcher;
-        var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates, CancellationToken.None);
+        var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates ? launcher.HandOver : null, CancellationToken.None);
         if (mounted is not null)
         {
             environment[VolumeMountAnnouncement.Variable] = mounted.Announcement;
@@ -69,13 +72,33 @@ public sealed partial class ContainerStarter(
             LogNotIsolated(logger, containerId, entry.AppName, function.Name,
                 function.BlockNetwork ? $"{unisolated}; its BlockNetwork is NOT honoured (it shares the node's network)" : unisolated);
         }
+        else if (isolation.Weakened is { } weakened)
+        {
+            LogWeakened(logger, containerId, entry.AppName, function.Name, weakened);
+        }
         var resources = isolation.Limits.Create(containerId,
             new ContainerLimits(function.MemoryMiB * 1024 * 1024, function.Cpu, settings.ContainerPidsLimit));
         _resources[containerId] = resources;
+        ContainerNetwork? network = null;
+        if (launcher.Isolates && !function.BlockNetwork && isolation.Networks is { Unavailable: null } networks)
+        {
+            try
+            {
+                network = await networks.CreateAsync(CancellationToken.None);
+                _networks[containerId] = network;
+            }
+            catch
+            {
+                ReleaseResources(containerId);
+                await volumes.ReleaseAsync(containerId, commit: false);
+                throw;
+            }
+        }
         var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment)
         {
             Binds = mounted?.Binds ?? [],
             BlockNetwork = function.BlockNetwork,
+            NetworkNamespace = network?.Path,
             GpuIndices = allocated.Select(gpu => gpu.Index).ToList(),
             CgroupProcsFiles = resources.ProcsFiles,
             PlatformSocketFolder = platform.Enabled ? platform.Folder : null,
@@ -147,10 +170,17 @@ public sealed partial class ContainerStarter(
         {
             resources.Dispose();
         }
+        if (_networks.TryRemove(containerId, out var network))
+        {
+            network.Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} is NOT isolated: {Reason}")]
     private static partial void LogNotIsolated(ILogger logger, string containerId, string app, string function, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} is isolated less than it should be: {Reason}")]
+    private static partial void LogWeakened(ILogger logger, string containerId, string app, string function, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
     private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);

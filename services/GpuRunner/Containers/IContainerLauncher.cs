@@ -21,19 +21,35 @@ public interface IContainerLauncher
     /// built environment; the launcher adds where the socket is as the container sees it.
     /// </summary>
     ContainerCommand Command(ContainerSpec spec, string runtimeDirectory, IReadOnlyDictionary<string, string> environment);
+
+    /// <summary>
+    /// Makes a file or folder the runner made for one container (its runtime folder, its Volume copies, a socket bound
+    /// into it) writable by the container's uid; nothing to do where the container runs as the runner's own.
+    /// </summary>
+    void HandOver(string path)
+    {
+    }
 }
 
 /// <summary>A program, its arguments, working directory and complete environment.</summary>
 public sealed record ContainerCommand(
     string FileName, IReadOnlyList<string> Arguments, string WorkingDirectory, IReadOnlyDictionary<string, string> Environment)
 {
+    /// <summary>
+    /// A seccomp BPF program the container's first process opens on descriptor
+    /// <see cref="BubblewrapLauncher.SeccompDescriptor"/> before executing the command (as root: the file need not be
+    /// readable by the container); null: none.
+    /// </summary>
+    public string? SeccompFilterFile { get; init; }
+
     /// <summary>Says which isolation a container has (<c>bubblewrap</c> or <c>none</c>), so code inside can tell.</summary>
     public const string IsolationVariable = "MODAL_ISOLATION";
 
     /// <summary>
     /// The start info, with stdio redirected and nothing inherited from the runner's environment. With
     /// <paramref name="cgroupProcsFiles"/> a shell first moves itself into those cgroups and then execs the command, so
-    /// every process of the container is limited from its first instruction on (children inherit the cgroup).
+    /// every process of the container is limited from its first instruction on (children inherit the cgroup); it also
+    /// opens <see cref="SeccompFilterFile"/> for bubblewrap. Both happen as the runner's user, before the command drops it.
     /// </summary>
     public ProcessStartInfo ToStartInfo(IReadOnlyList<string> cgroupProcsFiles)
     {
@@ -45,7 +61,7 @@ public sealed record ContainerCommand(
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (cgroupProcsFiles.Count == 0)
+        if (cgroupProcsFiles.Count == 0 && SeccompFilterFile is null)
         {
             start.FileName = FileName;
         }
@@ -53,9 +69,13 @@ public sealed record ContainerCommand(
         {
             start.FileName = "/bin/sh";
             start.ArgumentList.Add("-c");
-            // Exit 125 names the failure to join, rather than running the container unlimited.
-            start.ArgumentList.Add("while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"");
-            start.ArgumentList.Add("modal-cgroup-join");
+            // Exit 125 names the failure to join, 126 the failure to open the profile, rather than running the container
+            // unlimited or unfiltered.
+            start.ArgumentList.Add(
+                "filter=$1; shift; while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; " +
+                $"if [ \"$filter\" != - ]; then exec {BubblewrapLauncher.SeccompDescriptor}<\"$filter\" || exit 126; fi; exec \"$@\"");
+            start.ArgumentList.Add("modal-container-prelude");
+            start.ArgumentList.Add(SeccompFilterFile ?? "-");
             foreach (var procs in cgroupProcsFiles)
             {
                 start.ArgumentList.Add(procs);

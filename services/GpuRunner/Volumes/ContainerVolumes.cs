@@ -28,10 +28,13 @@ public sealed partial class ContainerVolumes(
 
     /// <summary>
     /// Fills a folder per Volume of <paramref name="entry"/>'s function; returns the announcement and, for an isolated
-    /// container (<paramref name="atMountPaths"/>), the binds that put each folder at its mount path. Null when it mounts none.
+    /// container (<paramref name="handOver"/> given), the binds that put each folder at its mount path, after handing the
+    /// folders to the container's uid with <paramref name="handOver"/> (they are copies, so the container may own and
+    /// change them; the cache stays the runner's). Null when it mounts none.
     /// </summary>
-    public async Task<MountedVolumes?> MountAsync(CatalogEntry entry, string containerId, bool atMountPaths, CancellationToken cancellationToken)
+    public async Task<MountedVolumes?> MountAsync(CatalogEntry entry, string containerId, Action<string>? handOver, CancellationToken cancellationToken)
     {
+        var atMountPaths = handOver is not null;
         if (entry.Function.Volumes.Count == 0)
         {
             return null;
@@ -65,8 +68,10 @@ public sealed partial class ContainerVolumes(
             }
             LogMounted(logger, volume, version, containerId, directory.Directory);
         }
-        if (atMountPaths)
+        if (handOver is not null)
         {
+            // The folders and their sync state: the container's Volume.ReloadAsync rewrites both.
+            handOver(root);
             binds.Add(new ContainerBind(root, StatePath));
         }
         return new MountedVolumes(VolumeMountAnnouncement.Describe(mounts), binds);
@@ -88,9 +93,11 @@ public sealed partial class ContainerVolumes(
                     LogCommitted(logger, directory.VolumeName, committed.Version, containerId);
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or ArgumentException or IOException)
+            catch (Exception e) when (e is HttpRequestException or ArgumentException or IOException or ObjectDisposedException)
             {
-                // The container is gone either way; its changes are lost as when a Modal container dies uncommitted.
+                // The container is gone either way; its changes are lost as when a Modal container dies uncommitted. (Disposed:
+                // the runner is shutting down and its HTTP handlers went first; an exception here would stop the disposal of
+                // what comes after, such as the network namespaces kept ready.)
                 LogCommitFailed(logger, e, directory.VolumeName, containerId);
             }
         }

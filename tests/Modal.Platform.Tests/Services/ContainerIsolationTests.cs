@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Modal.GpuRunner;
 using Modal.GpuRunner.Containers;
@@ -9,7 +12,8 @@ namespace Modal.Platform.Tests.Services;
 /// <summary>
 /// Containers of the real runner (bubblewrap backend, chosen by <c>auto</c> on a host that permits namespaces) running
 /// examples/Isolation: what they see of the node and of each other, their Volumes at their mount paths, their memory
-/// limit and their network.
+/// limit, who they run as, the system calls they may not make and their network (egress to a namespace the test makes,
+/// none to the node's own addresses).
 /// </summary>
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<SpineFixture>
@@ -85,18 +89,13 @@ public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<
     }
 
     [Fact]
-    public async Task BlockNetwork_OutboundConnectionFails_WithoutItTheFunctionConnects()
+    public async Task Function_ReachesADictThroughThePlatformSocket()
     {
         var app = await spine.DeployExampleAsync("Isolation");
-        var api = spine.Client.Http.BaseAddress!;
         var dict = $"iso-{Guid.NewGuid():N}"[..20];
 
-        var blocked = await Function.FromName(spine.Client, app, "connect_blocked").RemoteAsync<string>(new { host = api.Host, port = api.Port });
-        var open = await Function.FromName(spine.Client, app, "connect").RemoteAsync<string>(new { host = api.Host, port = api.Port });
         await Function.FromName(spine.Client, app, "dict_put").RemoteAsync<string>(new { dict, value = "from a container" });
 
-        Assert.StartsWith("failed", blocked, StringComparison.Ordinal);
-        Assert.Equal("connected", open);
         var stored = Dict.FromName(spine.Client, dict);
         Assert.Equal("from a container", await stored.GetAsync<string>("from-container"));
     }
@@ -142,6 +141,69 @@ public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<
     }
 
     [Fact]
+    public async Task Container_Bubblewrap_RunsAsANonRootUidWithoutCapabilitiesOrRootsFiles()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+
+        var identity = await Function.FromName(spine.Client, app, "identity").RemoteAsync<string>(new { });
+        var shadow = await Function.FromName(spine.Client, app, "read_file").RemoteAsync<string>(new { path = "/etc/shadow" });
+        var passwd = await Function.FromName(spine.Client, app, "read_file").RemoteAsync<string>(new { path = "/etc/passwd" });
+
+        Assert.Equal($"uid={new GpuRunnerOptions().ContainerUid} capeff=0000000000000000", identity);
+        Assert.StartsWith("denied", shadow, StringComparison.Ordinal);
+        Assert.Equal("read", passwd); // The system stays readable: the denial above is about root's file, not the mount.
+    }
+
+    [Fact]
+    public async Task Container_Bubblewrap_ForbiddenSystemCallsFailWithEperm()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+
+        var calls = await Function.FromName(spine.Client, app, "forbidden_calls").RemoteAsync<string>(new { });
+
+        Assert.Equal("mount=EPERM,raw_socket=EPERM,packet_socket=EPERM,ptrace=EPERM,unshare_user=EPERM", calls);
+    }
+
+    [Fact]
+    public async Task Container_Bubblewrap_TmpIsLimitedToTheConfiguredSize()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+
+        var size = await Function.FromName(spine.Client, app, "tmp_size").RemoteAsync<long>(new { });
+
+        Assert.Equal(new GpuRunnerOptions().ContainerTmpMiB * 1024L * 1024, size);
+    }
+
+    [Fact]
+    public async Task Network_OutsideReachable_NodeAddressesLoopbackAndGatewayRefused_BlockNetworkHasNoEgress()
+    {
+        var app = await spine.DeployExampleAsync("Isolation");
+        using var outside = new TestNetworkNamespace();
+        using var loopback = new TcpListener(IPAddress.Loopback, 0);
+        loopback.Start();
+        var loopbackPort = ((IPEndPoint)loopback.LocalEndpoint).Port;
+        var connect = Function.FromName(spine.Client, app, "connect");
+        // The listeners answer from the node: a refusal from inside is the container's, not an absent server.
+        using (var probe = new TcpClient())
+        {
+            await probe.ConnectAsync(outside.NodeAddress, outside.NodePort);
+        }
+
+        var fetched = await Function.FromName(spine.Client, app, "http_get").RemoteAsync<string>(new { url = outside.ServerUrl.ToString() });
+        var nodeAddress = await connect.RemoteAsync<string>(new { host = outside.NodeAddress.ToString(), port = outside.NodePort });
+        var nodeLoopback = await connect.RemoteAsync<string>(new { host = "127.0.0.1", port = loopbackPort });
+        // slirp4netns's gateway; without --disable-host-loopback it would lead to the node's 127.0.0.1.
+        var gateway = await connect.RemoteAsync<string>(new { host = "10.0.2.2", port = loopbackPort });
+        var blocked = await Function.FromName(spine.Client, app, "http_get_blocked").RemoteAsync<string>(new { url = outside.ServerUrl.ToString() });
+
+        Assert.Equal($"200 {TestNetworkNamespace.Body}", fetched);
+        Assert.StartsWith("failed", nodeAddress, StringComparison.Ordinal);
+        Assert.StartsWith("failed", nodeLoopback, StringComparison.Ordinal);
+        Assert.StartsWith("failed", gateway, StringComparison.Ordinal);
+        Assert.StartsWith("failed", blocked, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_AutoWhereBubblewrapCannotRun_DegradedNamingTheReason()
     {
         await using var runner = new ServiceFactory<GpuRunnerOptions>(
@@ -154,6 +216,24 @@ public sealed class ContainerIsolationTests(SpineFixture spine) : IClassFixture<
 
         Assert.Equal("Degraded", health.CheckStatus("container-isolation"));
         Assert.Equal("Degraded", health.Status);
+    }
+
+    [Fact]
+    public async Task Health_WithoutSlirp4netns_DegradedSayingContainersShareTheNodesNetwork()
+    {
+        await using var runner = new ServiceFactory<GpuRunnerOptions>(
+            ("GpuRunner:RunnerId", $"noslirp-{Guid.NewGuid():N}"[..20]), ("GpuRunner:SlirpPath", "/nonexistent/slirp4netns"));
+
+        var health = await Eventually.ReturnsAsync(() => HealthReport.ReadAsync(runner.CreateClient()),
+            report => report.Checks.ContainsKey("container-isolation")
+                && report.Checks.Where(check => check.Key != "container-isolation").All(check => check.Value == "Healthy"),
+            "the runner reports its container backend and its other checks pass");
+        var isolation = runner.Services.GetRequiredService<ContainerIsolation>();
+
+        Assert.Equal("Degraded", health.CheckStatus("container-isolation"));
+        Assert.Equal("bubblewrap", isolation.Launcher.Backend);
+        Assert.Contains("share the node's network", isolation.Weakened, StringComparison.Ordinal);
+        Assert.Contains("slirp4netns", isolation.Weakened, StringComparison.Ordinal);
     }
 
     [Theory]

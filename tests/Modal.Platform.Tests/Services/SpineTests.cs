@@ -32,12 +32,22 @@ public sealed class SpineFixture : IAsyncLifetime
     public string Maps { get; private set; } = "";
 
     /// <summary>Where the examples leave markers of what ran inside containers ([Exit] hooks, cancels).</summary>
-    public string Markers { get; } = Directory.CreateTempSubdirectory("modal-markers-").FullName;
+    public string Markers { get; } = WritableByAnyone(Directory.CreateTempSubdirectory("modal-markers-").FullName);
 
     private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
 
     /// <summary>The runner's cache and runtime folders live under here.</summary>
     public string RunnerRoot => _runnerRoot;
+
+    /// <summary>Isolated containers run as a uid of their own, which writes the markers (a test folder: no secret in it).</summary>
+    private static string WritableByAnyone(string folder)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder, (UnixFileMode)0x1ff);
+        }
+        return folder;
+    }
 
     public async Task InitializeAsync()
     {

@@ -6,7 +6,14 @@ namespace Modal.Platform.Tests.Unit;
 public sealed class BubblewrapLauncherTests
 {
     private static readonly HashSet<string> Host =
-        ["/usr", "/bin", "/lib", "/lib64", "/etc", "/etc/shadow", "/dev/nvidia0", "/dev/nvidia1", "/dev/nvidiactl", "/dev/nvidia-uvm"];
+        ["/usr", "/bin", "/lib", "/lib64", "/etc", "/etc/shadow", "/dev/nvidia0", "/dev/nvidia1", "/dev/nvidiactl", "/dev/nvidia-uvm",
+            "/proc/kcore", "/proc/keys", "/proc/acpi", "/proc/sys", "/proc/sysrq-trigger", "/sys/firmware", "/sys/fs/cgroup"];
+
+    private static readonly SandboxSettings Sandbox =
+        new(new ContainerUser(61000, 61001), "/run/modal-runner/seccomp.bpf", 64L << 20, "/usr/bin/setpriv", "/usr/bin/nsenter");
+
+    private static readonly BubblewrapLauncher Confining = new("/usr/bin/bwrap", "/opt/dotnet/dotnet", new Dictionary<string, string>(),
+        Host.Contains, Sandbox);
 
     private static readonly BubblewrapLauncher Launcher = new("/usr/bin/bwrap", "/opt/dotnet/dotnet",
         new Dictionary<string, string> { ["/srv/datasets"] = "/datasets" }, Host.Contains);
@@ -71,6 +78,67 @@ public sealed class BubblewrapLauncherTests
     }
 
     [Fact]
+    public void Command_WithItsNetworkAndUser_RootEntersTheNamespaceDropsToTheUidThenBubblewrapDropsEveryCapability()
+    {
+        var command = Confining.Command(Spec with { NetworkNamespace = "/run/netns/modal-abc-1" }, "/run/x", new Dictionary<string, string>());
+        var arguments = command.Arguments;
+
+        Assert.Equal("/usr/bin/nsenter", command.FileName);
+        Assert.Equal(["--net=/run/netns/modal-abc-1", "/usr/bin/setpriv", "--reuid=61000", "--regid=61001", "--clear-groups", "/usr/bin/bwrap"],
+            arguments.Take(6));
+        Assert.DoesNotContain("--unshare-net", arguments);
+        Assert.Equal(["ALL"], Following(arguments, "--cap-drop"));
+        Assert.Equal(["3"], Following(arguments, "--seccomp"));
+        Assert.Equal("/run/modal-runner/seccomp.bpf", command.SeccompFilterFile);
+        var tmp = IndexOfSequence(arguments, ["--size", (64L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
+        Assert.True(tmp > 0, "a /tmp of the configured size");
+        // The seccomp profile and the capabilities apply to the program: both come before the "--" that starts it.
+        Assert.True(arguments.ToList().IndexOf("--seccomp") < arguments.ToList().IndexOf("--"));
+    }
+
+    [Fact]
+    public void Command_BlockNetwork_OnlyLoopbackEvenWhenANamespaceWasMade()
+    {
+        var command = Confining.Command(Spec with { BlockNetwork = true, NetworkNamespace = "/run/netns/modal-abc-2" }, "/run/x",
+            new Dictionary<string, string>());
+
+        Assert.Equal("/usr/bin/setpriv", command.FileName);
+        Assert.DoesNotContain(command.Arguments, argument => argument.StartsWith("--net=", StringComparison.Ordinal));
+        Assert.Contains("--unshare-net", command.Arguments);
+    }
+
+    [Fact]
+    public void Command_ProcAndSys_MaskedAndReadOnlyAsARuntimePresentsThem()
+    {
+        var arguments = Confining.Command(Spec, "/run/x", new Dictionary<string, string>()).Arguments;
+        var binds = Binds(arguments);
+
+        Assert.Contains(("--ro-bind", "/dev/null", "/proc/kcore"), binds);
+        Assert.Contains(("--ro-bind", "/dev/null", "/proc/keys"), binds);
+        Assert.DoesNotContain(binds, bind => bind.Target == "/proc/timer_list"); // Not on this host: nothing to mask.
+        Assert.Contains(("--ro-bind", "/proc/sys", "/proc/sys"), binds);
+        Assert.Contains(("--ro-bind", "/proc/sysrq-trigger", "/proc/sysrq-trigger"), binds);
+        Assert.Contains(("--ro-bind", "/sys", "/sys"), binds);
+        Assert.True(IndexOfSequence(arguments, ["--perms", "0555", "--tmpfs", "/sys/firmware"]) > 0, "the firmware tables masked");
+        Assert.True(IndexOfSequence(arguments, ["--perms", "0555", "--tmpfs", "/proc/acpi"]) > 0, "/proc/acpi masked");
+        // Masks go over the sandbox's own /proc and the read-only /sys, so after them.
+        Assert.True(arguments.ToList().IndexOf("/proc/kcore") > arguments.ToList().IndexOf("--proc"));
+    }
+
+    [Fact]
+    public void ToStartInfo_WithSeccompProfile_TheShellOpensItForBubblewrap()
+    {
+        var command = Confining.Command(Spec, "/run/x", new Dictionary<string, string>());
+
+        var start = command.ToStartInfo(["/sys/fs/cgroup/pids/modal/c1/cgroup.procs"]);
+
+        Assert.Equal("/bin/sh", start.FileName);
+        Assert.Contains("exec 3<", start.ArgumentList[1], StringComparison.Ordinal);
+        Assert.Equal(["/run/modal-runner/seccomp.bpf", "/sys/fs/cgroup/pids/modal/c1/cgroup.procs", "--", "/usr/bin/setpriv"],
+            start.ArgumentList.Skip(3).Take(4));
+    }
+
+    [Fact]
     public void ToStartInfo_WithCgroups_JoinsThemBeforeExecutingTheCommand()
     {
         var command = new ProcessLauncher("/usr/bin/dotnet").Command(Spec, "/run/x", new Dictionary<string, string> { ["A"] = "1" });
@@ -81,12 +149,18 @@ public sealed class BubblewrapLauncherTests
         Assert.Equal("/usr/bin/dotnet", plain.FileName);
         Assert.Equal(["/var/cache/modal/bundles/abc/App.dll"], plain.ArgumentList);
         Assert.Equal("/bin/sh", limited.FileName);
-        Assert.Equal(["/sys/fs/cgroup/memory/modal/c1/cgroup.procs", "/sys/fs/cgroup/pids/modal/c1/cgroup.procs", "--", "/usr/bin/dotnet",
+        Assert.Equal(["-", "/sys/fs/cgroup/memory/modal/c1/cgroup.procs", "/sys/fs/cgroup/pids/modal/c1/cgroup.procs", "--", "/usr/bin/dotnet",
             "/var/cache/modal/bundles/abc/App.dll"], limited.ArgumentList.Skip(3));
         Assert.Equal("none", limited.Environment[ContainerCommand.IsolationVariable]);
         Assert.Equal("1", limited.Environment["A"]);
         Assert.False(limited.Environment.ContainsKey("ConnectionStrings__rabbitmq"));
     }
+
+    private static IEnumerable<string> Following(IReadOnlyList<string> arguments, string option) =>
+        arguments.Select((argument, index) => (argument, index)).Where(a => a.argument == option).Select(a => arguments[a.index + 1]);
+
+    private static int IndexOfSequence(IReadOnlyList<string> arguments, string[] sequence) =>
+        Enumerable.Range(0, arguments.Count - sequence.Length + 1).FirstOrDefault(i => arguments.Skip(i).Take(sequence.Length).SequenceEqual(sequence), -1);
 
     private static List<(string Option, string Source, string Target)> Binds(IReadOnlyList<string> arguments)
     {
