@@ -36,6 +36,13 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     public string PostgresConnectionString => $"Host=127.0.0.1;Port={_ports["MODAL_POSTGRES_PORT"]};Username=platform";
     public string S3ConnectionString => $"Endpoint=http://127.0.0.1:{S3Port};AccessKey={S3AccessKey};SecretKey={S3SecretKey}";
     public int S3Port => _ports["MODAL_S3_PORT"];
+    public int PostgresPort => _ports["MODAL_POSTGRES_PORT"];
+    public int RedisPort => _ports["MODAL_REDIS_PORT"];
+    public int RabbitMqPort => _ports["MODAL_RABBITMQ_PORT"];
+    public int RabbitMqManagementPort => _ports["MODAL_RABBITMQ_MANAGEMENT_PORT"];
+
+    /// <summary>Swift's account, container and object servers sit on the three ports after S3's, memcached on the fourth (scripts/infra/run-s3.sh).</summary>
+    public int MemcachedPort => S3Port + 4;
 
     public async Task InitializeAsync()
     {
