@@ -43,6 +43,10 @@ internal static partial class Libc
         return $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
     }
 
-    /// <summary>EPERM or EACCES: the kernel refused for want of a privilege.</summary>
-    public static bool LastErrorIsRefusal() => Marshal.GetLastPInvokeError() is 1 or 13;
+    /// <summary>
+    /// The kernel refused: EPERM or EACCES for want of a privilege, or what a seccomp filter answers for a call or
+    /// socket family it blocks (ENOSYS, EAFNOSUPPORT, EPROTONOSUPPORT, ESOCKTNOSUPPORT). Anything else (ENOENT, EINVAL)
+    /// means the probe itself went wrong.
+    /// </summary>
+    public static bool LastErrorIsRefusal() => Marshal.GetLastPInvokeError() is 1 or 13 or 38 or 93 or 94 or 97;
 }

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 using Minio;
@@ -25,12 +27,29 @@ internal static class NetworkProbes
     /// One target per line, <c>kind name host port</c>; kinds: tcp, postgres, redis, amqp, rabbitmq-management, s3,
     /// memcached, secrets, scheduler, storage-blob. <paramref name="workspace"/> is the workspace a request claims,
     /// <paramref name="blob"/> a blob hash to fetch, <paramref name="marker"/> the name of the file
-    /// <c>COPY … TO PROGRAM</c> tries to leave in the node's /tmp.
+    /// <c>COPY … TO PROGRAM</c> tries to leave in the node's /tmp. Targets at <paramref name="gateway"/> (the user-mode
+    /// network's, which maps to the node) are tried only where the container is on that network.
     /// </summary>
-    public static async Task<ProbeResult[]> ProbeAsync(string targets, string workspace, string blob, string marker) =>
+    public static async Task<ProbeResult[]> ProbeAsync(string targets, string workspace, string blob, string marker, string gateway) =>
         await Task.WhenAll(targets.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Select(fields => ProbeAsync(new Target(fields[0], fields[1], fields[2], int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture)), workspace, blob, marker)));
+            .Select(fields => new Target(fields[0], fields[1], fields[2], int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture)))
+            .Select(target => target.Host == gateway && !OnLink(IPAddress.Parse(gateway))
+                // Without an interface on the gateway's network the address leads off the node: not ours to knock on.
+                ? Task.FromResult(ProbeResult.Refused(target.Name, target.Address, $"no user-mode network here (no interface on {gateway}'s network): not tried"))
+                : ProbeAsync(target, workspace, blob, marker)));
+
+    private static bool OnLink(IPAddress address) =>
+        NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(nic => nic.GetIPProperties().UnicastAddresses)
+            .Where(unicast => unicast.Address.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(unicast.Address))
+            .Any(unicast => SameNetwork(unicast.Address, address, unicast.IPv4Mask));
+
+    private static bool SameNetwork(IPAddress a, IPAddress b, IPAddress mask)
+    {
+        var (x, y, m) = (a.GetAddressBytes(), b.GetAddressBytes(), mask.GetAddressBytes());
+        return m.Any(octet => octet != 0) && Enumerable.Range(0, 4).All(i => (x[i] & m[i]) == (y[i] & m[i]));
+    }
 
     private sealed record Target(string Kind, string Name, string Host, int Port)
     {

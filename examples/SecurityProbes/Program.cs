@@ -19,11 +19,12 @@ app.Function("raw_sockets", () => SocketProbes.RawSockets());
 app.Function("sniff", (string canary, int seconds) => SocketProbes.Sniff(canary, seconds));
 
 // The node's servers and services, one target per line ("kind name host port"); {context} holds "key=value" lines:
-// workspace (the one a request claims), blob (a hash to fetch), marker (the file COPY … TO PROGRAM tries to leave).
+// workspace (the one a request claims), blob (a hash to fetch), marker (the file COPY … TO PROGRAM tries to leave),
+// gateway (the user-mode network's gateway, tried only where the container is on that network).
 app.Function("network", (string targets, string context) =>
 {
     var values = ProbeArguments.Parse(context);
-    return NetworkProbes.ProbeAsync(targets, values["workspace"], values["blob"], values["marker"]);
+    return NetworkProbes.ProbeAsync(targets, values["workspace"], values["blob"], values["marker"], values["gateway"]);
 });
 
 // The container's own token, through the SDK's usual route, for what only a workspace owner may do; {context} holds

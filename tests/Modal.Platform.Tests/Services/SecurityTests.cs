@@ -170,8 +170,10 @@ public sealed class SecurityTests(InfrastructureFixture infrastructure, Security
         {
             var results = await NetworkAsync(marker, ("postgres", "PostgreSQL", infrastructure.PostgresPort));
 
-            Assert.False(File.Exists(written), $"A container made PostgreSQL run a program on the node: {written} was written ({File.ReadAllText(written).Trim()})");
-            AssertReachedNothing(results);
+            var ranOnTheNode = File.Exists(written)
+                ? [$"A container made PostgreSQL run a program on the node: {written} was written ({File.ReadAllText(written).Trim()})"]
+                : Array.Empty<string>();
+            AssertNone([.. ranOnTheNode, .. Failures(results, Reachable)]);
         }
         finally
         {
@@ -366,27 +368,30 @@ public sealed class SecurityTests(InfrastructureFixture infrastructure, Security
         var results = await security.Probe("network").RemoteAsync<ProbeResult[]>(new
         {
             targets = targets.ToString(),
-            context = $"workspace={security.WorkspaceId}\nblob={blob}\nmarker={marker}",
+            context = $"workspace={security.WorkspaceId}\nblob={blob}\nmarker={marker}\ngateway={UserModeGateway}",
         });
         Assert.Equal(servers.Length * hosts.Count, results.Length);
         return [.. results.Select(result => result with { Name = result.Name.Replace('\u00a0', ' ') })];
     }
 
-    private static void AssertReachedNothing(ProbeResult[] results) =>
-        AssertAllRefused(results, result => $"{result.Name} at {result.Target} was reachable from inside a container");
+    private static string Reachable(ProbeResult result) => $"{result.Name} at {result.Target} was reachable from inside a container";
+
+    private static void AssertReachedNothing(ProbeResult[] results) => AssertAllRefused(results, Reachable);
 
     /// <summary>Fails with one line per probe that was not refused, each saying what a person has to close.</summary>
-    private static void AssertAllRefused(ProbeResult[] results, Func<ProbeResult, string> describe)
+    private static void AssertAllRefused(ProbeResult[] results, Func<ProbeResult, string> describe) => AssertNone(Failures(results, describe));
+
+    private static List<string> Failures(ProbeResult[] results, Func<ProbeResult, string> describe)
     {
         Assert.NotEmpty(results);
-        var failures = results
+        return [.. results
             .Where(result => result.Outcome != "refused")
             .Select(result => result.Outcome == "allowed"
                 ? $"{describe(result)}: {result.Detail}"
-                : $"{result.Name} at {result.Target} could not be probed ({result.Outcome}): {result.Detail}")
-            .ToList();
-        Assert.True(failures.Count == 0, string.Join('\n', failures));
+                : $"{result.Name} at {result.Target} could not be probed ({result.Outcome}): {result.Detail}")];
     }
+
+    private static void AssertNone(List<string> failures) => Assert.True(failures.Count == 0, string.Join('\n', failures));
 
     /// <summary>One probe's finding, as examples/SecurityProbes returns it.</summary>
     public sealed record ProbeResult(string Name, string Target, string Outcome, string Detail);
