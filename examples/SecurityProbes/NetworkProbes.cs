@@ -60,7 +60,8 @@ internal static class NetworkProbes
 
     private static async Task<ProbeResult> ProbeAsync(Target target, string workspace, string blob, string marker)
     {
-        using var tcp = new TcpClient();
+        // One socket of the target's family: a default one would refuse an IPv6 address for the wrong reason.
+        using var tcp = IPAddress.TryParse(target.Host, out var ip) ? new TcpClient(ip.AddressFamily) : new TcpClient();
         try
         {
             using var timeout = new CancellationTokenSource(ConnectTimeout);
