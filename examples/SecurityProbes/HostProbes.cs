@@ -10,7 +10,11 @@ internal static class HostProbes
     private static readonly string[] HostFolders = ["/usr", "/etc", "/app"];
     private static readonly string[] ToolFolders = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
-    /// <summary>Its user on the node (through the user namespace's map, if any) and its effective capabilities.</summary>
+    /// <summary>
+    /// Its user as it sees itself and its effective capabilities. Its user on the node cannot be told from inside: bubblewrap
+    /// nests two user namespaces, so <c>/proc/self/uid_map</c> names bubblewrap's own namespace, not the node's; the test
+    /// reads the node's view of the container's processes instead.
+    /// </summary>
     public static ProbeResult[] Identity()
     {
         var status = File.ReadAllLines("/proc/self/status")
@@ -18,13 +22,12 @@ internal static class HostProbes
             .Where(pair => pair.Length == 2)
             .ToDictionary(pair => pair[0], pair => pair[1].Trim());
         var uid = long.Parse(status["Uid"].Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        var hostUid = HostUid(uid);
         var capEff = status["CapEff"];
         return
         [
-            hostUid == 0
-                ? ProbeResult.Allowed("root-on-the-node", "/proc/self/status", $"effective uid {uid} is uid 0 on the node (uid_map: {ReadOrEmpty("/proc/self/uid_map").Trim()})")
-                : ProbeResult.Refused("root-on-the-node", "/proc/self/status", $"effective uid {uid} is uid {hostUid} on the node"),
+            uid == 0
+                ? ProbeResult.Allowed("root-in-the-container", "/proc/self/status", $"effective uid 0 (uid_map: {ReadOrEmpty("/proc/self/uid_map").Trim()})")
+                : ProbeResult.Refused("root-in-the-container", "/proc/self/status", $"effective uid {uid}"),
             Convert.ToUInt64(capEff, 16) == 0
                 ? ProbeResult.Refused("capabilities", "/proc/self/status", $"CapEff {capEff}")
                 : ProbeResult.Allowed("capabilities", "/proc/self/status", $"CapEff {capEff}: the process holds capabilities"),
@@ -122,19 +125,6 @@ internal static class HostProbes
         Libc.LastErrorIsRefusal()
             ? ProbeResult.Refused(name, target, $"{what}: {Libc.LastError()}")
             : ProbeResult.Error(name, target, $"{what}: {Libc.LastError()}");
-
-    private static long HostUid(long uid)
-    {
-        foreach (var line in ReadOrEmpty("/proc/self/uid_map").Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(field => long.Parse(field, CultureInfo.InvariantCulture)).ToArray();
-            if (fields.Length == 3 && uid >= fields[0] && uid < fields[0] + fields[2])
-            {
-                return fields[1] + uid - fields[0];
-            }
-        }
-        return uid;
-    }
 
     private static async Task<(bool Succeeded, string Output)> RunAsync(string program, params string[] arguments)
     {

@@ -20,6 +20,7 @@ public sealed partial class FunctionSubscriptions : IDisposable
     private readonly ContainerPool _pool;
     private readonly InputSlots _slots;
     private readonly ILogger<FunctionSubscriptions> _logger;
+    private readonly CancellationToken _stopping;
     private readonly Dictionary<Guid, Subscription> _subscriptions = [];
 
     // Functions of stopped apps (with their container group): their queues stay consumed, one input at a time, so
@@ -29,8 +30,10 @@ public sealed partial class FunctionSubscriptions : IDisposable
     private readonly SemaphoreSlim _reconciling = new(1, 1);
 
     public FunctionSubscriptions(
-        IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, InputSlots slots, ILogger<FunctionSubscriptions> logger)
+        IReceiveEndpointConnector connector, FunctionCatalog catalog, ContainerPool pool, InputSlots slots,
+        IHostApplicationLifetime lifetime, ILogger<FunctionSubscriptions> logger)
     {
+        _stopping = lifetime.ApplicationStopping;
         _connector = connector;
         _catalog = catalog;
         _pool = pool;
@@ -126,7 +129,9 @@ public sealed partial class FunctionSubscriptions : IDisposable
                     _subscriptions.Remove(functionId);
                     _ = current.Handle.StopAsync(CancellationToken.None);
                 }
-                if (wanted == 0)
+                // A stopping runner connects nothing: its bus stops (or has stopped) and its containers' slots go one by
+                // one, and an endpoint connected now would outlive the bus, consuming inputs with a disposed provider.
+                if (wanted == 0 || _stopping.IsCancellationRequested)
                 {
                     continue;
                 }

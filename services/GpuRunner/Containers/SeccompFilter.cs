@@ -33,7 +33,7 @@ public static partial class SeccompFilter
     private const uint ActionAllow = 0x7fff0000;
     private const int Eperm = 1;
     private const int Enosys = 38;
-    private const ulong AddressFamilyPacket = 17;
+    private const ulong AddressFamilyInet = 2, AddressFamilyInet6 = 10, AddressFamilyPacket = 17;
     private const ulong SocketTypeRaw = 3;
     private const ulong SocketTypeMask = 0xf; // SOCK_NONBLOCK and SOCK_CLOEXEC are or-ed into the type.
 
@@ -65,9 +65,16 @@ public static partial class SeccompFilter
             {
                 Refuse(filter, name, Eperm);
             }
-            // No packet sockets, no raw sockets of any family: a container never sniffs or forges traffic.
+            // No packet sockets and no raw IP sockets: a container never sniffs or forges traffic. Raw netlink sockets stay:
+            // getifaddrs (.NET's NetworkInterface) and getaddrinfo with AI_ADDRCONFIG open one to read the container's
+            // own interfaces, and its network namespace is all they show.
             Refuse(filter, "socket", Eperm, new ArgumentComparison(0, CompareOperator.Equal, AddressFamilyPacket, 0));
-            Refuse(filter, "socket", Eperm, new ArgumentComparison(1, CompareOperator.MaskedEqual, SocketTypeMask, SocketTypeRaw));
+            foreach (var family in (ulong[])[AddressFamilyInet, AddressFamilyInet6])
+            {
+                Refuse(filter, "socket", Eperm,
+                    new ArgumentComparison(0, CompareOperator.Equal, family, 0),
+                    new ArgumentComparison(1, CompareOperator.MaskedEqual, SocketTypeMask, SocketTypeRaw));
+            }
             // clone with a namespace flag; clone3 passes its flags in memory a filter cannot read, so it says "not here"
             // and glibc falls back to clone (what Docker's and Podman's profiles do).
             foreach (var flag in NamespaceFlags)

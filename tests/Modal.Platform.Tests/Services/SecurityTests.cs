@@ -115,7 +115,42 @@ public sealed class SecurityTests(InfrastructureFixture infrastructure, Security
 
         AssertAllRefused(results, result => result.Name == "capabilities"
             ? "A container's process holds capabilities"
-            : "A container's process is root on the node");
+            : "A container's process is root inside its container");
+        // Its user on the node, as the node sees it: the container just answered and stays warm, so its process is there.
+        var onTheNode = ContainerProcessUids("/app/SecurityProbes.dll");
+        Assert.True(onTheNode.Count > 0, "No process of the probes' container was found on the node (/proc/*/cmdline naming /app/SecurityProbes.dll).");
+        Assert.All(onTheNode, process => Assert.True(process.Uids.All(uid => uid != 0),
+            $"A container's process is root on the node: pid {process.Pid} has uids {string.Join(' ', process.Uids)} (real, effective, saved, fs)."));
+    }
+
+    /// <summary>The node's view of every process whose command line names <paramref name="entryAssembly"/>: its pid and its uids.</summary>
+    private static List<(int Pid, long[] Uids)> ContainerProcessUids(string entryAssembly)
+    {
+        var found = new List<(int, long[])>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var arguments = File.ReadAllText(Path.Combine(folder, "cmdline")).Split('\0');
+                // The dotnet process itself, not bubblewrap or setpriv, whose command lines name it too.
+                if (arguments.Length < 2 || Path.GetFileName(arguments[0]) != "dotnet" || arguments[1] != entryAssembly)
+                {
+                    continue;
+                }
+                var uidLine = File.ReadLines(Path.Combine(folder, "status")).First(line => line.StartsWith("Uid:", StringComparison.Ordinal));
+                found.Add((pid, uidLine["Uid:".Length..].Split('\t', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(uid => long.Parse(uid, System.Globalization.CultureInfo.InvariantCulture)).ToArray()));
+            }
+            catch (IOException)
+            {
+                // The process ended while being read.
+            }
+        }
+        return found;
     }
 
     [Fact]
