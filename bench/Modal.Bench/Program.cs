@@ -67,15 +67,15 @@ if (args.Length > 0 && args[0] == "volume")
     using var storageClient = ModalClient.FromEnvironment();
     return await VolumeBench.RunAsync(storageClient,
         new Uri(args.Length > 3 ? args[3] : "http://127.0.0.1:8089"),
-        args.Length > 4 ? args[4] : "modal:admin",
-        args.Length > 5 ? args[5] : "modal-secret-key",
+        args.Length > 4 ? args[4] : "modal:storage",
+        args.Length > 5 ? args[5] : InstallCredential("MODAL_S3_STORAGE_SECRET"),
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2_000);
 }
 
 var mode = args.Length > 0 ? args[0] : "all";
 var count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
-var broker = new Uri(args.Length > 2 ? args[2] : "amqp://guest:guest@127.0.0.1:5682/");
+var broker = new Uri(args.Length > 2 ? args[2] : $"amqp://gpu-runner:{InstallCredential("MODAL_RABBITMQ_GPU_RUNNER_PASSWORD")}@127.0.0.1:5682/");
 
 using var client = ModalClient.FromEnvironment();
 app.Client = client;
@@ -111,6 +111,12 @@ if (mode is "map-memory")
     await MapBench.RunAsync(mapNoop, baseline: null, count > 0 ? count : 1_000_000);
 }
 return 0;
+
+// The backing servers' credentials are generated per install (docs/decisions.md, 23): the bench reads them from the
+// environment, e.g. after `set -a; . .infra/apphost/infra-credentials.env; set +a`.
+static string InstallCredential(string name) =>
+    Environment.GetEnvironmentVariable(name)
+    ?? throw new InvalidOperationException($"{name} is not set: set -a; . .infra/apphost/infra-credentials.env; set +a");
 
 static async Task WarmAsync(Function<int, int> noop, Uri broker, int calls)
 {
