@@ -124,6 +124,8 @@ public sealed partial class ContainerNetworks : IDisposable
     public void Dispose()
     {
         _disposed = true;
+        // A filler making one now would enqueue it after the drain (and a process that exits next would leave it).
+        SpinWait.SpinUntil(() => Volatile.Read(ref _filling) == 0, TimeSpan.FromSeconds(10));
         DrainPool();
     }
 
