@@ -83,11 +83,13 @@ public sealed partial class ContainerNetworks : IDisposable
             }
             pooled.Dispose();
         }
-        Refill();
         return network ?? await MakeAsync(cancellationToken);
     }
 
-    /// <summary>Starts making namespaces until <see cref="_poolSize"/> are ready (one filler at a time).</summary>
+    /// <summary>
+    /// Starts making namespaces until <see cref="_poolSize"/> are ready (one filler at a time). Call it once a container
+    /// has started, not while it starts: slirp4netns starting beside it would slow the start the pool is there to spare.
+    /// </summary>
     public void Refill()
     {
         if (_poolSize == 0 || Unavailable is not null || _disposed || Interlocked.CompareExchange(ref _filling, 1, 0) != 0)
@@ -122,6 +124,8 @@ public sealed partial class ContainerNetworks : IDisposable
     public void Dispose()
     {
         _disposed = true;
+        // A filler making one now would enqueue it after the drain (and a process that exits next would leave it).
+        SpinWait.SpinUntil(() => Volatile.Read(ref _filling) == 0, TimeSpan.FromSeconds(10));
         DrainPool();
     }
 

@@ -113,6 +113,10 @@ public sealed partial class ContainerStarter(
             var process = await ContainerProcess.StartAsync(spec, launcher, settings.RuntimeDirectory, startupTimeout,
                 (line, isError) => LogContainerOutput(logger, containerId, isError ? "stderr" : "stdout", line), CancellationToken.None);
             resources.Watch(process.ProcessId);
+            if (network is not null)
+            {
+                isolation.Networks!.Refill();
+            }
             return process;
         }
         catch (ContainerCrashedException crash)
