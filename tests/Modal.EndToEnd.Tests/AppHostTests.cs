@@ -72,12 +72,16 @@ public sealed class AppHostTests
 
             // The dashboard is not anonymous (a function's container reaches loopback): the UI asks for its browser token,
             // its telemetry API for its key, and the services export telemetry with the OTLP key the AppHost gave them.
+            // Its browser URL is the login link (the OTLP endpoint, gRPC only, is another of its URLs).
             var dashboardState = await app.ResourceNotifications.WaitForResourceAsync("aspire-dashboard",
                 e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.Urls.Any(u => !u.IsInternal), timeout.Token);
-            var dashboardUrl = new Uri(dashboardState.Snapshot.Urls.First(u => !u.IsInternal).Url).GetLeftPart(UriPartial.Authority);
+            var browserUrl = dashboardState.Snapshot.Urls.FirstOrDefault(IsLoginUrl)
+                ?? dashboardState.Snapshot.Urls.First(u => !u.IsInternal && u.Name?.Contains("otlp", StringComparison.OrdinalIgnoreCase) != true);
+            var dashboardUrl = new Uri(browserUrl.Url).GetLeftPart(UriPartial.Authority);
             using var dashboard = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(dashboardUrl) };
             using var home = await GetWhenListeningAsync(dashboard, "/", timeout.Token);
-            Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
+            Assert.True(home.StatusCode == HttpStatusCode.Redirect,
+                $"{home.StatusCode} from {dashboardUrl}; its URLs: {string.Join(", ", dashboardState.Snapshot.Urls.Select(u => $"{u.Name}={u.Url}"))}");
             Assert.Contains("/login", home.Headers.Location?.OriginalString, StringComparison.Ordinal);
             using var logs = await dashboard.GetAsync(new Uri("/api/telemetry/logs", UriKind.Relative), timeout.Token);
             Assert.Equal(HttpStatusCode.Unauthorized, logs.StatusCode);
@@ -105,6 +109,8 @@ public sealed class AppHostTests
             }
         }
     }
+
+    private static bool IsLoginUrl(UrlSnapshot url) => url.Url.Contains("/login?t=", StringComparison.Ordinal);
 
     /// <summary>GETs <paramref name="path"/> once the dashboard listens (it reports Running a moment before).</summary>
     private static async Task<HttpResponseMessage> GetWhenListeningAsync(HttpClient client, string path, CancellationToken cancellationToken)
