@@ -23,7 +23,7 @@ export ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL="${MODAL_DASHBOARD_OTLP_URL:-http://12
 export ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="${MODAL_RESOURCE_SERVICE_URL:-http://127.0.0.1:20888}"
 export ASPIRE_ALLOW_UNSECURED_TRANSPORT=true
 # The dashboard asks for a login (its browser token) and its telemetry (OTLP) and HTTP APIs take only the API keys the
-# AppHost generates at each start and hands its services: a function's container reaches loopback, so nothing there is
+# AppHost generates at each start and hands its services: any process of the node reaches loopback, so nothing there is
 # anonymous. The browser token is this install's own, generated once into the data folder beside install-keys.env, so
 # the login link below stays valid across restarts; delete the file to change it.
 token_file=.infra/apphost/dashboard-browser-token

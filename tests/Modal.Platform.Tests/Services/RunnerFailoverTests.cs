@@ -15,7 +15,9 @@ namespace Modal.Platform.Tests.Services;
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("modal-failover-").FullName;
+    // Searchable by others (0711, not listable): the runners' containers run as a uid of their own, which must reach the
+    // runners' cache and runtime folders below it (a temp folder is made 0700).
+    private readonly string _root = SearchableTempFolder("modal-failover-");
     private ServiceProcess? _storage;
 
     public async Task InitializeAsync() => _storage = await ServiceProcess.StartAsync("Storage");
@@ -134,4 +136,15 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
         ("GpuRunner:StorageUrl", _storage!.Address.ToString()),
         ("GpuRunner:CacheDirectory", Path.Combine(_root, runnerId, "cache")),
         ("GpuRunner:RuntimeDirectory", Path.Combine(_root, runnerId, "run")));
+
+    private static string SearchableTempFolder(string prefix)
+    {
+        var folder = Directory.CreateTempSubdirectory(prefix).FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+        return folder;
+    }
 }

@@ -112,8 +112,24 @@ public sealed class SpineFixture : IAsyncLifetime
             await Api.DisposeAsync();
         }
         await Storage.DisposeAsync();
-        Directory.Delete(_runnerRoot, recursive: true);
-        Directory.Delete(Markers, recursive: true);
+        DeleteFolder(_runnerRoot);
+        DeleteFolder(Markers);
+    }
+
+    /// <summary>Deletes <paramref name="folder"/>, again where a part of it vanished meanwhile (a stopped container's runtime folder, removed by the runner as it goes).</summary>
+    private static void DeleteFolder(string folder)
+    {
+        for (var attempt = 1; Directory.Exists(folder); attempt++)
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+                // Deleted under us: walk what is left.
+            }
+        }
     }
 
     /// <summary>What `modal deploy` does with a built app: bundle, upload through the Api's blob proxy, register.</summary>
