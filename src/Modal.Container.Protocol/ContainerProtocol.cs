@@ -19,6 +19,19 @@ public static class ContainerProtocol
     /// </summary>
     public const string PlatformSocketVariable = "MODAL_PLATFORM_SOCKET";
 
+    /// <summary>
+    /// Environment variable, in a container of an ASP.NET Core app (<c>AspNetApp</c>), with the Unix socket path its
+    /// Kestrel listens on; the runner's web forwarder sends the ingress's requests there. The socket appears only once the
+    /// app is ready for requests.
+    /// </summary>
+    public const string WebSocketVariable = "MODAL_WEB_SOCKET";
+
+    /// <summary>Where a container's web socket lives inside the container (its folder is bound from the runner's).</summary>
+    public const string WebSocketPathInContainer = "/run/modal-web/web.sock";
+
+    /// <summary>Environment variable, in a container of a <c>Server</c>, with the port its server must listen on.</summary>
+    public const string WebPortVariable = "MODAL_WEB_PORT";
+
     /// <summary>Environment variable naming the class whose instance this container serves (class containers only).</summary>
     public const string ClassVariable = "MODAL_CLASS";
 

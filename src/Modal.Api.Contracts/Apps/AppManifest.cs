@@ -34,6 +34,7 @@ public sealed record AppManifest(
 /// <param name="BatchWaitMs">Longest wait for a batch to fill, in milliseconds; null when not batched.</param>
 /// <param name="BlockNetwork">The container gets no network at all.</param>
 /// <param name="SingleUseContainers">Each container runs one input, then exits.</param>
+/// <param name="Web">How the function is served over HTTP (<see cref="Web.WebEndpointManifest"/>); null for none.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -56,7 +57,8 @@ public sealed record FunctionManifest(
     int? BatchMaxSize = null,
     double? BatchWaitMs = null,
     bool BlockNetwork = false,
-    bool SingleUseContainers = false);
+    bool SingleUseContainers = false,
+    Web.WebEndpointManifest? Web = null);
 
 /// <summary>A parameter: its name (the argument's key on the wire) and .NET type.</summary>
 /// <param name="Name">Parameter name.</param>

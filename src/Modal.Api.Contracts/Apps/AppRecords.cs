@@ -23,7 +23,8 @@ public sealed record CreateAppRequest(string Name, IReadOnlyList<FunctionManifes
 /// <param name="Name">The function's name.</param>
 /// <param name="Parameters">Its parameters.</param>
 /// <param name="ResultType">.NET name of its result type.</param>
-public sealed record DeployedFunctionInfo(Guid Id, string App, string Name, IReadOnlyList<ParameterManifest> Parameters, string ResultType);
+/// <param name="WebUrl">Its web endpoint's URL (host form), when it is one; null otherwise.</param>
+public sealed record DeployedFunctionInfo(Guid Id, string App, string Name, IReadOnlyList<ParameterManifest> Parameters, string ResultType, string? WebUrl = null);
 
 /// <summary>An app: deployed, or the ephemeral app of a <c>modal run</c>.</summary>
 /// <param name="Id">The app's id (<c>ap-</c> and 32 hex digits); every route that takes an app takes it, or a deployed app's name.</param>

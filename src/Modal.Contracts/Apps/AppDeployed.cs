@@ -74,6 +74,9 @@ public sealed record DeployedFunctionSpec
 
     /// <summary>Each container runs one input, then exits.</summary>
     public bool SingleUseContainers { get; init; }
+
+    /// <summary>How the function is served over HTTP; null when it is not a web endpoint.</summary>
+    public Web.WebEndpointSpec? Web { get; init; }
 }
 
 /// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>

@@ -23,6 +23,9 @@ public sealed record RunnerCapacityReported
 
     /// <summary>The containers the runner has now (starting ones included), with their load.</summary>
     public IReadOnlyList<RunnerContainer> Containers { get; init; } = [];
+
+    /// <summary>Where ingresses reach this runner's server containers (with header <c>Modal-Container-Id</c> and the runner key).</summary>
+    public Uri? WebForwarderUrl { get; init; }
 }
 
 /// <summary>One container as its runner sees it.</summary>
@@ -50,6 +53,12 @@ public sealed record RunnerContainer
 
     /// <summary>A name: "Starting", "Running" or "Stopping".</summary>
     public required string State { get; init; }
+
+    /// <summary>A server container (web app or server) ready for requests through <see cref="RunnerCapacityReported.WebForwarderUrl"/>.</summary>
+    public bool WebReady { get; init; }
+
+    /// <summary>Requests one server container takes at once; 0 for other containers.</summary>
+    public int MaxConcurrentRequests { get; init; }
 }
 
 /// <summary>One GPU as a runner sees it.</summary>
