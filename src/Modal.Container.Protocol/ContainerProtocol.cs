@@ -29,6 +29,12 @@ public static class ContainerProtocol
     /// <summary>Where a container's web socket lives inside the container (its folder is bound from the runner's).</summary>
     public const string WebSocketPathInContainer = "/run/modal-web/web.sock";
 
+    /// <summary>
+    /// Environment variable naming the function whose web server a container runs (<c>AspNetApp</c> and <c>Server</c>
+    /// containers only): the SDK builds that app, or runs that server's start, before it listens on <see cref="SocketVariable"/>.
+    /// </summary>
+    public const string WebFunctionVariable = "MODAL_WEB_FUNCTION";
+
     /// <summary>Environment variable, in a container of a <c>Server</c>, with the port its server must listen on.</summary>
     public const string WebPortVariable = "MODAL_WEB_PORT";
 
