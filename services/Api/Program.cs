@@ -15,6 +15,7 @@ app.MapOpenApi();
 app.MapApiV1()
     .MapWorkspaceEndpoints()
     .MapTokenEndpoints()
+    .MapProxyTokenEndpoints()
     .MapAppEndpoints()
     .MapCallEndpoints()
     .MapMapEndpoints()

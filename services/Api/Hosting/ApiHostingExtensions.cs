@@ -32,10 +32,12 @@ public static class ApiHostingExtensions
             bus.AddConsumer<ListDeployedAppsConsumer>();
             bus.AddConsumer<IssueContainerTokenConsumer>();
             bus.AddConsumer<RevokeContainerTokenConsumer>();
+            bus.AddConsumer<Web.ProxyTokenRevokedConsumer, Web.ProxyTokenRevokedConsumerDefinition>();
         });
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();
+        builder.Services.AddSingleton<Web.ProxyTokenValidator>();
         builder.Services.AddScoped<AppRegistry>();
         builder.Services.AddSingleton<Modal.Api.Apps.AppLogStore>();
         builder.Services.AddHttpClient(PayloadBlobs.StorageClientName, (services, http) =>

@@ -14,6 +14,8 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
 
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
+    public DbSet<ProxyToken> ProxyTokens => Set<ProxyToken>();
+
     public DbSet<DeployedApp> Apps => Set<DeployedApp>();
 
     public DbSet<DeployedFunction> Functions => Set<DeployedFunction>();
@@ -47,6 +49,19 @@ public sealed class ApiDbContext(DbContextOptions<ApiDbContext> options) : DbCon
             token.HasOne<Workspace>().WithMany().HasForeignKey(t => t.WorkspaceId);
             token.HasIndex(t => t.WorkspaceId);
             token.HasIndex(t => t.AppId).HasFilter("app_id IS NOT NULL");
+        });
+
+        modelBuilder.Entity<ProxyToken>(token =>
+        {
+            token.ToTable("proxy_tokens");
+            token.HasKey(t => t.Id);
+            token.Property(t => t.Id).HasColumnName("id").HasMaxLength(64);
+            token.Property(t => t.WorkspaceId).HasColumnName("workspace_id");
+            token.Property(t => t.Name).HasColumnName("name").HasMaxLength(100);
+            token.Property(t => t.SecretHash).HasColumnName("secret_sha256");
+            token.Property(t => t.CreatedAt).HasColumnName("created_at");
+            token.HasOne<Workspace>().WithMany().HasForeignKey(t => t.WorkspaceId);
+            token.HasIndex(t => t.WorkspaceId);
         });
 
         modelBuilder.Entity<DeployedApp>(app =>

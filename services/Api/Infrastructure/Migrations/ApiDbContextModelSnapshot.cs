@@ -206,6 +206,38 @@ namespace Modal.Api.Infrastructure.Migrations
                     b.ToTable("functions", (string)null);
                 });
 
+            modelBuilder.Entity("Modal.Api.Domain.ProxyToken", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("secret_sha256");
+
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WorkspaceId");
+
+                    b.ToTable("proxy_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Modal.Api.Domain.Workspace", b =>
                 {
                     b.Property<Guid>("Id")
@@ -263,6 +295,15 @@ namespace Modal.Api.Infrastructure.Migrations
                     b.HasOne("Modal.Api.Domain.DeployedApp", null)
                         .WithMany("Functions")
                         .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Modal.Api.Domain.ProxyToken", b =>
+                {
+                    b.HasOne("Modal.Api.Domain.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
