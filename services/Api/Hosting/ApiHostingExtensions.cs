@@ -37,6 +37,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();
+        builder.Services.AddSingleton<ApiInstance>();
         builder.Services.AddSingleton<Web.ProxyTokenValidator>();
         builder.Services.AddScoped<AppRegistry>();
         builder.Services.AddSingleton<Modal.Api.Apps.AppLogStore>();
