@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc;
@@ -138,6 +139,64 @@ public sealed class ProxyTokenTests(InfrastructureFixture infrastructure)
             async () => await validator.ValidateAsync(workspaceId, token.Id, token.Secret!, CancellationToken.None),
             accepted => !accepted, "the other replica refuses the deleted token", TimeSpan.FromSeconds(10));
         Assert.True(ProxyTokenValidator.ValidLifetime > TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Cli_CreateListDelete_PrintsTheSecretOnceWithTheHeaders()
+    {
+        await using var api = new ServiceFactory<ApiOptions>();
+        api.UseKestrel(0);
+        api.StartServer();
+        var server = api.CreateClient().BaseAddress!;
+
+        var (created, createOutput) = await ModalAsync(server, "workspace", "proxy-tokens", "create", "--name", "cli");
+        Assert.True(created == 0, createOutput);
+        var id = System.Text.RegularExpressions.Regex.Match(createOutput, "Modal-Key: (wk-[0-9a-f]{32})").Groups[1].Value;
+        var secret = System.Text.RegularExpressions.Regex.Match(createOutput, "Modal-Secret: (ws-[0-9a-f]{32})").Groups[1].Value;
+        Assert.NotEmpty(id);
+        Assert.NotEmpty(secret);
+
+        var (listed, listOutput) = await ModalAsync(server, "workspace", "proxy-tokens", "list");
+        Assert.True(listed == 0, listOutput);
+        Assert.Contains(id, listOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, listOutput, StringComparison.Ordinal);
+
+        var (deleted, deleteOutput) = await ModalAsync(server, "workspace", "proxy-tokens", "delete", id);
+        Assert.True(deleted == 0, deleteOutput);
+        var (again, againOutput) = await ModalAsync(server, "workspace", "proxy-tokens", "delete", id);
+        Assert.Equal(1, again);
+        Assert.Contains("No proxy token", againOutput, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs the built <c>modal</c> CLI against <paramref name="server"/> with the install's first token; stdout and stderr together.</summary>
+    private async Task<(int ExitCode, string Output)> ModalAsync(Uri server, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(RepositoryPaths.Root, "src", "Modal.Cli", "bin", Examples.Configuration, "net10.0", "modal.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var (id, secret) = infrastructure.ReadFirstToken();
+        start.Environment[ModalCredentials.ServerUrlVariable] = server.ToString();
+        start.Environment[ModalCredentials.TokenIdVariable] = id;
+        start.Environment[ModalCredentials.TokenSecretVariable] = secret;
+        // Wide enough that no table cell is wrapped.
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the modal CLI.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"modal {string.Join(' ', arguments)} did not finish.");
+        }
+        return (process.ExitCode, await stdout + await stderr);
     }
 
     private static async Task<ProxyTokenInfo> CreateAsync(HttpClient client)
