@@ -32,10 +32,10 @@ app.WebServer<PlainServer>(PlainServer.DefaultPort, new WebServerOptions { Label
 
 app.LocalEntrypoint(() =>
 {
-    Console.WriteLine("This app is served over HTTP: deploy it (`modal deploy examples/AspNetApp`), then e.g.");
-    Console.WriteLine("  curl 'http://{workspace}--example-aspnet-app-api.localhost:5000/items/7'");
-    Console.WriteLine("  curl -N 'http://{workspace}--example-aspnet-app-api.localhost:5000/events'");
-    Console.WriteLine("(`modal deploy` prints each endpoint's URL).");
+    Console.WriteLine("This app is served over HTTP: `modal deploy examples/AspNetApp` prints its URLs; then, e.g.");
+    Console.WriteLine("  curl '{api URL}items/7'");
+    Console.WriteLine("  curl -N '{api URL}events'");
+    Console.WriteLine("  curl '{plain URL}'");
     return Task.CompletedTask;
 });
 

@@ -46,9 +46,10 @@ app.Function("create", (string name) => new WebResponse(201, $"created {name}", 
 
 app.LocalEntrypoint(() =>
 {
-    Console.WriteLine("These functions are web endpoints: deploy the app (`modal deploy examples/WebEndpoint`) and call them");
-    Console.WriteLine("over HTTP, e.g. curl 'http://{workspace}--example-web-endpoint-greet.localhost:5000/?name=Ada&times=2'");
-    Console.WriteLine("(`modal deploy` prints each endpoint's URL).");
+    Console.WriteLine("These functions are web endpoints: `modal deploy examples/WebEndpoint` prints each one's URL; then, e.g.");
+    Console.WriteLine("  curl '{greet URL}?name=Ada&times=2'");
+    Console.WriteLine("  curl -H 'Content-Type: application/json' -d '{\"a\": 2, \"b\": 3}' '{add URL}'");
+    Console.WriteLine("  curl -i -H 'Content-Type: application/json' -d '{\"name\": \"widget\"}' '{create-item URL}'");
     return Task.CompletedTask;
 });
 

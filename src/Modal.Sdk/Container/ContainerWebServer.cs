@@ -71,7 +71,13 @@ internal sealed class ContainerWebServer : IAsyncDisposable
     {
         // CreateBuilder rather than CreateSlimBuilder: users expect everything a template app has (full routing with
         // regex constraints, appsettings.json, logging); its start costs a few milliseconds more, once per container.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // No watching of appsettings.json: the bundle never changes in a container, and every watcher is an inotify
+        // instance, of which a user has only 128 by default, shared by all the containers of a node running as that user.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         // The templates' appsettings.json default, as the lowest-priority source (the app's own settings win): a log
         // line per request would cost every request time and fill the container's log.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource

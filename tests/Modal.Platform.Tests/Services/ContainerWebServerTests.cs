@@ -11,14 +11,12 @@ using Modal.Platform.Tests.Infrastructure;
 namespace Modal.Platform.Tests.Services;
 
 /// <summary>
-/// The container side of web endpoints with a real container process (examples/AspNetApp as the app): the SDK hosts the
+/// The container side of web endpoints with a real container process (examples/AspNetApp and WebEndpoint): the SDK hosts the
 /// ASP.NET Core app on the web socket, or starts the server class on its port, before the function socket exists, and
 /// stops it when the runner hangs up.
 /// </summary>
 public sealed class ContainerWebServerTests : IAsyncLifetime
 {
-    private static readonly string AspNetAppBundle = Examples.OutputDirectory("AspNetApp");
-
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-web-{Guid.NewGuid():N}");
     private readonly ConcurrentQueue<string> _output = new();
     private ContainerProcess? _container;
@@ -130,8 +128,25 @@ public sealed class ContainerWebServerTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetStringAsync(new Uri("/", UriKind.Relative)));
     }
 
-    private Task<ContainerProcess> StartAsync(Dictionary<string, string> environment) =>
-        ContainerProcess.StartAsync(new ContainerSpec($"c-{Guid.NewGuid():N}"[..14], AspNetAppBundle, "AspNetApp.dll", environment),
+    [Fact]
+    public async Task WebFunctions_RunAsOrdinaryInputs_AndAWebResponseTravelsAsItsJson()
+    {
+        var container = _container = await StartAsync([], "WebEndpoint");
+
+        var greet = await container.InvokeAsync("greet", """{"name": "Ada", "times": 2}""", "fc-test", (_, _) => { }, CancellationToken.None);
+        var add = await container.InvokeAsync("add", """{"a": 2, "b": 3}""", "fc-test", (_, _) => { }, CancellationToken.None);
+        var create = await container.InvokeAsync("create", """{"name": "a b"}""", "fc-test", (_, _) => { }, CancellationToken.None);
+
+        Assert.Equal("\"Hello, Ada! Hello, Ada!\"", greet.ResultJson);
+        Assert.Equal("""{"a":2,"b":3,"result":5}""", add.ResultJson);
+        // What the ingress writes raw: this exact shape (Modal.WebResponse with the SDK's web JSON defaults).
+        Assert.Equal(
+            """{"statusCode":201,"body":"created a b","contentType":"text/plain; charset=utf-8","headers":{"Location":"/items/a%20b","X-Example":"web-endpoint"}}""",
+            create.ResultJson);
+    }
+
+    private Task<ContainerProcess> StartAsync(Dictionary<string, string> environment, string example = "AspNetApp") =>
+        ContainerProcess.StartAsync(new ContainerSpec($"c-{Guid.NewGuid():N}"[..14], Examples.OutputDirectory(example), $"{example}.dll", environment),
             RuntimeRoot, TimeSpan.FromSeconds(60), (line, _) => _output.Enqueue(line), CancellationToken.None);
 
     /// <summary>An HTTP handler whose every connection goes to a Unix socket, as the runner's web forwarder connects.</summary>
