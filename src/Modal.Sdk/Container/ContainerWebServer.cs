@@ -42,6 +42,15 @@ internal sealed class ContainerWebServer : IAsyncDisposable
         {
             return null;
         }
+        var socketPath = Environment.GetEnvironmentVariable(ContainerProtocol.WebSocketVariable) is { Length: > 0 } path
+            ? path
+            : ContainerProtocol.WebSocketPathInContainer;
+        return await StartAsync(app, name, socketPath, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the app or server of function <paramref name="name"/>; an app listens on <paramref name="socketPath"/>.</summary>
+    public static async Task<ContainerWebServer> StartAsync(App app, string name, string socketPath, CancellationToken cancellationToken)
+    {
         var function = app.Functions.FirstOrDefault(f => f.Name == name)
             ?? throw new InvalidOperationException($"App '{app.Name}' has no function named '{name}' to serve over HTTP.");
         var serving = function.Serving
@@ -55,9 +64,6 @@ internal sealed class ContainerWebServer : IAsyncDisposable
         }
         if (serving.Kind == WebEndpointKinds.AspNetApp)
         {
-            var socketPath = Environment.GetEnvironmentVariable(ContainerProtocol.WebSocketVariable) is { Length: > 0 } path
-                ? path
-                : ContainerProtocol.WebSocketPathInContainer;
             await server.StartAppAsync(serving.Build!, socketPath, cancellationToken).ConfigureAwait(false);
         }
         else if (serving.Start is { } start)
@@ -127,6 +133,9 @@ internal sealed class ContainerWebServer : IAsyncDisposable
             }
         });
     }
+
+    /// <summary>Where the app listens (Kestrel's addresses); empty for a server.</summary>
+    public IReadOnlyCollection<string> Addresses => _app is { } app ? [.. app.Urls] : [];
 
     /// <summary>Whether the server stopped on its own because it failed.</summary>
     public bool HasFailed => _failed.IsCancellationRequested;
