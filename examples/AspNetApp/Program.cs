@@ -142,6 +142,11 @@ public sealed class PlainServer : IDisposable
         {
             await _serving;
         }
+        // Lets the platform's tests see that [Exit] ran: they name a folder for the marker.
+        if (Environment.GetEnvironmentVariable("MODAL_EXAMPLE_MARKERS") is { Length: > 0 } markers)
+        {
+            await File.WriteAllTextAsync(Path.Combine(markers, "plain-server-exit"), "stopped");
+        }
     }
 
     public void Dispose() => _listener.Close();

@@ -61,6 +61,7 @@ internal sealed class ContainerWebServer : IAsyncDisposable
         {
             // A server class: its [Enter] hooks start the server (once per container; a no-op if MODAL_CLASS entered it).
             await owner.EnterAsync().ConfigureAwait(false);
+            server.EnteredClass = owner;
         }
         if (serving.Kind == WebEndpointKinds.AspNetApp)
         {
@@ -133,6 +134,9 @@ internal sealed class ContainerWebServer : IAsyncDisposable
             }
         });
     }
+
+    /// <summary>The server class whose [Enter] hooks started the server; its [Exit] hooks run when the container stops.</summary>
+    public ClassDefinition? EnteredClass { get; private set; }
 
     /// <summary>Where the app listens (Kestrel's addresses); empty for a server.</summary>
     public IReadOnlyCollection<string> Addresses => _app is { } app ? [.. app.Urls] : [];

@@ -6,9 +6,10 @@ namespace Modal.Container;
 
 /// <summary>
 /// The program's role inside a container: create the class instance and run its <c>[Enter]</c> hooks (class
-/// containers), start the ASP.NET Core app or server it serves (web containers), listen on the runner's socket, run each input (several at once when the runner sends several) with
-/// its printed lines sent as that input's log, answer each with its output, honour cancels, and when the runner
-/// hangs up finish what runs, stop the web app or server, run the <c>[Exit]</c> hooks and exit.
+/// containers), start the ASP.NET Core app or server it serves (web containers), listen on the runner's socket, run
+/// each input (several at once when the runner sends several) with its printed lines sent as that input's log, answer
+/// each with its output, honour cancels, and when the runner hangs up finish what runs, stop the web app or server,
+/// run the <c>[Exit]</c> hooks and exit.
 /// </summary>
 internal static class FunctionServer
 {
@@ -40,9 +41,10 @@ internal static class FunctionServer
                 await web.DisposeAsync().ConfigureAwait(false);
             }
         }
-        if (instance is not null)
+        // A server class is entered by the web side even where MODAL_CLASS did not name it.
+        if ((instance ?? web?.EnteredClass) is { } entered)
         {
-            await instance.ExitAsync().ConfigureAwait(false);
+            await entered.ExitAsync().ConfigureAwait(false);
         }
         return web?.HasFailed == true ? 1 : 0;
     }

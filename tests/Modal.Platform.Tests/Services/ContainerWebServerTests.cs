@@ -106,14 +106,15 @@ public sealed class ContainerWebServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ServerClass_EnterStartsItOnItsPort_AndHangingUpStopsIt()
+    public async Task ServerClass_EnterStartsItOnItsPort_AndHangingUpRunsExit()
     {
         var port = FreePort();
         var container = _container = await StartAsync(new Dictionary<string, string>
         {
+            // No MODAL_CLASS: the web function alone says which class to enter (and so to exit).
             [ContainerProtocol.WebFunctionVariable] = "PlainServer",
-            [ContainerProtocol.ClassVariable] = "PlainServer",
             [ContainerProtocol.WebPortVariable] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MODAL_EXAMPLE_MARKERS"] = _root,
         });
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
@@ -126,6 +127,7 @@ public sealed class ContainerWebServerTests : IAsyncLifetime
         await container.DisposeAsync();
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetStringAsync(new Uri("/", UriKind.Relative)));
+        Assert.Equal("stopped", await File.ReadAllTextAsync(Path.Combine(_root, "plain-server-exit")));
     }
 
     [Fact]
