@@ -12,6 +12,7 @@
 // Autoscaler reaction (backlog → first / N containers running): dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll scale [containers] [amqp-uri] [runs]
 // Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
 // Container isolation, cold start by backend (no platform needed; root for cgroups): ... Modal.Bench.dll isolation [runs]
+// Web endpoints against the same ASP.NET Core app run bare: ... Modal.Bench.dll web [requests] [load-seconds]
 using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
@@ -30,9 +31,17 @@ var sleeper = app.Function("sleeper", async (int milliseconds) =>
     return milliseconds;
 }, new FunctionOptions { MaxContainers = 4, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
+// The web benchmark's server (an ASP.NET Core app, no queue) and web function (a call), the same app bare as baseline.
+app.AspNetApp("web_ping", WebBench.Build, options: new FunctionOptions { MaxConcurrentInputs = 100 });
+app.Function("web_noop", (int x) => x, new FunctionOptions { WebEndpoint = new WebEndpoint { Methods = ["POST"] } });
+
 if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.Protocol.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
     return await app.RunAsync(args);
+}
+if (args.Length > 1 && args[0] == WebBench.BareArgument)
+{
+    return await WebBench.ServeBareAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
 }
 if (args.Contains(Program.IdleArgument))
 {
@@ -82,6 +91,15 @@ app.Client = client;
 var deployment = await AppDeployer.DeployAsync(client, AppContext.BaseDirectory, "Modal.Bench.dll");
 Console.WriteLine($"deployed {deployment.App.Name} (bundle {deployment.Bundle.Id[..12]})");
 
+if (mode == "web")
+{
+    var endpoints = (await client.WebEndpoints.ListAsync()).Endpoints.Where(e => e.AppId == deployment.App.Id).ToList();
+    var server = new Uri(endpoints.Single(e => e.Function == "web_ping").PathUrl);
+    var webFunction = new Uri(endpoints.Single(e => e.Function == "web_noop").PathUrl);
+    await WebBench.RunAsync(server, webFunction, i => noop.RemoteAsync(i), count > 0 ? count : 5_000,
+        TimeSpan.FromSeconds(args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 30));
+    return 0;
+}
 if (mode == "scale")
 {
     await ScaleBench.RunAsync(client, milliseconds => sleeper.SpawnAsync(milliseconds), broker, count > 0 ? count : 4,

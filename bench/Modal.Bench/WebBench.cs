@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Modal.Bench;
+
+/// <summary>
+/// Web endpoints (issue 18), each against the same ASP.NET Core app run bare on the node and hit directly, in the same
+/// run and in turns:
+///   server path        GET /ping through the ingress to a warm container of an <c>AspNetApp</c> (no queue);
+///   web function path  POST of a no-op web function (a call through the queue), beside the warm <c>RemoteAsync</c>;
+///   load               50 concurrent clients for 30 s on the server path: throughput and errors.
+/// </summary>
+internal static class WebBench
+{
+    /// <summary>Argument that makes the program serve <see cref="Build"/> bare on 127.0.0.1 (the baseline).</summary>
+    public const string BareArgument = "--web-bare";
+
+    /// <summary>The benchmark's app, the same in a container and bare.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        var web = builder.Build();
+        web.MapGet("/ping", () => "pong");
+        web.MapPost("/noop", (NoopInput input) => input.X);
+        return web;
+    }
+
+    /// <summary>The baseline process: the app on its own Kestrel, on a loopback port.</summary>
+    public static async Task<int> ServeBareAsync(int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenLocalhost(port));
+        await using var web = Build(builder);
+        await web.StartAsync();
+        Console.WriteLine("listening");
+        // Until the benchmark kills it.
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    }
+
+    public static async Task RunAsync(Uri serverUrl, Uri webFunctionUrl, Func<int, Task> remoteNoop, int requests, TimeSpan loadFor)
+    {
+        var port = FreePort();
+        using var bare = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareArgument,
+            port.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        try
+        {
+            await bare.StandardOutput.ReadLineAsync();
+            var bareUrl = new Uri($"http://127.0.0.1:{port}/");
+            using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
+
+            // Cold start of the server's first container is not what this measures: wait until it answers.
+            var first = Stopwatch.GetTimestamp();
+            (await http.GetAsync(new Uri(serverUrl, "ping"))).EnsureSuccessStatusCode();
+            Console.WriteLine($"server path: first answer after {Stopwatch.GetElapsedTime(first).TotalSeconds:F1} s (scale from zero)");
+
+            var server = await Latency.InterleavedAsync(requests, Math.Min(requests, 1_000),
+                ("bare GET", _ => GetAsync(http, new Uri(bareUrl, "ping"))),
+                ("platform GET", _ => GetAsync(http, new Uri(serverUrl, "ping"))));
+            Print("server path, GET /ping", server[0], server[1]);
+
+            var calls = Math.Max(100, requests / 10);
+            var function = await Latency.InterleavedAsync(calls, Math.Min(calls, 200),
+                ("bare POST", i => PostAsync(http, new Uri(bareUrl, "noop"), i)),
+                ("web function POST", i => PostAsync(http, webFunctionUrl, i)),
+                ("RemoteAsync", remoteNoop));
+            Print("web function path, POST", function[0], function[1]);
+            Console.WriteLine($"  warm RemoteAsync of a no-op, same run: p50 {function[2].P50:F3} ms, p99 {function[2].P99:F3} ms");
+
+            foreach (var (name, url) in new[] { ("bare", new Uri(bareUrl, "ping")), ("platform", new Uri(serverUrl, "ping")) })
+            {
+                var (ok, errors, elapsed) = await LoadAsync(url, clients: 50, loadFor);
+                Console.WriteLine($"load, 50 clients for {loadFor.TotalSeconds:F0} s, {name}: {ok / elapsed.TotalSeconds:F0} requests/s, {ok:N0} ok, {errors} errors");
+            }
+        }
+        finally
+        {
+            bare.Kill();
+            await bare.WaitForExitAsync();
+        }
+    }
+
+    private static void Print(string what, (double P50, double P99) bare, (double P50, double P99) platform) =>
+        Console.WriteLine($"{what}: bare p50 {bare.P50:F3} ms p99 {bare.P99:F3} ms; platform p50 {platform.P50:F3} ms p99 {platform.P99:F3} ms; " +
+            $"added p50 {platform.P50 - bare.P50:F3} ms, p99 {platform.P99 - bare.P99:F3} ms");
+
+    private static async Task GetAsync(HttpClient http, Uri url)
+    {
+        using var response = await http.GetAsync(url);
+        response.EnsureSuccessStatusCode();
+        await response.Content.ReadAsByteArrayAsync();
+    }
+
+    private static async Task PostAsync(HttpClient http, Uri url, int x)
+    {
+        using var response = await http.PostAsJsonAsync(url, new NoopInput(x));
+        response.EnsureSuccessStatusCode();
+        await response.Content.ReadAsByteArrayAsync();
+    }
+
+    private static async Task<(long Ok, long Errors, TimeSpan Elapsed)> LoadAsync(Uri url, int clients, TimeSpan duration)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients });
+        long ok = 0, errors = 0;
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                try
+                {
+                    await GetAsync(http, url);
+                    Interlocked.Increment(ref ok);
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        })));
+        return (ok, errors, Stopwatch.GetElapsedTime(started));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>The no-op's body.</summary>
+internal sealed record NoopInput(int X);
