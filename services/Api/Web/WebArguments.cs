@@ -86,18 +86,13 @@ public static class WebArguments
 
     private static async Task<Body> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
-        if (request.ContentLength is 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count == 0))
+        if (request.ContentLength is 0)
         {
             return new Body(null, null);
         }
         if (request.ContentLength > limit)
         {
             return new Body(null, TooLarge(request.ContentLength.Value, limit));
-        }
-        if (!request.HasJsonContentType())
-        {
-            return new Body(null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported body",
-                detail: $"A web function's body is a JSON object (Content-Type: application/json), not '{request.ContentType}'; or pass the arguments in the query string."));
         }
 
         // Read at most one byte past the limit: a chunked body that is too large is refused without being buffered whole.
@@ -132,6 +127,11 @@ public static class WebArguments
             if (length == 0)
             {
                 return new Body(null, null);
+            }
+            if (!request.HasJsonContentType())
+            {
+                return new Body(null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported body",
+                    detail: $"A web function's body is a JSON object (Content-Type: application/json), not '{request.ContentType}'; or pass the arguments in the query string."));
             }
             JsonDocument document;
             try
