@@ -12,10 +12,22 @@ app.Configure(config =>
         app.SetDescription("Deployed apps.");
         app.AddCommand<AppLogsCommand>("logs").WithDescription("Print what the app's functions printed (-f to follow).");
     });
+    config.AddBranch("endpoint", endpoint =>
+    {
+        endpoint.SetDescription("Web endpoints of running apps.");
+        endpoint.AddCommand<EndpointListCommand>("list").WithDescription("List web endpoints with their URLs.");
+    });
     config.AddBranch("workspace", workspace =>
     {
         workspace.SetDescription("Workspaces of the platform.");
         workspace.AddCommand<WorkspaceListCommand>("list").WithDescription("List workspaces.");
+        workspace.AddBranch("proxy-tokens", tokens =>
+        {
+            tokens.SetDescription("Proxy-auth tokens: the Modal-Key/Modal-Secret pairs for web endpoints that require proxy auth.");
+            tokens.AddCommand<ProxyTokenCreateCommand>("create").WithDescription("Create a token; prints its secret once.");
+            tokens.AddCommand<ProxyTokenListCommand>("list").WithDescription("List tokens (never secrets).");
+            tokens.AddCommand<ProxyTokenDeleteCommand>("delete").WithDescription("Delete a token; endpoints refuse it at once.");
+        });
     });
     config.AddBranch("dict", dict =>
     {

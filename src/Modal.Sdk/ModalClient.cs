@@ -40,6 +40,8 @@ public sealed class ModalClient : IDisposable
         Apps = ModalRestClient.For<IAppsApi>(http);
         Workspaces = ModalRestClient.For<IWorkspacesApi>(http);
         Tokens = ModalRestClient.For<ITokensApi>(http);
+        ProxyTokens = ModalRestClient.For<IProxyTokensApi>(http);
+        WebEndpoints = ModalRestClient.For<IWebEndpointsApi>(http);
         Blobs = ModalRestClient.For<IBlobsApi>(http);
         StorageAccess = ModalRestClient.For<IStorageAccessApi>(http);
         Dicts = ModalRestClient.For<IDictsApi>(_storageHttp);
@@ -74,6 +76,12 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Tokens of the workspace.</summary>
     public ITokensApi Tokens { get; }
+
+    /// <summary>Proxy-auth tokens of the workspace (<c>Modal-Key</c>/<c>Modal-Secret</c> pairs for web endpoints).</summary>
+    public IProxyTokensApi ProxyTokens { get; }
+
+    /// <summary>Web endpoints of the workspace's running apps, with their URLs.</summary>
+    public IWebEndpointsApi WebEndpoints { get; }
 
     /// <summary>Content-addressed blobs (bundle files, large call payloads).</summary>
     public IBlobsApi Blobs { get; }

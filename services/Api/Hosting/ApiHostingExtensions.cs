@@ -49,6 +49,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<Web.ServerProxy>();
         builder.Services.AddSingleton<Web.WebUrls>();
         builder.Services.AddHostedService<Web.WebDemandReporter>();
+        builder.Services.AddSingleton<ApiInstance>();
         builder.Services.AddSingleton<Web.ProxyTokenValidator>();
         builder.Services.AddScoped<AppRegistry>();
         builder.Services.AddSingleton<Modal.Api.Apps.AppLogStore>();

@@ -2,10 +2,13 @@ using MassTransit;
 
 namespace Modal.Api.Hosting;
 
-/// <summary>Names this Api process's own queues apart from another replica's (one id for all of them).</summary>
-public static class ApiInstance
+/// <summary>
+/// Names this Api host's own queues apart from another replica's (one id for all of them). A service, not a static:
+/// two hosts in one process (tests) are two replicas too.
+/// </summary>
+public sealed class ApiInstance
 {
-    public static readonly string Id = Guid.NewGuid().ToString("N")[..12];
+    public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
 }
 
 /// <summary>
@@ -14,11 +17,12 @@ public static class ApiInstance
 /// </summary>
 public abstract class ApiInstanceDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
 {
-    protected ApiInstanceDefinition(string topic, int concurrentMessages)
+    protected ApiInstanceDefinition(ApiInstance instance, string topic, int concurrentMessages)
     {
+        ArgumentNullException.ThrowIfNull(instance);
         Endpoint(endpoint =>
         {
-            endpoint.Name = $"api-{ApiInstance.Id}-{topic}";
+            endpoint.Name = $"api-{instance.Id}-{topic}";
             endpoint.Temporary = true;
             endpoint.ConcurrentMessageLimit = concurrentMessages;
         });

@@ -54,4 +54,4 @@ public sealed class IngressEventsConsumer(WebEndpointDirectory directory, Server
 /// A queue of this replica's own, gone with it: every replica's table needs every event. One message at a time keeps a
 /// container's ready and stop (and an app's deploy and stop) in order; each is a few dictionary operations.
 /// </summary>
-public sealed class IngressEventsConsumerDefinition() : ApiInstanceDefinition<IngressEventsConsumer>("ingress", 1);
+public sealed class IngressEventsConsumerDefinition(ApiInstance instance) : ApiInstanceDefinition<IngressEventsConsumer>(instance, "ingress", 1);

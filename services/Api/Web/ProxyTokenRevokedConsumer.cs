@@ -14,4 +14,5 @@ public sealed class ProxyTokenRevokedConsumer(ProxyTokenValidator validator) : I
     }
 }
 
-public sealed class ProxyTokenRevokedConsumerDefinition() : ApiInstanceDefinition<ProxyTokenRevokedConsumer>("proxy-tokens", 4);
+public sealed class ProxyTokenRevokedConsumerDefinition(ApiInstance instance)
+    : ApiInstanceDefinition<ProxyTokenRevokedConsumer>(instance, "proxy-tokens", 4);

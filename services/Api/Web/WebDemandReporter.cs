@@ -12,7 +12,7 @@ namespace Modal.Api.Web;
 /// containers of silent runners from the routing table.
 /// </summary>
 public sealed partial class WebDemandReporter(
-    ServerRoutes routes, IBus bus, IOptions<IngressOptions> options, TimeProvider clock, ILogger<WebDemandReporter> logger) : BackgroundService
+    ServerRoutes routes, IBus bus, ApiInstance instance, IOptions<IngressOptions> options, TimeProvider clock, ILogger<WebDemandReporter> logger) : BackgroundService
 {
     private readonly Dictionary<Guid, (int InFlight, int Waiting)> _reported = [];
 
@@ -67,7 +67,7 @@ public sealed partial class WebDemandReporter(
             }
             await bus.Publish(new WebEndpointDemand
             {
-                IngressId = ApiInstance.Id, FunctionId = function.FunctionId, InFlight = demand.InFlight, Waiting = demand.Waiting, ReportedAt = now,
+                IngressId = instance.Id, FunctionId = function.FunctionId, InFlight = demand.InFlight, Waiting = demand.Waiting, ReportedAt = now,
             }, cancellationToken);
             _reported[function.FunctionId] = demand;
         }

@@ -55,7 +55,8 @@ public sealed partial class ScalingLoop(
         foreach (var target in state.Targets())
         {
             var backlog = 0;
-            foreach (var functionId in target.FunctionIds)
+            // A server function's demand comes from the ingresses (ScalingState adds it); it has no queue to ask about.
+            foreach (var functionId in target.FunctionIds.Except(target.ServerFunctionIds))
             {
                 backlog += await queues.ReadyAsync(functionId, cancellationToken);
             }

@@ -2,6 +2,7 @@ using Modal.Contracts.Apps;
 using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
+using Modal.Contracts.Web;
 using Modal.Scheduler.Placement;
 
 namespace Modal.Scheduler.Autoscaling;
@@ -29,6 +30,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
     private readonly Dictionary<string, TrackedContainer> _containers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _recentlyStopped = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, DateTimeOffset> _stoppedQueues = [];
+    private readonly WebDemand _webDemand = new();
 
     /// <summary>A deployment: its functions scale by their deployed bounds (runtime overrides end here, as on Modal).</summary>
     public void Deploy(AppDeployed app)
@@ -59,6 +61,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             foreach (var functionId in app.FunctionIds)
             {
                 _stoppedQueues[functionId] = clock.GetUtcNow() + FunctionQueues.DeleteAfterStop;
+                _webDemand.Forget(functionId);
                 if (_groupOfFunction.Remove(functionId, out var group))
                 {
                     _groups.Remove(group.Key);
@@ -100,6 +103,26 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
                 ScaledownWindow = scaledownWindow ?? bounds.ScaledownWindow,
             };
             return true;
+        }
+    }
+
+    /// <summary>
+    /// An ingress's requests for a server function. Returns true when they should be acted on now rather than at the
+    /// next tick: requests are waiting and no container of the function is on its way (scale from zero, or a burst
+    /// beyond what its containers take).
+    /// </summary>
+    public bool RecordDemand(WebEndpointDemand demand)
+    {
+        ArgumentNullException.ThrowIfNull(demand);
+        lock (_gate)
+        {
+            if (!_groupOfFunction.TryGetValue(demand.FunctionId, out var group) || !group.IsServer
+                || !_webDemand.Record(demand, clock.GetUtcNow()))
+            {
+                return false;
+            }
+            return demand.Waiting > 0
+                && !_containers.Values.Any(c => c.GroupKey == group.Key && c.State == ContainerStates.Starting);
         }
     }
 
@@ -207,13 +230,19 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
     {
         lock (_gate)
         {
-            return _groups.Values.Select(g => new ScalingTarget(g.Key, g.Members.Select(m => m.FunctionId).ToList(), g.Bounds)).ToList();
+            return _groups.Values.Select(g => new ScalingTarget(g.Key, g.Members.Select(m => m.FunctionId).ToList(), g.Bounds)
+            {
+                ServerFunctionIds = g.Members.Where(m => m.Web?.IsServer == true).Select(m => m.FunctionId).ToList(),
+            }).ToList();
         }
     }
 
     /// <summary>
     /// Decides for one group from its backlog, places the containers to start and marks those to stop; the caller sends
     /// the commands. Placement and the state change happen under one lock, so concurrent decisions cannot share a GPU.
+    /// A server function (web app or server) has no queue: its backlog is the requests the ingresses hold waiting for a
+    /// container, and its running inputs are its requests in flight (<see cref="WebDemand"/>), or what its containers'
+    /// heartbeats count if that is more (an ingress's report may have lapsed while its requests still run).
     /// </summary>
     public ScalingCommands Scale(string groupKey, int backlog)
     {
@@ -227,7 +256,9 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             var live = _containers.Values.Where(c => c.GroupKey == groupKey && c.State != ContainerStates.Stopping).ToList();
             // A runner takes a map's slices from the queue many inputs at a time and holds those without a slot yet:
             // they are backlog as much as the queue's messages are.
-            var load = new FunctionLoad(backlog + live.Sum(c => c.WaitingInputs), live.Sum(c => c.RunningInputs), live
+            var web = group.IsServer ? _webDemand.Total(group.Members.Select(m => m.FunctionId), now) : WebLoad.None;
+            var load = new FunctionLoad(
+                backlog + live.Sum(c => c.WaitingInputs) + web.Waiting, Math.Max(live.Sum(c => c.RunningInputs), web.InFlight), live
                 .Select(c => new ContainerActivity(c.Id, c.RunningInputs, c.State == ContainerStates.Starting ? now : c.LastBusyAt))
                 .ToList());
             var decision = Autoscaler.Decide(group.Bounds, load, now);
@@ -344,6 +375,9 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         public string AppName { get; } = appName;
         public IReadOnlyList<DeployedFunctionSpec> Members { get; } = members;
         public ScalingBounds? Override { get; set; }
+
+        /// <summary>It serves HTTP straight from its containers, so it scales on the ingresses' demand.</summary>
+        public bool IsServer { get; } = members.Any(m => m.Web?.IsServer == true);
 
         public ScalingBounds Bounds => Override ?? new ScalingBounds(
             Members[0].MinContainers, Members[0].MaxContainers, Members[0].BufferContainers, Members[0].ScaledownWindow,

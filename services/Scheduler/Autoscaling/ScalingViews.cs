@@ -11,7 +11,11 @@ public static class ContainerStates
 }
 
 /// <summary>A container group to scale: the queues of its functions and its bounds.</summary>
-public sealed record ScalingTarget(string GroupKey, IReadOnlyList<Guid> FunctionIds, ScalingBounds Bounds);
+public sealed record ScalingTarget(string GroupKey, IReadOnlyList<Guid> FunctionIds, ScalingBounds Bounds)
+{
+    /// <summary>Its members that serve HTTP straight from containers: they have no queue to read.</summary>
+    public IReadOnlyList<Guid> ServerFunctionIds { get; init; } = [];
+}
 
 /// <summary>The commands one scaling decision sends, and what it saw.</summary>
 public sealed record ScalingCommands(

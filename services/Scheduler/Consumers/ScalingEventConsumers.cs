@@ -2,6 +2,7 @@ using MassTransit;
 using Modal.Contracts.Apps;
 using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
+using Modal.Contracts.Web;
 using Modal.Scheduler.Autoscaling;
 
 namespace Modal.Scheduler.Consumers;
@@ -81,3 +82,21 @@ public static class SchedulerInstance
 public sealed class ScalingEventsConsumerDefinition() : SchedulerInstanceDefinition<ScalingEventsConsumer>("events", 1);
 
 public sealed class FunctionCallQueuedConsumerDefinition() : SchedulerInstanceDefinition<FunctionCallQueuedConsumer>("calls", 16);
+
+/// <summary>
+/// An ingress's requests for a server function: kept for the next round, and a round now when requests wait with no
+/// container on its way, so the first request to a cold server does not wait for the tick.
+/// </summary>
+public sealed class WebEndpointDemandConsumer(ScalingState state, ScalingLoop loop) : IConsumer<WebEndpointDemand>
+{
+    public Task Consume(ConsumeContext<WebEndpointDemand> context)
+    {
+        if (state.RecordDemand(context.Message))
+        {
+            loop.Wake();
+        }
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class WebEndpointDemandConsumerDefinition() : SchedulerInstanceDefinition<WebEndpointDemandConsumer>("web-demand", 16);

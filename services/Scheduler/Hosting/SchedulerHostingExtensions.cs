@@ -27,6 +27,7 @@ public static class SchedulerHostingExtensions
             bus.AddConsumer<ScalingEventsConsumer, ScalingEventsConsumerDefinition>();
             bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
             bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
+            bus.AddConsumer<WebEndpointDemandConsumer, WebEndpointDemandConsumerDefinition>();
         });
 
         builder.Services.AddOpenApi();

@@ -21,7 +21,17 @@ public sealed class DeployCommand : AsyncCommand<ProjectSettings>
         AnsiConsole.MarkupLine($"[green]Deployed[/] app [bold]{Markup.Escape(result.App.Name)}[/] ({Markup.Escape(result.App.Id)}, " +
             $"version {result.App.Version}; bundle {result.Bundle.Id[..12]}, {result.Bundle.Manifest.Files.Count} files, {result.UploadedBlobs} uploaded).");
         AnsiConsole.Write(table);
+        WriteWebUrls(result.App.Functions);
         return 0;
+    }
+
+    /// <summary>Each web endpoint's URL, as Modal prints them: <c>Created web function NAME => URL</c>.</summary>
+    internal static void WriteWebUrls(IEnumerable<Modal.Api.Contracts.Apps.DeployedFunctionInfo> functions)
+    {
+        foreach (var function in functions.Where(f => f.WebUrl is not null))
+        {
+            AnsiConsole.MarkupLine($"[green]✓[/] Created web function [bold]{Markup.Escape(function.Name)}[/] => [link]{Markup.Escape(function.WebUrl!)}[/]");
+        }
     }
 
     /// <summary>Publishes and deploys; returns the publish folder (where the entrypoint runs from) and the deployment.</summary>

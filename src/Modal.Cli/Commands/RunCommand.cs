@@ -18,6 +18,7 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
         var (output, deployment) = await DeployCommand.DeployProjectAsync(client, settings.Project, ephemeral: true, cancellationToken);
         var app = deployment.App;
         AnsiConsole.MarkupLine($"[green]Running[/] [bold]{Markup.Escape(app.Name)}[/] (ephemeral app {Markup.Escape(app.Id)}).");
+        DeployCommand.WriteWebUrls(app.Functions);
         try
         {
             var entry = Path.Combine(output, deployment.Bundle.Manifest.EntryAssembly);

@@ -8,7 +8,7 @@ using Modal.Scheduler.Autoscaling;
 
 namespace Modal.Platform.Tests.Unit;
 
-public sealed class ScalingStateTests
+public sealed partial class ScalingStateTests
 {
     private readonly ManualClock _clock = new();
     private readonly ScalingState _state;
