@@ -258,7 +258,7 @@ public static class WebArguments
     }
 
     /// <summary>The element type of an array or list type (<c>System.Int32[]</c>, <c>List`1[[System.Int32, …]]</c>); null for others.</summary>
-    internal static string? ElementType(string type)
+    public static string? ElementType(string type)
     {
         if (type.EndsWith("[]", StringComparison.Ordinal))
         {
