@@ -34,6 +34,8 @@ var api = builder.AddPlatformService<Projects.Modal_Api>("api")
     .WithReference(storage).WithReference(secrets)
     .WithStorageCredentialKey(installKeys)
     .WithSecretCredentialKey(installKeys)
+    // The ingress reaches server containers through runners' web forwarders, which take only the runner key.
+    .WithIngressRunnerKey(installKeys)
     // Clients (and containers) get this address with a workspace credential and call Storage directly.
     .WithEnvironment("Api__StoragePublicUrl", storage.GetEndpoint("http"))
     .WithFirstTokenFile(Path.Combine(infrastructure.DataDirectory, "first-token.env"))

@@ -107,6 +107,10 @@ internal static class InstallKeysExtensions
     public static IResourceBuilder<ProjectResource> WithRunnerKey(this IResourceBuilder<ProjectResource> runner, InstallKeys keys) =>
         keys.ApplyRunnerKey(runner, "GpuRunner__RunnerKey");
 
+    /// <summary>The runner credential the Api's ingress presents to runners' web forwarders (<c>Api:RunnerKey</c>).</summary>
+    public static IResourceBuilder<ProjectResource> WithIngressRunnerKey(this IResourceBuilder<ProjectResource> api, InstallKeys keys) =>
+        keys.ApplyRunnerKey(api, "Api__RunnerKey");
+
     /// <summary>The runner credential the Scheduler requires of callers of its runner list (<c>GET /v1/runners</c>).</summary>
     public static IResourceBuilder<ProjectResource> WithRunnerListKey(this IResourceBuilder<ProjectResource> scheduler, InstallKeys keys) =>
         keys.ApplyRunnerKey(scheduler, "Scheduler__RunnerKey");

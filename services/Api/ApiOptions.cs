@@ -37,6 +37,13 @@ public sealed class ApiOptions
     public Uri SecretsUrl { get; set; } = new("http://secrets");
 
     /// <summary>
+    /// The install's runner key (the one runners hold as <c>GpuRunner:RunnerKey</c>): the ingress presents it to a
+    /// runner's web forwarder with every request for a server container. Empty: servers cannot be reached (503).
+    /// </summary>
+    [MinLength(32, ErrorMessage = "Api:RunnerKey must be at least 32 characters.")]
+    public string? RunnerKey { get; set; }
+
+    /// <summary>
     /// Whether a map's input pages and output reads are traced. Off by default: a 100,000-input map is thousands of
     /// pages, slices and output batches, whose spans cost the Api, the runner and the trace collector more CPU than the
     /// inputs themselves and drown the dashboard. A map's start, close and cancel are traced either way.

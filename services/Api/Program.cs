@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Modal.Api;
 using Modal.Api.Endpoints;
 using Modal.Api.Hosting;
+using Modal.Api.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -10,13 +11,14 @@ var app = builder.Build();
 var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
 await app.MigrateApiDatabaseAsync();
 
-app.UseDefaultExceptionHandler().MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().UseWebIngress().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapApiV1()
     .MapWorkspaceEndpoints()
     .MapTokenEndpoints()
     .MapProxyTokenEndpoints()
     .MapAppEndpoints()
+    .MapWebEndpointEndpoints()
     .MapCallEndpoints()
     .MapMapEndpoints()
     .MapStorageAccessEndpoints()

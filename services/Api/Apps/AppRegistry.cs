@@ -15,7 +15,8 @@ namespace Modal.Api.Apps;
 /// functions' ids and so their queues, stay), or makes a new one; a run always makes a new ephemeral app. Each
 /// registration is a version in the app's history; runners hear of it by <see cref="AppDeployed"/>.
 /// </summary>
-public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEndpoint events, TimeProvider clock, IMemoryCache cache)
+public sealed class AppRegistry(
+    ApiDbContext db, CallTargets targets, Web.WebEndpointDirectory webEndpoints, IPublishEndpoint events, TimeProvider clock, IMemoryCache cache)
 {
     /// <summary>Registers <paramref name="functions"/> (already checked) as the app's current version.</summary>
     /// <exception cref="DbUpdateException">A concurrent first deploy of the same name won.</exception>
@@ -72,6 +73,8 @@ public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEn
         await db.SaveChangesAsync(cancellationToken);
         app.Functions.RemoveAll(f => !listed.Contains(f.Name)); // EF's fix-up may leave removed ones in the loaded list.
         targets.Forget(app);
+        // At once on this replica (an app without a bundle publishes no AppDeployed); other replicas drop it on the event.
+        webEndpoints.Forget(app.WorkspaceId);
 
         if (app.BundleId is not null)
         {
@@ -102,6 +105,7 @@ public sealed class AppRegistry(ApiDbContext db, CallTargets targets, IPublishEn
             TokenAuthenticationHandler.Forget(cache, tokenId);
         }
         targets.Forget(app);
+        webEndpoints.Forget(app.WorkspaceId);
         await events.Publish(new AppStopped
         {
             WorkspaceId = app.WorkspaceId, AppId = app.Id, AppName = app.Name, FunctionIds = app.Functions.Select(f => f.Id).ToList(),

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Modal.Api.Domain;
+using Modal.Api.Contracts.Web;
 using Modal.Contracts.Runners;
 
 namespace Modal.Api.Apps;
@@ -58,6 +59,11 @@ public static partial class FunctionManifests
                 errors[$"functions[{index}].secrets"] = ["Every secret needs a name."];
                 continue;
             }
+            if (signature.Web is { } web && WebManifestError(web) is { } webError)
+            {
+                errors[$"functions[{index}].web"] = [$"{signature.Name}: {webError}"];
+                continue;
+            }
             manifests.Add((signature with { TimeoutSeconds = signature.TimeoutSeconds <= 0 ? 300 : signature.TimeoutSeconds }, element.GetRawText()));
         }
         foreach (var duplicate in manifests.GroupBy(m => m.Signature.Name).Where(g => g.Count() > 1))
@@ -66,6 +72,32 @@ public static partial class FunctionManifests
         }
         return (manifests, errors);
     }
+
+    /// <summary>What is wrong with a function's web endpoint manifest; null when nothing is.</summary>
+    private static string? WebManifestError(Modal.Api.Contracts.Web.WebEndpointManifest web)
+    {
+        if (web.Kind is not (WebEndpointKinds.Function or WebEndpointKinds.AspNetApp or WebEndpointKinds.Server))
+        {
+            return $"web kind '{web.Kind}' is unknown; use {WebEndpointKinds.Function}, {WebEndpointKinds.AspNetApp} or {WebEndpointKinds.Server}.";
+        }
+        if (web.Label is { } label && !Web.WebEndpointNames.IsValidLabel(label))
+        {
+            return $"web label '{label}' is invalid: use 1-63 lowercase letters, digits or inner dashes.";
+        }
+        if (web.Kind == WebEndpointKinds.Function
+            && (web.Methods is not { Count: > 0 } methods || methods.Any(m => m is null || !HttpMethodPattern().IsMatch(m))))
+        {
+            return "a web function needs its HTTP methods, upper case (e.g. [\"GET\"]).";
+        }
+        if (web.Kind == WebEndpointKinds.Server && web.Port is not (> 0 and <= 65535))
+        {
+            return "a server needs the port it listens on (1-65535).";
+        }
+        return web.StartupTimeoutSeconds is > 0 and <= 3600 ? null : "web startup timeout must be more than 0 and at most 3600 seconds.";
+    }
+
+    [GeneratedRegex("^[A-Z]{1,16}$")]
+    private static partial Regex HttpMethodPattern();
 
     /// <summary>The error of a bundle id that is not the SHA-256 of a manifest blob; null when it is one (or absent).</summary>
     public static string? BundleIdError(string? bundleId) =>

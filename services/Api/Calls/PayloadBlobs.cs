@@ -25,4 +25,19 @@ public sealed class PayloadBlobs(IHttpClientFactory httpClients, StorageCredenti
         response.EnsureSuccessStatusCode();
         return response.Content.Headers.ContentLength ?? throw new InvalidOperationException($"Storage did not say how large blob {hash} is.");
     }
+
+    /// <summary>The blob's content, streamed from Storage (the caller disposes the response); null when the workspace holds no such blob.</summary>
+    public async Task<HttpResponseMessage?> OpenAsync(Guid workspaceId, string hash, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/v1/blobs/{hash}", UriKind.Relative));
+        credentials.Attach(request, workspaceId);
+        var response = await httpClients.CreateClient(StorageClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            return null;
+        }
+        response.EnsureSuccessStatusCode();
+        return response;
+    }
 }

@@ -10,6 +10,7 @@ using Modal.Api.Contracts;
 using Modal.Api.Contracts.Apps;
 using Modal.Api.Domain;
 using Modal.Api.Infrastructure;
+using Modal.Api.Web;
 
 namespace Modal.Api.Endpoints;
 
@@ -46,14 +47,15 @@ public static partial class AppEndpoints
     /// function is reported by its index.
     /// </summary>
     public static async Task<Results<Ok<DeployedAppInfo>, ValidationProblem, ProblemHttpResult>> DeployAppAsync(
-        string name, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, CancellationToken cancellationToken)
+        string name, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, HttpRequest http, WebUrls urls,
+        CancellationToken cancellationToken)
     {
         var (app, invalid, conflict) = await RegisterAsync(name, ephemeral: false, body, caller, registry, secrets, cancellationToken);
         if (app is null)
         {
             return invalid is not null ? invalid : conflict!;
         }
-        return TypedResults.Ok(ToResponse(app));
+        return TypedResults.Ok(ToResponse(app, await urls.ForAsync(http, caller.WorkspaceId(), cancellationToken)));
     }
 
     /// <summary>
@@ -61,14 +63,15 @@ public static partial class AppEndpoints
     /// new id, even when a deployed app has the same name; it is reached by its id and lives until stopped.
     /// </summary>
     public static async Task<Results<Created<DeployedAppInfo>, ValidationProblem, ProblemHttpResult>> CreateEphemeralAppAsync(
-        JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, CancellationToken cancellationToken)
+        JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, HttpRequest http, WebUrls urls,
+        CancellationToken cancellationToken)
     {
         var (app, invalid, conflict) = await RegisterAsync(name: null, ephemeral: true, body, caller, registry, secrets, cancellationToken);
         if (app is null)
         {
             return invalid is not null ? invalid : conflict!;
         }
-        return TypedResults.Created($"/v1/apps/{AppIds.Format(app.Id)}", ToResponse(app));
+        return TypedResults.Created($"/v1/apps/{AppIds.Format(app.Id)}", ToResponse(app, await urls.ForAsync(http, caller.WorkspaceId(), cancellationToken)));
     }
 
     // A deploy names its app in the route; a run names it in the body.
@@ -117,20 +120,21 @@ public static partial class AppEndpoints
 
     /// <summary>The workspace's running apps (deployed and ephemeral), newest first; with <c>all</c>, stopped ones too.</summary>
     public static async Task<Ok<AppList>> ListAppsAsync(
-        ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken, bool all = false)
+        ClaimsPrincipal caller, ApiDbContext db, HttpRequest http, WebUrls urls, CancellationToken cancellationToken, bool all = false)
     {
         var workspaceId = caller.WorkspaceId();
         var apps = await db.Apps.AsNoTracking().Include(a => a.Functions)
             .Where(a => a.WorkspaceId == workspaceId && (all || a.State != AppStates.Stopped))
             .OrderByDescending(a => a.CreatedAt).Take(MaxAppsPerList).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new AppList(apps.Select(ToResponse).ToList()));
+        var maker = await urls.ForAsync(http, workspaceId, cancellationToken);
+        return TypedResults.Ok(new AppList(apps.Select(app => ToResponse(app, maker)).ToList()));
     }
 
     public static async Task<Results<Ok<DeployedAppInfo>, ProblemHttpResult>> GetAppAsync(
-        string app, ClaimsPrincipal caller, ApiDbContext db, CancellationToken cancellationToken)
+        string app, ClaimsPrincipal caller, ApiDbContext db, HttpRequest http, WebUrls urls, CancellationToken cancellationToken)
     {
         var found = await db.Apps.AsNoTracking().Include(a => a.Functions).Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
-        return found is null ? CallTargets.AppNotFound(app) : TypedResults.Ok(ToResponse(found));
+        return found is null ? CallTargets.AppNotFound(app) : TypedResults.Ok(ToResponse(found, await urls.ForAsync(http, caller.WorkspaceId(), cancellationToken)));
     }
 
     /// <summary>The app's deployments, newest first, as <c>modal app history</c> lists them.</summary>
@@ -152,7 +156,7 @@ public static partial class AppEndpoints
     /// inputs still queued fail. Deploying the name again makes a new app. Stopping a stopped app changes nothing.
     /// </summary>
     public static async Task<Results<Ok<DeployedAppInfo>, ProblemHttpResult>> StopAppAsync(
-        string app, ClaimsPrincipal caller, ApiDbContext db, AppRegistry registry, CancellationToken cancellationToken)
+        string app, ClaimsPrincipal caller, ApiDbContext db, AppRegistry registry, HttpRequest http, WebUrls urls, CancellationToken cancellationToken)
     {
         var found = await db.Apps.Include(a => a.Functions).Referenced(caller.WorkspaceId(), app).FirstOrDefaultAsync(cancellationToken);
         if (found is null)
@@ -163,7 +167,7 @@ public static partial class AppEndpoints
         {
             await registry.StopAsync(found, cancellationToken);
         }
-        return TypedResults.Ok(ToResponse(found));
+        return TypedResults.Ok(ToResponse(found, await urls.ForAsync(http, caller.WorkspaceId(), cancellationToken)));
     }
 
     /// <summary>
@@ -206,23 +210,35 @@ public static partial class AppEndpoints
     private static partial Regex StreamPosition();
 
     public static async Task<Results<Ok<DeployedFunctionInfo>, ProblemHttpResult>> GetFunctionAsync(
-        string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CancellationToken cancellationToken)
+        string app, string function, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, HttpRequest http, WebUrls urls,
+        CancellationToken cancellationToken)
     {
         var (target, problem) = await targets.ResolveAsync(db, caller.WorkspaceId(), app, function, cancellationToken);
-        return target is null
-            ? problem!
-            : TypedResults.Ok(new DeployedFunctionInfo(
-                target.FunctionId, target.AppName, function, ToManifests(target.Signature.Parameters), target.Signature.ResultType));
+        if (target is null)
+        {
+            return problem!;
+        }
+        string? webUrl = null;
+        if (target.Signature.Web is { } web)
+        {
+            var ephemeral = await db.Apps.AsNoTracking().Where(a => a.Id == target.AppId).Select(a => a.Ephemeral).SingleAsync(cancellationToken);
+            var maker = await urls.ForAsync(http, caller.WorkspaceId(), cancellationToken);
+            webUrl = WebEndpointNames.HostUrl(maker.HostLabel(target.AppName, ephemeral, function, web), maker.BaseDomain, maker.Ingress);
+        }
+        return TypedResults.Ok(new DeployedFunctionInfo(
+            target.FunctionId, target.AppName, function, ToManifests(target.Signature.Parameters), target.Signature.ResultType, webUrl));
     }
 
-    private static DeployedAppInfo ToResponse(DeployedApp app) =>
+    private static DeployedAppInfo ToResponse(DeployedApp app, WebUrlMaker urls) =>
         new(AppIds.Format(app.Id), app.Name, app.State, app.Ephemeral, app.Version, app.BundleId, app.CreatedAt, app.UpdatedAt, app.StoppedAt,
-            app.Functions.OrderBy(f => f.Name).Select(f => ToResponse(app.Name, f)).ToList());
+            app.Functions.OrderBy(f => f.Name).Select(f => ToResponse(app, f, urls)).ToList());
 
-    private static DeployedFunctionInfo ToResponse(string app, DeployedFunction function)
+    private static DeployedFunctionInfo ToResponse(DeployedApp app, DeployedFunction function, WebUrlMaker urls)
     {
         var signature = FunctionSignature.Parse(function.ManifestJson);
-        return new DeployedFunctionInfo(function.Id, app, function.Name, ToManifests(signature.Parameters), signature.ResultType);
+        // A stopped app's endpoint is gone: no URL.
+        var webUrl = app.State == AppStates.Stopped ? null : urls.HostUrl(app, function.Name, signature);
+        return new DeployedFunctionInfo(function.Id, app.Name, function.Name, ToManifests(signature.Parameters), signature.ResultType, webUrl);
     }
 
     private static List<ParameterManifest> ToManifests(IEnumerable<ParameterSignature> parameters) =>

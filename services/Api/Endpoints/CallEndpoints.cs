@@ -31,8 +31,8 @@ public static class CallEndpoints
     /// synchronous call (<c>RemoteAsync</c>) takes one request instead of two.
     /// </summary>
     public static async Task<Results<Ok<CallInfo>, Accepted<CallInfo>, ProblemHttpResult, ValidationProblem>> CreateCallAsync(
-        string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets, CallStore calls,
-        PayloadBlobs blobs, ISendEndpointProvider sendEndpoints, IPublishEndpoint events, TimeProvider clock, CancellationToken cancellationToken,
+        string app, string function, CreateCallRequest request, ClaimsPrincipal caller, ApiDbContext db, CallTargets targets,
+        PayloadBlobs blobs, CallSubmitter submitter, CancellationToken cancellationToken,
         double wait = 0)
     {
         if (wait is < 0 or > ApiLimits.MaxLongPollSeconds || double.IsNaN(wait))
@@ -73,42 +73,14 @@ public static class CallEndpoints
             }
         }
 
-        var callId = $"fc-{Guid.CreateVersion7():N}";
-        var now = clock.GetUtcNow();
-        // Recorded before the input is sent: a fast runner's result must find the call to complete.
-        await calls.CreateAsync(callId, workspaceId, target.FunctionId, now);
-        // Watched before the input is sent: a fast runner's result cannot slip past a waiting caller.
-        await using var watch = wait > 0 ? await calls.WatchAsync(callId) : null;
-        var queued = new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.FunctionId, WorkspaceId = workspaceId, QueuedAt = now };
-        try
+        var (call, notQueued) = await submitter.SubmitAsync(workspaceId, target, function, argumentsJson, request.ArgumentsBlob, watch: wait > 0,
+            cancellationToken);
+        if (call is null)
         {
-            var queue = await sendEndpoints.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(target.FunctionId)}"));
-            // The input and its Queued event are confirmed by the broker together, not one after the other.
-            await Task.WhenAll(
-                queue.Send(new RunFunction
-                {
-                    FunctionCallId = callId,
-                    FunctionId = target.FunctionId,
-                    WorkspaceId = workspaceId,
-                    AppName = target.AppName,
-                    FunctionName = function,
-                    BundleId = target.BundleId,
-                    ArgumentsJson = argumentsJson,
-                    ArgumentsBlob = request.ArgumentsBlob,
-                    Attempt = 1,
-                    Timeout = signature.Timeout,
-                    QueuedAt = now,
-                }, cancellationToken),
-                events.Publish(queued, cancellationToken));
+            return notQueued!;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            await calls.CompleteAsync(callId, CallStates.Failed, exceptionType: RemoteErrorTypes.QueueUnavailable,
-                message: "The input could not be queued: the message broker did not confirm it.");
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Input not queued",
-                detail: "The message broker did not confirm the input; nothing will run. Try again shortly.");
-        }
-
+        await using var watch = call.Watch;
+        var callId = call.FunctionCallId;
         if (watch is not null && await watch.WaitAsync(TimeSpan.FromSeconds(wait), cancellationToken) is { IsTerminal: true } finished)
         {
             return TypedResults.Ok(ToResponse(finished));

@@ -33,10 +33,22 @@ public static class ApiHostingExtensions
             bus.AddConsumer<IssueContainerTokenConsumer>();
             bus.AddConsumer<RevokeContainerTokenConsumer>();
             bus.AddConsumer<Web.ProxyTokenRevokedConsumer, Web.ProxyTokenRevokedConsumerDefinition>();
+            bus.AddConsumer<Web.IngressEventsConsumer, Web.IngressEventsConsumerDefinition>();
         });
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();
+        builder.Services.AddScoped<CallSubmitter>();
+        builder.Services.AddOptions<Web.IngressOptions>()
+            .BindConfiguration(Web.IngressOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Web.WebEndpointDirectory>();
+        builder.Services.AddSingleton<Web.ServerRoutes>();
+        builder.Services.AddSingleton<Web.WebFunctionHandler>();
+        builder.Services.AddSingleton<Web.ServerProxy>();
+        builder.Services.AddSingleton<Web.WebUrls>();
+        builder.Services.AddHostedService<Web.WebDemandReporter>();
         builder.Services.AddSingleton<ApiInstance>();
         builder.Services.AddSingleton<Web.ProxyTokenValidator>();
         builder.Services.AddScoped<AppRegistry>();

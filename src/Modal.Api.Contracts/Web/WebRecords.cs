@@ -80,6 +80,15 @@ public static class WebHeaders
     /// <summary>On requests from the ingress to a runner's web forwarder: the container to reach (with the runner key).</summary>
     public const string ContainerId = "Modal-Container-Id";
 
+    /// <summary>
+    /// On a runner web forwarder's own error answers (not the container's): what went wrong, e.g.
+    /// <see cref="ContainerNotFound"/>, so the ingress tells them from the app's own 404 or 502.
+    /// </summary>
+    public const string ForwarderError = "Modal-Forwarder-Error";
+
+    /// <summary><see cref="ForwarderError"/>'s value on a 404 for a container the runner does not have (ready): the ingress drops it and tries another.</summary>
+    public const string ContainerNotFound = "container-not-found";
+
     /// <summary>On a web function's answer: the call that produced it (its logs are at <c>/v1/calls/{id}/logs</c>).</summary>
     public const string FunctionCallId = "Modal-Function-Call-Id";
 }
