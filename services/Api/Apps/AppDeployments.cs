@@ -1,5 +1,6 @@
 using Modal.Api.Domain;
 using Modal.Contracts.Apps;
+using Modal.Contracts.Web;
 
 namespace Modal.Api.Apps;
 
@@ -43,6 +44,9 @@ public static class AppDeployments
                 BufferContainers = signature.BufferContainers,
                 ScaledownWindow = TimeSpan.FromSeconds(signature.ScaledownWindowSeconds),
                 SingleUseContainers = signature.SingleUseContainers,
+                Web = signature.Web is { } web
+                    ? new WebEndpointSpec { Kind = web.Kind, Port = web.Port, StartupTimeout = TimeSpan.FromSeconds(web.StartupTimeoutSeconds) }
+                    : null,
             };
         }).ToList(),
     };
