@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
 using Modal.Api.Contracts.Apps;
+using Modal.Api.Contracts.Web;
 using Modal.Container;
 using Modal.Container.Protocol;
 using Modal.Deployment;
@@ -136,6 +138,12 @@ public sealed partial class App
     {
         ArgumentNullException.ThrowIfNull(batching);
         batching.Validate();
+        if (options?.WebEndpoint is not null)
+        {
+            throw new InvalidFunctionOptionsException(nameof(FunctionOptions.WebEndpoint),
+                $"FunctionOptions.WebEndpoint is not allowed on batched function '{name}': a web request waits for its own answer, " +
+                "so make the endpoint a plain function that calls the batched one.");
+        }
         var parameterName = declared.Method.GetParameters() is [{ Name: { Length: > 0 } named }] ? named : "input";
         return new(Define(name, options, validOptions => FunctionDefinition.Batched(this, name, parameterName, body, batching, validOptions)));
     }
@@ -152,6 +160,12 @@ public sealed partial class App
     {
         options ??= new FunctionOptions();
         options.Validate();
+        if (options.WebEndpoint is not null)
+        {
+            throw new InvalidFunctionOptionsException(nameof(FunctionOptions.WebEndpoint),
+                $"FunctionOptions.WebEndpoint is not allowed on class '{typeof(T).Name}': make a plain function the web endpoint, " +
+                "or serve the class with app.WebServer<T>(port).");
+        }
         var definition = new ClassDefinition(typeof(T), options);
         if (!FunctionNamePattern().IsMatch(definition.Name) || !_classes.TryAdd(definition.Name, definition))
         {
@@ -164,6 +178,132 @@ public sealed partial class App
         }
         return new Cls<T>(() => Reference, () => Client);
     }
+
+    /// <summary>
+    /// Defines an ASP.NET Core app (Modal's <c>asgi_app</c>): in each of its containers the SDK creates a
+    /// <see cref="WebApplicationBuilder"/>, <paramref name="build"/> adds services and returns the built app with its
+    /// routes and middleware mapped as usual, and the SDK runs it on Kestrel where the platform's ingress reaches it.
+    /// Requests go straight to a ready container (no queue), at most <see cref="FunctionOptions.MaxConcurrentInputs"/> at
+    /// once per container; streaming responses and WebSockets pass through. <paramref name="build"/> runs only in containers.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// app.AspNetApp("api", builder =>
+    /// {
+    ///     var web = builder.Build();
+    ///     web.MapGet("/", () => "hello");
+    ///     return web;
+    /// });
+    /// </code>
+    /// </example>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="build">Builds the app from the SDK's builder (do not set its URLs: the SDK chooses where it listens).</param>
+    /// <param name="web">Label, proxy auth and start-up timeout; validated now.</param>
+    /// <param name="options">Resources and scaling; validated now. <see cref="FunctionOptions.WebEndpoint"/> must be null.</param>
+    /// <returns>The function's definition (its <see cref="FunctionDefinition.Web"/> says how it is served).</returns>
+    public FunctionDefinition AspNetApp(
+        string name, Func<WebApplicationBuilder, WebApplication> build, WebServerOptions? web = null, FunctionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        web = ValidServerOptions(web, options);
+        return Define(name, options, validOptions => new FunctionDefinition(this, name, ServedOverHttpMethod, ServedOverHttp(name), validOptions, owner: null)
+        {
+            Serving = new WebServing(WebEndpointKinds.AspNetApp, web, Port: null, build, Start: null),
+        });
+    }
+
+    /// <summary>
+    /// Defines a server on a port (Modal's <c>web_server</c>): each container runs <paramref name="start"/>, which starts
+    /// any HTTP server (in .NET or as a child process) listening on <paramref name="port"/> on any address of the
+    /// container, and the platform's ingress sends requests there once the port accepts connections. Requests go straight
+    /// to a ready container, at most <see cref="FunctionOptions.MaxConcurrentInputs"/> at once per container.
+    /// </summary>
+    /// <param name="name">Function name, unique in the app.</param>
+    /// <param name="port">The port the server listens on inside the container (1-65535; also in <c>MODAL_WEB_PORT</c>).</param>
+    /// <param name="start">
+    /// Starts the server: it may return once the server runs in the background, or run the server itself until its token
+    /// is cancelled (the container is stopping). If it throws, the container stops.
+    /// </param>
+    /// <param name="web">Label, proxy auth and start-up timeout; validated now.</param>
+    /// <param name="options">Resources and scaling; validated now. <see cref="FunctionOptions.WebEndpoint"/> must be null.</param>
+    /// <returns>The function's definition (its <see cref="FunctionDefinition.Web"/> says how it is served).</returns>
+    public FunctionDefinition WebServer(
+        string name, int port, Func<CancellationToken, Task> start, WebServerOptions? web = null, FunctionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ValidatePort(port);
+        web = ValidServerOptions(web, options);
+        return Define(name, options, validOptions => new FunctionDefinition(this, name, ServedOverHttpMethod, ServedOverHttp(name), validOptions, owner: null)
+        {
+            Serving = new WebServing(WebEndpointKinds.Server, web, port, Build: null, start),
+        });
+    }
+
+    /// <summary>
+    /// Defines a server on a port started by a class's <see cref="EnterAttribute"/> hooks (Modal's <c>web_server</c> on a
+    /// class): each container creates one instance, runs its [Enter] hooks (which must return once the server listens or
+    /// is starting), and the ingress sends requests to <paramref name="port"/>; [Exit] hooks run when the container stops.
+    /// The function is named after the class.
+    /// </summary>
+    /// <typeparam name="T">The class: non-generic, with a public parameterless constructor, an [Enter] hook and no [Method]s.</typeparam>
+    /// <param name="port">The port the server listens on inside the container (1-65535; also in <c>MODAL_WEB_PORT</c>).</param>
+    /// <param name="web">Label, proxy auth and start-up timeout; validated now.</param>
+    /// <param name="options">Resources and scaling; validated now. <see cref="FunctionOptions.WebEndpoint"/> must be null.</param>
+    /// <returns>The function's definition (its <see cref="FunctionDefinition.Web"/> says how it is served).</returns>
+    /// <exception cref="ArgumentException">The class cannot serve (the message says why).</exception>
+    public FunctionDefinition WebServer<T>(int port, WebServerOptions? web = null, FunctionOptions? options = null) where T : class
+    {
+        ValidatePort(port);
+        web = ValidServerOptions(web, options);
+        options ??= new FunctionOptions();
+        var definition = new ClassDefinition(typeof(T), options, server: true);
+        if (!FunctionNamePattern().IsMatch(definition.Name) || _functions.ContainsKey(definition.Name) || !_classes.TryAdd(definition.Name, definition))
+        {
+            throw new ArgumentException($"App '{Name}' cannot register server class '{definition.Name}': the name is taken or invalid.", nameof(T));
+        }
+        return Register(new FunctionDefinition(this, definition.Name, ServedOverHttpMethod, ServedOverHttp(definition.Name), options, definition)
+        {
+            Serving = new WebServing(WebEndpointKinds.Server, web, port, Build: null, Start: null),
+        });
+    }
+
+    private static void ValidatePort(int port)
+    {
+        if (port is < 1 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(port), port, "A server's port must be between 1 and 65535.");
+        }
+    }
+
+    private static WebServerOptions ValidServerOptions(WebServerOptions? web, FunctionOptions? options)
+    {
+        web ??= new WebServerOptions();
+        web.Validate();
+        if (options?.WebEndpoint is not null)
+        {
+            throw new InvalidFunctionOptionsException(nameof(FunctionOptions.WebEndpoint),
+                "FunctionOptions.WebEndpoint is for web functions: an ASP.NET Core app or a server takes WebServerOptions instead.");
+        }
+        if (options?.SingleUseContainers == true)
+        {
+            throw new InvalidFunctionOptionsException(nameof(FunctionOptions.SingleUseContainers),
+                "FunctionOptions.SingleUseContainers is not allowed on an ASP.NET Core app or a server: their containers serve many requests.");
+        }
+        options?.Validate();
+        return web;
+    }
+
+    // An app's or server's function has no body to call: it is reached over HTTP. Its signature (no parameters, no
+    // result) is what the manifest shows.
+    private static readonly System.Reflection.MethodInfo ServedOverHttpMethod =
+        typeof(App).GetMethod(nameof(NotCallable), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+
+    private static void NotCallable()
+    {
+    }
+
+    private static Func<object?[], object?> ServedOverHttp(string name) => _ =>
+        throw new InvalidOperationException($"'{name}' is a web server: reach it over HTTP at its URL, not as a function call.");
 
     /// <summary>A registered class by name (a class container's <c>MODAL_CLASS</c>).</summary>
     internal ClassDefinition? FindClass(string name) => _classes.GetValueOrDefault(name);

@@ -14,7 +14,13 @@ internal sealed class ClassDefinition
     private readonly Lazy<Task<object>> _entered;
     private object? _instance;
 
-    public ClassDefinition(Type type, FunctionOptions options)
+    /// <param name="type">The class.</param>
+    /// <param name="options">Options of its containers.</param>
+    /// <param name="server">
+    /// A server class (<see cref="App.WebServer{T}"/>): its [Enter] hooks start a server and it has no [Method]s, since
+    /// its containers are reached over HTTP, not called.
+    /// </param>
+    public ClassDefinition(Type type, FunctionOptions options, bool server = false)
     {
         Type = type;
         Name = type.Name;
@@ -31,6 +37,20 @@ internal sealed class ClassDefinition
         _enterHooks = Hooks<EnterAttribute>(methods);
         _exitHooks = Hooks<ExitAttribute>(methods);
         RemoteMethods = methods.Where(m => m.IsDefined(typeof(MethodAttribute))).ToList();
+        if (server)
+        {
+            if (RemoteMethods.Count > 0)
+            {
+                throw new ArgumentException(
+                    $"Server class '{type.FullName}' has [Method]s: a web server's containers are reached over HTTP only; register methods to call with app.Cls<T>() on another class.",
+                    nameof(type));
+            }
+            if (_enterHooks.Length == 0)
+            {
+                throw new ArgumentException($"Server class '{type.FullName}' has no [Enter] hook to start its server in.", nameof(type));
+            }
+            return;
+        }
         if (RemoteMethods.Count == 0)
         {
             throw new ArgumentException($"Class '{type.FullName}' has no [Method]: mark the methods to call remotely with [Modal.Method].", nameof(type));

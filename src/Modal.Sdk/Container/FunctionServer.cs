@@ -6,9 +6,9 @@ namespace Modal.Container;
 
 /// <summary>
 /// The program's role inside a container: create the class instance and run its <c>[Enter]</c> hooks (class
-/// containers), listen on the runner's socket, run each input (several at once when the runner sends several) with
+/// containers), start the ASP.NET Core app or server it serves (web containers), listen on the runner's socket, run each input (several at once when the runner sends several) with
 /// its printed lines sent as that input's log, answer each with its output, honour cancels, and when the runner
-/// hangs up finish what runs, run the <c>[Exit]</c> hooks and exit.
+/// hangs up finish what runs, stop the web app or server, run the <c>[Exit]</c> hooks and exit.
 /// </summary>
 internal static class FunctionServer
 {
@@ -22,7 +22,33 @@ internal static class FunctionServer
         {
             await instance.EnterAsync().ConfigureAwait(false);
         }
+        // The web app listens before the function socket exists, so a container the runner connects to is ready for requests.
+        var web = await ContainerWebServer.StartAsync(app, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var serving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, web?.Failed ?? CancellationToken.None);
+            await ServeInputsAsync(app, socketPath, serving.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (web?.HasFailed == true)
+        {
+            // The server failed on its own (printed already): the container stops, and the runner sees it exit.
+        }
+        finally
+        {
+            if (web is not null)
+            {
+                await web.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        if (instance is not null)
+        {
+            await instance.ExitAsync().ConfigureAwait(false);
+        }
+        return web?.HasFailed == true ? 1 : 0;
+    }
 
+    private static async Task ServeInputsAsync(App app, string socketPath, CancellationToken cancellationToken)
+    {
         File.Delete(socketPath);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(socketPath));
@@ -82,11 +108,6 @@ internal static class FunctionServer
         }
         await Task.WhenAll(tasks).ConfigureAwait(false);
         await outgoing.DisposeAsync().ConfigureAwait(false);
-        if (instance is not null)
-        {
-            await instance.ExitAsync().ConfigureAwait(false);
-        }
-        return 0;
     }
 
     private static async Task<ContainerFrame> RunAsync(

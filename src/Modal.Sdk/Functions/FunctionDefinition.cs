@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using Modal.Api.Contracts.Web;
 
 namespace Modal;
 
@@ -92,6 +93,21 @@ public sealed class FunctionDefinition
 
     /// <summary>Whether the delegate returns a task.</summary>
     public bool IsAsync { get; }
+
+    /// <summary>
+    /// How the function is served over HTTP: a web function (<see cref="FunctionOptions.WebEndpoint"/>), an ASP.NET Core
+    /// app (<see cref="App.AspNetApp"/>) or a server on a port (<see cref="App.WebServer(string, int, Func{CancellationToken, Task}, WebServerOptions?, FunctionOptions?)"/>);
+    /// null when it is none of these.
+    /// </summary>
+    public WebEndpointManifest? Web => Serving is { } serving
+        ? new WebEndpointManifest(serving.Kind, [], serving.Options.Label, serving.Options.RequiresProxyAuth, serving.Port,
+            serving.Options.StartupTimeout.TotalSeconds)
+        : Options.WebEndpoint is { } endpoint
+            ? new WebEndpointManifest(WebEndpointKinds.Function, endpoint.UpperCaseMethods, endpoint.Label, endpoint.RequiresProxyAuth)
+            : null;
+
+    /// <summary>What a container of an app or server runs; null for other functions.</summary>
+    internal WebServing? Serving { get; init; }
 
     /// <summary>The class whose method this is (<see cref="App.Cls{T}"/>), or null for a plain function.</summary>
     internal ClassDefinition? Class { get; }

@@ -71,6 +71,13 @@ public sealed record FunctionOptions
     /// <summary>Each container runs one input, then exits (Modal's <c>single_use_containers</c>); implies one input at a time.</summary>
     public bool SingleUseContainers { get; init; }
 
+    /// <summary>
+    /// Makes the function a web function (Modal's <c>fastapi_endpoint</c>): HTTP requests to its URL become calls, with
+    /// the query string and JSON body bound to its parameters (<see cref="Modal.WebEndpoint"/>). Null: not a web function.
+    /// Not allowed on batched functions, classes, ASP.NET Core apps and servers (those take <see cref="WebServerOptions"/>).
+    /// </summary>
+    public WebEndpoint? WebEndpoint { get; init; }
+
     /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
     public void Validate()
     {
@@ -95,6 +102,7 @@ public sealed record FunctionOptions
             $"must be between 2 seconds and 20 minutes (was {ScaledownWindow})");
         Require(MaxConcurrentInputs is >= 1 and <= 1000, nameof(MaxConcurrentInputs),
             $"must be between 1 and 1000 (was {MaxConcurrentInputs})");
+        WebEndpoint?.Validate();
     }
 
     private static bool IsEnvironmentName(string name) =>
