@@ -76,23 +76,11 @@ public sealed class WebRunnerFixture : IAsyncLifetime
 
         Events = await BusEventRecorder.StartAsync<WebContainerReady, ContainerStopped, ContainerStarted, RunnerCapacityReported>(
             Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", RunnerId),
-            ("GpuRunner:RunnerKey", RunnerKey),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", RuntimeDirectory),
-            ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
-            ($"GpuRunner:ContainerBinds:{Markers}", Markers))
-        {
-            ConfigureServices = services => services.AddHttpClient("storage")
-                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
-        // A real port: ingresses reach the forwarder over HTTP (WebSocket upgrades included), and it names its own address.
-        Runner.UseKestrel(0);
-        Runner.StartServer();
+        _storageUrl = storageHttp.BaseAddress!.ToString();
+        _apiUrl = apiHttp.BaseAddress!.ToString();
+        Runner = StartRunner(RunnerId);
         RunnerUrl = Runner.CreateClient().BaseAddress!;
+        await WaitUntilConsumingAsync(Runner);
 
         var deployment = await AppDeployer.DeployAsync(client, Examples.OutputDirectory("WebProbes"), "WebProbes.dll");
         foreach (var function in deployment.App.Functions)
@@ -101,22 +89,64 @@ public sealed class WebRunnerFixture : IAsyncLifetime
         }
     }
 
+    private string _storageUrl = "";
+    private string _apiUrl = "";
+
+    /// <summary>
+    /// Starts a runner on a real port: ingresses reach the forwarder over HTTP (WebSocket upgrades included), and it
+    /// names its own address.
+    /// </summary>
+    public ServiceFactory<GpuRunnerOptions> StartRunner(string runnerId, params (string Key, string Value)[] settings)
+    {
+        var runner = new ServiceFactory<GpuRunnerOptions>(
+        [
+            ("GpuRunner:RunnerId", runnerId),
+            ("GpuRunner:RunnerKey", RunnerKey),
+            ("GpuRunner:StorageUrl", _storageUrl),
+            ("GpuRunner:ApiUrl", _apiUrl),
+            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
+            ("GpuRunner:RuntimeDirectory", RuntimeDirectory),
+            ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
+            ($"GpuRunner:ContainerBinds:{Markers}", Markers),
+            .. settings,
+        ])
+        {
+            ConfigureServices = services => services.AddHttpClient("storage")
+                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
+        };
+        runner.UseKestrel(0);
+        runner.StartServer();
+        return runner;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="runner"/>'s bus consumes (a container command sent before its temporary queue is bound
+    /// would be lost) and it has heartbeated.
+    /// </summary>
+    public static Task WaitUntilConsumingAsync(ServiceFactory<GpuRunnerOptions> runner) =>
+        Eventually.ReturnsAsync(() => HealthReport.ReadAsync(runner.CreateClient()),
+            report => report.Checks.Count > 0 && report.Checks.Where(check => check.Key != "container-isolation").All(check => check.Value == "Healthy"),
+            "the runner's bus and heartbeat are healthy");
+
     /// <summary>Starts a container of <paramref name="function"/> on the runner, as the Scheduler would; returns its id.</summary>
-    public async Task<string> StartContainerAsync(string function)
+    public Task<string> StartContainerAsync(string function) => StartContainerAsync(function, RunnerId);
+
+    /// <summary>Starts a container of <paramref name="function"/> on runner <paramref name="runnerId"/>; returns its id.</summary>
+    public async Task<string> StartContainerAsync(string function, string runnerId)
     {
         var containerId = $"{function}-{Guid.NewGuid():N}"[..Math.Min(function.Length + 13, 48)].ToLowerInvariant();
         // The runner hears of the deployment on a queue of its own: it waits for it a while, as for the Scheduler's commands.
-        await Events.SendAsync(RunnerQueues.ContainersAddressOf(RunnerId), new StartContainer
+        await Events.SendAsync(RunnerQueues.ContainersAddressOf(runnerId), new StartContainer
         {
-            ContainerId = containerId, RunnerId = RunnerId, FunctionId = Functions[function], RequestedAt = DateTimeOffset.UtcNow,
+            ContainerId = containerId, RunnerId = runnerId, FunctionId = Functions[function], RequestedAt = DateTimeOffset.UtcNow,
         });
         return containerId;
     }
 
     /// <summary>Starts a container of <paramref name="function"/> and waits until it is announced ready for requests.</summary>
-    public async Task<WebContainerReady> StartReadyContainerAsync(string function)
+    public async Task<WebContainerReady> StartReadyContainerAsync(string function, string? runnerId = null)
     {
-        var containerId = await StartContainerAsync(function);
+        var containerId = await StartContainerAsync(function, runnerId ?? RunnerId);
         return await Eventually.ReturnsAsync(
             () => Task.FromResult(Events.Events.OfType<WebContainerReady>().FirstOrDefault(e => e.ContainerId == containerId)),
             ready => ready is not null || Events.Events.OfType<ContainerStopped>().Any(e => e.ContainerId == containerId),
@@ -130,9 +160,9 @@ public sealed class WebRunnerFixture : IAsyncLifetime
             new StopContainer { ContainerId = containerId, RunnerId = RunnerId, Reason = "ScaledDown" });
 
     /// <summary>A client of the runner's forwarder, with the runner key unless told otherwise.</summary>
-    public HttpClient Forwarder(string containerId, string? runnerKey = RunnerKey)
+    public HttpClient Forwarder(string containerId, string? runnerKey = RunnerKey, Uri? runnerUrl = null)
     {
-        var http = new HttpClient { BaseAddress = RunnerUrl, Timeout = TimeSpan.FromSeconds(60) };
+        var http = new HttpClient { BaseAddress = runnerUrl ?? RunnerUrl, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Add(WebHeaders.ContainerId, containerId);
         if (runnerKey is not null)
         {
@@ -343,6 +373,7 @@ public sealed class WebForwarderTests(WebRunnerFixture runner) : IClassFixture<W
         using var node = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         var refused = await Assert.ThrowsAsync<SocketException>(() => node.ConnectAsync(new IPEndPoint(IPAddress.Loopback, 18743)));
 
+        Assert.Equal("bubblewrap", runner.Runner!.Services.GetRequiredService<GpuRunner.Containers.ContainerIsolation>().Launcher.Backend);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal($"{function} /some/path?q=1", await response.Content.ReadAsStringAsync());
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
@@ -381,5 +412,26 @@ public sealed class WebForwarderTests(WebRunnerFixture runner) : IClassFixture<W
         Assert.Equal(exitsBefore + 1, Directory.GetFiles(runner.Markers, "web-exit-*").Length);
         Assert.False(Directory.Exists(Path.Combine(runner.RuntimeDirectory, "web", ready.ContainerId)), "its web folder is removed");
         Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task ProcessBackend_AspNetAppOnItsHostSocketAndServerOnTheNodesLoopback_BothAnswer()
+    {
+        // No isolation (degraded): the app's socket is the host path itself and the server shares the node's network.
+        var runnerId = $"webproc-{Guid.NewGuid():N}"[..16];
+        await using var plain = runner.StartRunner(runnerId, ("GpuRunner:ContainerBackend", "process"));
+        var plainUrl = plain.CreateClient().BaseAddress!;
+        await WebRunnerFixture.WaitUntilConsumingAsync(plain);
+
+        var app = await runner.StartReadyContainerAsync("app", runnerId);
+        var server = await runner.StartReadyContainerAsync("port", runnerId);
+        using var appHttp = runner.Forwarder(app.ContainerId, runnerUrl: plainUrl);
+        using var serverHttp = runner.Forwarder(server.ContainerId, runnerUrl: plainUrl);
+        using var fromApp = await appHttp.GetAsync(new Uri("/", UriKind.Relative));
+        using var fromServer = await serverHttp.GetAsync(new Uri("/plain", UriKind.Relative));
+
+        Assert.Equal(plainUrl, app.ForwarderUrl);
+        Assert.Equal("hello from the probes' app", await fromApp.Content.ReadAsStringAsync());
+        Assert.Equal("port /plain", await fromServer.Content.ReadAsStringAsync());
     }
 }
