@@ -8,8 +8,9 @@ namespace Modal.GpuRunner.Containers;
 /// <see cref="ContainerSpec.BlockNetwork"/>), as a non-root host uid without capabilities, under a seccomp profile. What it
 /// sees: the system read-only, <c>/proc</c> and <c>/sys</c> as a container runtime presents them, its bundle read-only at
 /// <see cref="BundlePath"/>, a private size-limited <c>/tmp</c>, its runtime folder (the function server's socket) at
-/// <see cref="RuntimePath"/>, a server's web folder at <see cref="WebPath"/>, its Volumes at the paths the function asked for and only its GPUs' device files. Nothing of
-/// the runner's caches, other containers or other workspaces is mounted; its processes see only each other.
+/// <see cref="RuntimePath"/>, a server's web folder at <see cref="WebPath"/>, its Volumes at the paths the function asked
+/// for and only its GPUs' device files. Nothing of the runner's caches, other containers or other workspaces is mounted;
+/// its processes see only each other.
 /// </summary>
 /// <param name="bubblewrapPath">The <c>bwrap</c> executable.</param>
 /// <param name="dotnetPath">The dotnet host (its folder is bound read-only where it is outside <c>/usr</c>).</param>

@@ -100,7 +100,16 @@ public sealed partial class ContainerStarter(
         string? webFolder = null;
         if (function.Web is { IsServer: true } web)
         {
-            webFolder = CreateWebFolder(containerId, launcher);
+            try
+            {
+                webFolder = CreateWebFolder(containerId, launcher);
+            }
+            catch
+            {
+                ReleaseResources(containerId);
+                await volumes.ReleaseAsync(containerId, commit: false);
+                throw;
+            }
             environment[ContainerProtocol.WebFunctionVariable] = function.Name;
             if (web.Kind == WebEndpointKinds.Server)
             {
@@ -136,14 +145,15 @@ public sealed partial class ContainerStarter(
             {
                 return new StartedContainer(process, null);
             }
-            var webContainer = WebContainerFor(entry, containerId, webFolder, process, launcher, network);
+            WebContainer? webContainer = null;
             try
             {
+                webContainer = WebContainerFor(entry, containerId, webFolder, process, launcher, network);
                 await webContainer.WaitUntilReadyAsync(function.Web!.StartupTimeout, process.Exited, CancellationToken.None);
             }
             catch
             {
-                webContainer.Dispose();
+                webContainer?.Dispose();
                 process.Kill();
                 await process.DisposeAsync();
                 throw;
