@@ -70,10 +70,18 @@ public sealed class GpuRunnerOptions
     public Uri SecretsUrl { get; set; } = new("http://secrets");
 
     /// <summary>
-    /// The credential this runner presents to the Secrets service (its <c>Secrets:RunnerKey</c>). Optional: a runner
-    /// without one runs every function except those that use secrets, whose calls fail saying so.
+    /// The credential this runner presents to the Secrets service (its <c>Secrets:RunnerKey</c>), and the one its web
+    /// forwarder requires of ingresses (header <c>Modal-Runner-Key</c>). Optional: a runner without one runs every function
+    /// except those that use secrets, whose calls fail saying so, and its web forwarder answers 503.
     /// </summary>
     public string? RunnerKey { get; set; }
+
+    /// <summary>
+    /// Where ingresses reach this runner's web forwarder (its own HTTP address, announced in <c>WebContainerReady</c> and
+    /// heartbeats). Null: the address the runner listens on, read at start (a wildcard host becomes the machine's name);
+    /// set it where that address is not the one other nodes reach.
+    /// </summary>
+    public Uri? WebForwarderUrl { get; set; }
 
     /// <summary>CPU cores offered to containers; defaults to every core of the machine.</summary>
     [Range(0.1, 4096, ErrorMessage = "GpuRunner:CpuCores must be between 0.1 and 4096.")]

@@ -1,4 +1,5 @@
 using Modal.GpuRunner.Hosting;
+using Modal.GpuRunner.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,9 @@ builder.AddGpuRunnerServices();
 
 var app = builder.Build();
 
-app.UseDefaultExceptionHandler().MapDefaultEndpoints();
+app.UseDefaultExceptionHandler();
+// Ingresses' requests for server containers (header Modal-Container-Id) go to them before anything of the runner's.
+app.UseWebForwarder();
+app.MapDefaultEndpoints();
 
 await app.RunAsync();

@@ -8,8 +8,9 @@ namespace Modal.GpuRunner.Containers;
 /// <see cref="ContainerSpec.BlockNetwork"/>), as a non-root host uid without capabilities, under a seccomp profile. What it
 /// sees: the system read-only, <c>/proc</c> and <c>/sys</c> as a container runtime presents them, its bundle read-only at
 /// <see cref="BundlePath"/>, a private size-limited <c>/tmp</c>, its runtime folder (the function server's socket) at
-/// <see cref="RuntimePath"/>, its Volumes at the paths the function asked for and only its GPUs' device files. Nothing of
-/// the runner's caches, other containers or other workspaces is mounted; its processes see only each other.
+/// <see cref="RuntimePath"/>, a server's web folder at <see cref="WebPath"/>, its Volumes at the paths the function asked
+/// for and only its GPUs' device files. Nothing of the runner's caches, other containers or other workspaces is mounted;
+/// its processes see only each other.
 /// </summary>
 /// <param name="bubblewrapPath">The <c>bwrap</c> executable.</param>
 /// <param name="dotnetPath">The dotnet host (its folder is bound read-only where it is outside <c>/usr</c>).</param>
@@ -32,6 +33,9 @@ public sealed class BubblewrapLauncher(
     /// accepts connections), so <c>{PlatformPath}/platform.sock</c> is its way to the platform.
     /// </summary>
     public const string PlatformPath = "/run/modal-platform";
+
+    /// <summary>Where a server container sees its web folder (the folder of <see cref="ContainerProtocol.WebSocketPathInContainer"/>).</summary>
+    public static readonly string WebPath = Path.GetDirectoryName(ContainerProtocol.WebSocketPathInContainer)!;
 
     /// <summary>The descriptor the container's shell opens the seccomp profile on, for bubblewrap's <c>--seccomp</c>.</summary>
     public const int SeccompDescriptor = 3;
@@ -114,6 +118,10 @@ public sealed class BubblewrapLauncher(
             // (BlockNetwork) too: the platform stays reachable where the network is not.
             args.AddRange(["--ro-bind", platform, PlatformPath]);
         }
+        if (spec.WebFolder is { } web)
+        {
+            args.AddRange(["--bind", web, WebPath]);
+        }
         foreach (var (host, target) in siteBinds.OrderBy(b => b.Value, StringComparer.Ordinal))
         {
             args.AddRange(["--bind", host, target]);
@@ -157,6 +165,10 @@ public sealed class BubblewrapLauncher(
         if (spec.PlatformSocketFolder is not null)
         {
             variables[ContainerProtocol.PlatformSocketVariable] = $"{PlatformPath}/{Platform.PlatformSocket.FileName}";
+        }
+        if (spec.WebFolder is not null && spec.WebSocket)
+        {
+            variables[ContainerProtocol.WebSocketVariable] = ContainerProtocol.WebSocketPathInContainer;
         }
         return new ContainerCommand(prefix[0], [.. prefix.Skip(1), .. args], spec.BundleDirectory, variables)
         {

@@ -1,7 +1,9 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Modal.Contracts.Containers;
+using Modal.Contracts.Web;
 using Modal.GpuRunner.Domain;
+using Modal.GpuRunner.Web;
 
 namespace Modal.GpuRunner.Containers;
 
@@ -16,6 +18,7 @@ public sealed partial class ContainerPool : IAsyncDisposable
     private readonly InputSlots _slots;
     private readonly ContainerStarter _starter;
     private readonly ContainerCredentials _credentials;
+    private readonly WebForwarderAddress _forwarder;
     private readonly IBus _bus;
     private readonly IOptions<GpuRunnerOptions> _options;
     private readonly TimeProvider _clock;
@@ -27,9 +30,10 @@ public sealed partial class ContainerPool : IAsyncDisposable
     private static readonly TimeSpan StoppedAppMemory = TimeSpan.FromHours(1);
 
     public ContainerPool(
-        InputSlots slots, ContainerStarter starter, ContainerCredentials credentials, IBus bus, IOptions<GpuRunnerOptions> options,
-        TimeProvider clock, ILogger<ContainerPool> logger)
+        InputSlots slots, ContainerStarter starter, ContainerCredentials credentials, WebForwarderAddress forwarder, IBus bus,
+        IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ContainerPool> logger)
     {
+        _forwarder = forwarder;
         _slots = slots;
         _starter = starter;
         _credentials = credentials;
@@ -50,9 +54,14 @@ public sealed partial class ContainerPool : IAsyncDisposable
     {
         var allocated = _starter.AllocateGpus(command);
         var function = entry.Function;
+        // A server container takes requests, not inputs: "single use" has no meaning for it (it would never be spent).
+        var isServer = function.Web?.IsServer == true;
+        var singleUse = function.SingleUseContainers && !isServer;
         var pooled = new PooledContainer(command.ContainerId, entry.ContainerGroup, function.FunctionId, entry.AppId, entry.BundleId,
-            function.SingleUseContainers ? 1 : Math.Max(1, function.MaxConcurrentInputs), function.SingleUseContainers,
-            command.GpuIndices, _clock.GetUtcNow());
+            singleUse ? 1 : Math.Max(1, function.MaxConcurrentInputs), singleUse, command.GpuIndices, _clock.GetUtcNow())
+        {
+            IsWebServer = isServer,
+        };
         if (!_slots.TryAdd(pooled))
         {
             _starter.ReleaseGpus(command.ContainerId);
@@ -68,7 +77,9 @@ public sealed partial class ContainerPool : IAsyncDisposable
         }
         try
         {
-            pooled.Process = await _starter.StartAsync(entry, pooled.Id, allocated);
+            var container = await _starter.StartAsync(entry, pooled.Id, allocated);
+            pooled.Web = container.Web;
+            pooled.Process = container.Process;
         }
         catch (Exception e) when (e is ContainerCrashedException or ContainerOutOfMemoryException or Secrets.ContainerSecretsException
             or HttpRequestException or IOException)
@@ -78,6 +89,13 @@ public sealed partial class ContainerPool : IAsyncDisposable
             _starter.ReleaseGpus(pooled.Id);
             pooled.Failure = e;
             LogStartFailed(_logger, pooled.Id, entry.AppName, function.Name, e.Message);
+            if (isServer)
+            {
+                // No input comes to a server container to report its failure: it goes at once (ContainerStopped says
+                // StartFailed), and the Scheduler starts another while requests wait for one.
+                await FinishAsync(pooled, StopReasons.StartFailed);
+                return;
+            }
         }
         if (pooled.Process is { } started)
         {
@@ -94,6 +112,25 @@ public sealed partial class ContainerPool : IAsyncDisposable
         {
             await StopAsync(pooled.Id, pooled.PendingStopReason ?? StopReasons.ScaledDown);
         }
+        else if (pooled.Web is { } web)
+        {
+            await AnnounceWebContainerAsync(pooled, web);
+        }
+    }
+
+    /// <summary>Tells every ingress that a server container takes requests now, through this runner's web forwarder.</summary>
+    private async Task AnnounceWebContainerAsync(PooledContainer pooled, WebContainer web)
+    {
+        if (_forwarder.Url is not { } url)
+        {
+            LogNoForwarderUrl(_logger, pooled.Id);
+            return;
+        }
+        await _bus.Publish(new WebContainerReady
+        {
+            ContainerId = pooled.Id, RunnerId = _options.Value.RunnerId, FunctionId = pooled.FunctionId, ForwarderUrl = url,
+            MaxConcurrentRequests = web.MaxConcurrentRequests, ReadyAt = _clock.GetUtcNow(),
+        });
     }
 
     /// <summary>
@@ -155,6 +192,8 @@ public sealed partial class ContainerPool : IAsyncDisposable
         {
             return;
         }
+        // No new connection to its app from here on; requests still in flight fail (502 at the forwarder).
+        pooled.Web?.Dispose();
         if (pooled.Process is { } process)
         {
             await process.DisposeAsync();
@@ -169,11 +208,15 @@ public sealed partial class ContainerPool : IAsyncDisposable
         });
     }
 
-    /// <summary>A container that dies between inputs is forgotten at once, so the next input is not given to it.</summary>
+    /// <summary>
+    /// A container that dies between inputs is forgotten at once, so the next input is not given to it. A server
+    /// container that dies is forgotten at once even with requests in flight (they fail with 502): no input's failure
+    /// path is there to remove it.
+    /// </summary>
     private async Task WatchForCrashAsync(PooledContainer pooled, ContainerProcess process)
     {
         await process.Exited;
-        if (_slots.IsIdleMember(pooled))
+        if (pooled.IsWebServer || _slots.IsIdleMember(pooled))
         {
             await FinishAsync(pooled, _starter.WasOutOfMemory(pooled.Id) ? StopReasons.OutOfMemory : StopReasons.Crashed);
         }
@@ -181,6 +224,10 @@ public sealed partial class ContainerPool : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Container {ContainerId} started for {App}.{Function} (bundle {BundleId})")]
     private static partial void LogContainerStarted(ILogger logger, string containerId, string app, string function, string bundleId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Server container {ContainerId} is ready but not announced: this runner does not know its web forwarder's address (set GpuRunner:WebForwarderUrl)")]
+    private static partial void LogNoForwarderUrl(ILogger logger, string containerId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} could not start: {Reason}")]
     private static partial void LogStartFailed(ILogger logger, string containerId, string app, string function, string reason);

@@ -29,6 +29,18 @@ public sealed record ContainerSpec(
     /// </summary>
     public string? PlatformSocketFolder { get; init; }
 
+    /// <summary>
+    /// The host folder of a server container's web socket (<c>AspNetApp</c> and <c>Server</c>), which an isolated container
+    /// sees at <c>/run/modal-web</c>; null for other containers.
+    /// </summary>
+    public string? WebFolder { get; init; }
+
+    /// <summary>
+    /// Whether the container's app listens on a Unix socket in <see cref="WebFolder"/> (an <c>AspNetApp</c>): the launcher
+    /// tells it where (<c>MODAL_WEB_SOCKET</c>), as the container sees the path.
+    /// </summary>
+    public bool WebSocket { get; init; }
+
     /// <summary><c>cgroup.procs</c> files the container's first process joins before it starts the program (none: no cgroup).</summary>
     public IReadOnlyList<string> CgroupProcsFiles { get; init; } = [];
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Modal.Api.Contracts.Web;
 using Modal.Container.Protocol;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
@@ -7,6 +8,7 @@ using Modal.GpuRunner.Bundles;
 using Modal.GpuRunner.Domain;
 using Modal.GpuRunner.Platform;
 using Modal.GpuRunner.Volumes;
+using Modal.GpuRunner.Web;
 
 namespace Modal.GpuRunner.Containers;
 
@@ -34,10 +36,11 @@ public sealed partial class ContainerStarter(
     public void ReleaseGpus(string containerId) => gpus.Release(containerId);
 
     /// <summary>
-    /// Starts a container of <paramref name="entry"/> holding <paramref name="allocated"/> and waits until it listens;
-    /// on failure, what the start took is given back (but the GPUs).
+    /// Starts a container of <paramref name="entry"/> holding <paramref name="allocated"/> and waits until it listens (a
+    /// server container: until its app or server accepts connections too); on failure, what the start took is given
+    /// back (but the GPUs).
     /// </summary>
-    public async Task<ContainerProcess> StartAsync(CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated)
+    public async Task<StartedContainer> StartAsync(CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated)
     {
         // The container's own token is asked for (or a spare taken) while the bundle and secrets are fetched.
         var token = credentials.TakeAsync(entry, containerId, CancellationToken.None);
@@ -54,7 +57,7 @@ public sealed partial class ContainerStarter(
         }
     }
 
-    private async Task<ContainerProcess> StartWithTokenAsync(
+    private async Task<StartedContainer> StartWithTokenAsync(
         CatalogEntry entry, string containerId, IReadOnlyList<RunnerGpu> allocated, Task<Contracts.Apps.ContainerToken?> token)
     {
         var bundle = await bundles.GetAsync(entry.WorkspaceId, entry.BundleId, CancellationToken.None);
@@ -94,8 +97,29 @@ public sealed partial class ContainerStarter(
                 throw;
             }
         }
+        string? webFolder = null;
+        if (function.Web is { IsServer: true } web)
+        {
+            try
+            {
+                webFolder = CreateWebFolder(containerId, launcher);
+            }
+            catch
+            {
+                ReleaseResources(containerId);
+                await volumes.ReleaseAsync(containerId, commit: false);
+                throw;
+            }
+            environment[ContainerProtocol.WebFunctionVariable] = function.Name;
+            if (web.Kind == WebEndpointKinds.Server)
+            {
+                environment[ContainerProtocol.WebPortVariable] = (web.Port ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
         var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment)
         {
+            WebFolder = webFolder,
+            WebSocket = function.Web?.Kind == WebEndpointKinds.AspNetApp,
             Binds = mounted?.Binds ?? [],
             BlockNetwork = function.BlockNetwork,
             NetworkNamespace = network?.Path,
@@ -117,7 +141,24 @@ public sealed partial class ContainerStarter(
             {
                 isolation.Networks!.Refill();
             }
-            return process;
+            if (webFolder is null)
+            {
+                return new StartedContainer(process, null);
+            }
+            WebContainer? webContainer = null;
+            try
+            {
+                webContainer = WebContainerFor(entry, containerId, webFolder, process, launcher, network);
+                await webContainer.WaitUntilReadyAsync(function.Web!.StartupTimeout, process.Exited, CancellationToken.None);
+            }
+            catch
+            {
+                webContainer?.Dispose();
+                process.Kill();
+                await process.DisposeAsync();
+                throw;
+            }
+            return new StartedContainer(process, webContainer);
         }
         catch (ContainerCrashedException crash)
         {
@@ -170,6 +211,7 @@ public sealed partial class ContainerStarter(
 
     private void ReleaseResources(string containerId)
     {
+        DeleteWebFolder(containerId);
         if (_resources.TryRemove(containerId, out var resources))
         {
             resources.Dispose();
@@ -180,6 +222,71 @@ public sealed partial class ContainerStarter(
         }
     }
 
+    /// <summary>
+    /// How the web forwarder reaches a server container: an app's socket in its web folder; a server's port inside the
+    /// container's own network namespace (the one the runner made, or for a blocked network bubblewrap's), or, in a
+    /// container that shares the node's network (no isolation, or none possible here), the node's loopback.
+    /// </summary>
+    private static WebContainer WebContainerFor(
+        CatalogEntry entry, string containerId, string webFolder, ContainerProcess process, IContainerLauncher launcher, ContainerNetwork? network)
+    {
+        var function = entry.Function;
+        var web = function.Web!;
+        var limit = Math.Max(1, function.MaxConcurrentInputs);
+        if (web.Kind == WebEndpointKinds.AspNetApp)
+        {
+            return WebContainer.ForSocket(containerId, Path.Combine(webFolder, Path.GetFileName(ContainerProtocol.WebSocketPathInContainer)),
+                function.Timeout, limit);
+        }
+        var port = web.Port ?? throw new ContainerCrashedException($"{entry.AppName}.{function.Name} is a web server without a port.");
+        Func<string?>? namespacePath = network is not null ? () => network.Path
+            : launcher.Isolates && function.BlockNetwork ? () => WebContainer.SandboxNamespaceOf(process.ProcessId)
+            : null;
+        return WebContainer.ForPort(containerId, port, namespacePath, function.Timeout, limit);
+    }
+
+    /// <summary>A server container's web folder (its app's socket), handed to the container's uid; seen at <c>/run/modal-web</c>.</summary>
+    private string CreateWebFolder(string containerId, IContainerLauncher launcher)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("Server containers (a web folder bound into the container) need Linux.");
+        }
+        var folder = WebFolderOf(containerId);
+        var parent = Path.GetDirectoryName(folder)!;
+        // Searchable, not listable, by the containers' uid: each reaches its own folder by name only.
+        Directory.CreateDirectory(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute
+            | UnixFileMode.GroupExecute);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true); // A killed runner's leftover under the same id.
+        }
+        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        launcher.HandOver(folder);
+        return folder;
+    }
+
+    private string WebFolderOf(string containerId) => Path.Combine(Path.GetFullPath(options.Value.RuntimeDirectory), "web", containerId);
+
+    private void DeleteWebFolder(string containerId)
+    {
+        try
+        {
+            Directory.Delete(WebFolderOf(containerId), recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Not a server container, or deleted already.
+        }
+        catch (IOException e)
+        {
+            LogWebFolderNotDeleted(logger, containerId, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The web folder of container {ContainerId} could not be deleted: {Reason}")]
+    private static partial void LogWebFolderNotDeleted(ILogger logger, string containerId, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {ContainerId} of {App}.{Function} is NOT isolated: {Reason}")]
     private static partial void LogNotIsolated(ILogger logger, string containerId, string app, string function, string reason);
 
@@ -189,3 +296,6 @@ public sealed partial class ContainerStarter(
     [LoggerMessage(Level = LogLevel.Information, Message = "[{ContainerId} {Stream}] {Line}")]
     private static partial void LogContainerOutput(ILogger logger, string containerId, string stream, string line);
 }
+
+/// <summary>A started container: its process and, for a server container, how its app is reached (ready for requests).</summary>
+public sealed record StartedContainer(ContainerProcess Process, WebContainer? Web);

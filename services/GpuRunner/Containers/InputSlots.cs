@@ -28,7 +28,7 @@ public sealed class InputSlots(TimeProvider clock)
     {
         lock (_gate)
         {
-            return _containers.Values.Where(c => c.Group == containerGroup && c.Accepting).Sum(c => c.Slots);
+            return _containers.Values.Where(c => c.Group == containerGroup && c.Accepting && !c.IsWebServer).Sum(c => c.Slots);
         }
     }
 
@@ -189,8 +189,29 @@ public sealed class InputSlots(TimeProvider clock)
                     LastBusyAt = c.InFlight > 0 ? now : c.LastBusyAt,
                     GpuIndices = c.GpuIndices,
                     State = c.Accepting ? "Running" : c.HasStarted ? "Stopping" : "Starting",
+                    WebReady = c.Web is not null && c.Accepting,
+                    MaxConcurrentRequests = c.IsWebServer ? c.Slots : 0,
                 });
             }).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Counts a request the web forwarder sends to server container <paramref name="containerId"/> (disposing the lease
+    /// ends it); null when the container is not here, not ready yet or stopping: the ingress picks another. The limit is
+    /// the ingresses' to keep (they know every request in flight); a count past it is still counted, not refused.
+    /// </summary>
+    internal WebRequest? BeginWebRequest(string containerId)
+    {
+        lock (_gate)
+        {
+            if (!_containers.TryGetValue(containerId, out var container) || container.Web is not { } web || !container.Accepting)
+            {
+                return null;
+            }
+            container.InFlight++;
+            container.LastBusyAt = clock.GetUtcNow();
+            return new WebRequest(new ContainerLease(this, container), web);
         }
     }
 
@@ -203,12 +224,15 @@ public sealed class InputSlots(TimeProvider clock)
         {
             container.InFlight--;
             container.LastBusyAt = clock.GetUtcNow();
-            drained = container.InFlight == 0;
-            spent = drained && (container.SingleUse || container.Failure is not null) && !container.StopRequested;
+            var idle = container.InFlight == 0;
+            spent = idle && (container.SingleUse || container.Failure is not null) && !container.StopRequested;
             if (spent)
             {
                 container.StopRequested = true;
             }
+            // Only once a stop waits for it: set at an earlier idle moment, it would let a later stop cut off the inputs
+            // (or requests) running then.
+            drained = idle && container.StopRequested;
             HandOutSlots(container.Group);
         }
         if (drained)
@@ -279,7 +303,7 @@ public sealed class InputSlots(TimeProvider clock)
     {
         foreach (var container in _containers.Values)
         {
-            if (container.Group == group && container.Accepting)
+            if (container.Group == group && container.Accepting && !container.IsWebServer)
             {
                 return true;
             }
@@ -293,7 +317,8 @@ public sealed class InputSlots(TimeProvider clock)
         PooledContainer? free = null;
         foreach (var container in _containers.Values)
         {
-            if (container.Group == group && container.Accepting && container.InFlight < container.Slots && (free is null || container.InFlight < free.InFlight))
+            if (container.Group == group && container.Accepting && !container.IsWebServer && container.InFlight < container.Slots
+                && (free is null || container.InFlight < free.InFlight))
             {
                 free = container;
             }
@@ -318,3 +343,6 @@ public sealed class InputSlots(TimeProvider clock)
     /// <summary>An input waiting for a slot: completed with its lease, with null (no container of its group left here), or cancelled.</summary>
     private sealed class SlotWaiter() : TaskCompletionSource<ContainerLease?>(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>A request in flight to a server container: its count (dispose to end it) and how the container is reached.</summary>
+internal sealed record WebRequest(ContainerLease Lease, Web.WebContainer Container);

@@ -15,6 +15,15 @@ internal sealed class PooledContainer(
     public IReadOnlyList<int> GpuIndices { get; } = gpuIndices;
     public ContainerProcess? Process { get; set; }
 
+    /// <summary>
+    /// A server container (an ASP.NET Core app or a server on a port): it takes requests from the web forwarder, never
+    /// inputs from the function's queue, and its slots count requests in flight.
+    /// </summary>
+    public bool IsWebServer { get; init; }
+
+    /// <summary>How the web forwarder reaches it, once its app accepts connections; null for other containers.</summary>
+    public Web.WebContainer? Web { get; set; }
+
     /// <summary>Why its start failed: kept for one input, which fails saying so.</summary>
     public Exception? Failure { get; set; }
 
@@ -26,7 +35,7 @@ internal sealed class PooledContainer(
     public int InFlight { get; set; }
     public DateTimeOffset LastBusyAt { get; set; } = createdAt;
 
-    /// <summary>Set once no input runs in it any more (a graceful stop waits for it).</summary>
+    /// <summary>Set once no input runs in it any more after its stop was asked for (a graceful stop waits for it).</summary>
     public TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Whether it started (or failed to) and is past taking its first inputs.</summary>

@@ -22,6 +22,12 @@ public sealed class ProcessLauncher(string dotnetPath) : IContainerLauncher
         {
             variables[Modal.Container.Protocol.ContainerProtocol.PlatformSocketVariable] = Path.Combine(platform, Platform.PlatformSocket.FileName);
         }
+        if (spec.WebFolder is { } web && spec.WebSocket)
+        {
+            // No mount namespace to show it at /run/modal-web: the app listens at the host path itself.
+            variables[Modal.Container.Protocol.ContainerProtocol.WebSocketVariable] =
+                Path.Combine(web, Path.GetFileName(Modal.Container.Protocol.ContainerProtocol.WebSocketPathInContainer));
+        }
         return new ContainerCommand(dotnetPath, [Path.Combine(spec.BundleDirectory, spec.EntryAssembly)], spec.BundleDirectory, variables);
     }
 }

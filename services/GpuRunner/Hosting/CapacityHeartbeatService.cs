@@ -7,8 +7,8 @@ namespace Modal.GpuRunner.Hosting;
 
 /// <summary>Publishes <see cref="RunnerCapacityReported"/> every heartbeat interval for as long as the node runs.</summary>
 public sealed partial class CapacityHeartbeatService(
-    IBus bus, GpuInventory inventory, Containers.InputSlots containers, HeartbeatStatus status, IOptions<GpuRunnerOptions> options, TimeProvider clock,
-    ILogger<CapacityHeartbeatService> logger)
+    IBus bus, GpuInventory inventory, Containers.InputSlots containers, Web.WebForwarderAddress forwarder, HeartbeatStatus status,
+    IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<CapacityHeartbeatService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -31,6 +31,7 @@ public sealed partial class CapacityHeartbeatService(
                     MemoryMiB = settings.MemoryMiB,
                     ReportedAt = clock.GetUtcNow(),
                     Containers = containers.Describe(),
+                    WebForwarderUrl = forwarder.Url,
                 }, beat.Token);
                 status.Succeeded(clock.GetUtcNow());
             }

@@ -9,6 +9,7 @@ using Modal.GpuRunner.Infrastructure;
 using Modal.GpuRunner.Platform;
 using Modal.GpuRunner.Volumes;
 using Modal.GpuRunner.Secrets;
+using Modal.GpuRunner.Web;
 
 namespace Modal.GpuRunner.Hosting;
 
@@ -37,6 +38,9 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<ContainerEnvironment>();
         builder.Services.AddSingleton<ContainerStarter>();
         builder.Services.AddSingleton<ContainerPool>();
+        // The web forwarder (a middleware of the runner's own server) sends ingresses' requests to server containers.
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<WebForwarderAddress>();
         builder.Services.AddSingleton<InputAttempts>();
         builder.Services.AddSingleton<ContainerCredentials>();
         builder.Services.AddSingleton<FunctionSubscriptions>();

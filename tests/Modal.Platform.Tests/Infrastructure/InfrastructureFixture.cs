@@ -89,7 +89,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
             ("ConnectionStrings:redis", RedisConnectionStringOf("storage")),
             ("ConnectionStrings:s3", $"Endpoint=http://127.0.0.1:{S3Port};AccessKey={S3StorageKey.AccessKey};SecretKey={S3StorageKey.SecretKey}"),
         ],
-        "gpu-runner" => [("ConnectionStrings:rabbitmq", RabbitMqConnectionStringOf("gpu-runner"))],
+        // The install's runner key, as the AppHost gives it: ingresses present it to a runner's web forwarder.
+        "gpu-runner" => [("ConnectionStrings:rabbitmq", RabbitMqConnectionStringOf("gpu-runner")), ("GpuRunner:RunnerKey", TestSecretKeys.RunnerKey)],
         _ => throw new ArgumentException($"No service '{service}' ({string.Join(", ", Services)}).", nameof(service)),
     };
 

@@ -77,7 +77,7 @@ public sealed partial class TestNetworkNamespace : IDisposable
     }
 
     /// <summary>A listening socket made in the namespace (a socket stays in the namespace it was made in).</summary>
-    private static Socket ListenInNamespace(string namespacePath, IPEndPoint endPoint)
+    internal static Socket ListenInNamespace(string namespacePath, IPEndPoint endPoint)
     {
         Socket? socket = null;
         Exception? failure = null;
@@ -113,7 +113,7 @@ public sealed partial class TestNetworkNamespace : IDisposable
         return socket ?? throw new IOException($"Could not listen in {namespacePath}", failure);
     }
 
-    private static async Task ServeAsync(Socket listener)
+    internal static async Task ServeAsync(Socket listener)
     {
         var answer = Encoding.ASCII.GetBytes(
             $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}");
@@ -157,7 +157,7 @@ public sealed partial class TestNetworkNamespace : IDisposable
         }
     }
 
-    private static void Ip(params string[] arguments)
+    internal static void Ip(params string[] arguments)
     {
         var start = new ProcessStartInfo("ip") { RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
