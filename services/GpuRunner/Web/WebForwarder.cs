@@ -50,7 +50,8 @@ public sealed partial class WebForwarder(
         if (slots.BeginWebRequest(containerId) is not { } request)
         {
             await Problem(context, StatusCodes.Status404NotFound, "Container not found",
-                $"Container '{containerId}' is not a server container ready for requests on runner {options.Value.RunnerId} (never was, stopping, or gone).");
+                $"Container '{containerId}' is not a server container ready for requests on runner {options.Value.RunnerId} (never was, stopping, or gone).",
+                WebHeaders.ContainerNotFound);
             return;
         }
         using (request.Lease)
@@ -82,10 +83,15 @@ public sealed partial class WebForwarder(
     /// </summary>
     private const string Destination = "http://container/";
 
-    private static Task Problem(HttpContext context, int status, string title, string detail)
+    private static Task Problem(HttpContext context, int status, string title, string detail, string? forwarderError = null)
     {
         // The forwarder may have set headers of the container's (a failed upgrade); a problem is an answer of its own.
         context.Response.Headers.Clear();
+        if (forwarderError is not null)
+        {
+            // Tells the ingress this 404 is the forwarder's, not the app's: it drops the container and picks another.
+            context.Response.Headers[WebHeaders.ForwarderError] = forwarderError;
+        }
         return TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
     }
 
