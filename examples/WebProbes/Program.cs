@@ -28,6 +28,22 @@ app.AspNetApp("app", builder =>
     // One event at once, then nothing until the client goes: it arrives only if nothing on the way buffers it.
     web.MapGet("/events", (CancellationToken cancellationToken) => TypedResults.ServerSentEvents(FirstThenWait(cancellationToken)));
     web.Map("/ws", EchoAsync);
+    // Holds the request `ms` milliseconds and answers which container served it and the most requests it ever held
+    // at once: what a per-container concurrency limit is checked by.
+    web.MapGet("/busy", async (int ms) =>
+    {
+        var now = Interlocked.Increment(ref Busy.Current);
+        InterlockedMax(ref Busy.Most, now);
+        try
+        {
+            await Task.Delay(Math.Clamp(ms, 0, 10_000));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref Busy.Current);
+        }
+        return $"{Busy.ContainerMark} {Volatile.Read(ref Busy.Most)}";
+    });
     // The container dies (killed, as by the kernel) while this request waits for its answer.
     web.MapGet("/die", async () =>
     {
@@ -50,6 +66,17 @@ app.WebServer("silent", RawServer.Port, cancellationToken => Task.Delay(Timeout.
     new WebServerOptions { StartupTimeout = TimeSpan.FromSeconds(1) });
 
 return await app.RunAsync(args);
+
+static void InterlockedMax(ref int most, int value)
+{
+    for (var seen = Volatile.Read(ref most); value > seen; seen = Volatile.Read(ref most))
+    {
+        if (Interlocked.CompareExchange(ref most, value, seen) == seen)
+        {
+            return;
+        }
+    }
+}
 
 static async IAsyncEnumerable<string> FirstThenWait([EnumeratorCancellation] CancellationToken cancellationToken)
 {
@@ -81,6 +108,16 @@ static async Task EchoAsync(HttpContext context)
 
 namespace WebProbesExample
 {
+/// <summary>Requests the app holds now and at most, in this container (one process: one container).</summary>
+public static class Busy
+{
+    public static int Current;
+    public static int Most;
+
+    /// <summary>Tells this container's answers from another's.</summary>
+    public static readonly string ContainerMark = Guid.NewGuid().ToString("N")[..12];
+}
+
 /// <summary>
 /// A minimal HTTP/1.1 server on a raw socket (no ASP.NET Core): answers every request "{name} {path}" and closes. It
 /// listens on the container's loopback at MODAL_WEB_PORT, as a server in any language would.
