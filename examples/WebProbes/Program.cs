@@ -109,7 +109,7 @@ static async Task EchoAsync(HttpContext context)
 namespace WebProbesExample
 {
 /// <summary>Requests the app holds now and at most, in this container (one process: one container).</summary>
-public static class Busy
+internal static class Busy
 {
     public static int Current;
     public static int Most;
