@@ -84,7 +84,7 @@ if (args.Length > 0 && args[0] == "volume")
 
 var mode = args.Length > 0 ? args[0] : "all";
 var count = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
-var broker = new Uri(args.Length > 2 ? args[2] : $"amqp://gpu-runner:{InstallCredential("MODAL_RABBITMQ_GPU_RUNNER_PASSWORD")}@127.0.0.1:5682/");
+var broker = new Uri(args.Length > 2 && mode != "web" ? args[2] : $"amqp://gpu-runner:{InstallCredential("MODAL_RABBITMQ_GPU_RUNNER_PASSWORD")}@127.0.0.1:5682/");
 
 using var client = ModalClient.FromEnvironment();
 app.Client = client;

@@ -46,6 +46,7 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
+        var ingressBaseDomain = builder.Configuration["Ingress:BaseDomain"] is { Length: > 0 } domain ? domain : DefaultIngressBaseDomain;
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -64,10 +65,14 @@ public static class ServiceDefaultsExtensions
                 .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(MassTransitInstrumentationName)
-                // Health probes would drown the traces the dashboard exists to show.
+                // Health probes would drown the traces the dashboard exists to show. Web traffic (the ingress's, the
+                // runners' web forwarders') is not traced per request either: a span per request in two processes, exported
+                // to the dashboard, cost more than the whole proxying on a small node (docs/benchmarks.md, issue 18);
+                // its metrics are still kept, and a web function's call is traced as any call is.
                 .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
                     !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                    && !context.Request.Path.StartsWithSegments(AliveEndpointPath))
+                    && !context.Request.Path.StartsWithSegments(AliveEndpointPath)
+                    && !IsWebTraffic(context.Request, ingressBaseDomain))
                 .AddHttpClientInstrumentation());
 
         // Aspire sets OTEL_EXPORTER_OTLP_ENDPOINT for every resource; outside Aspire nothing is exported.
@@ -78,6 +83,18 @@ public static class ServiceDefaultsExtensions
 
         return builder;
     }
+
+    /// <summary>The ingress's base domain when <c>Ingress:BaseDomain</c> is not set (the Api's own default).</summary>
+    private const string DefaultIngressBaseDomain = "modal.localhost";
+
+    /// <summary>
+    /// A request to a web endpoint: at the ingress (a host under its base domain, or the path form <c>/web/…</c>) or at a
+    /// runner's web forwarder (it names a container).
+    /// </summary>
+    private static bool IsWebTraffic(HttpRequest request, string ingressBaseDomain) =>
+        request.Headers.ContainsKey("Modal-Container-Id")
+        || request.Path.StartsWithSegments("/web")
+        || request.Host.Host.EndsWith("." + ingressBaseDomain, StringComparison.OrdinalIgnoreCase);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
