@@ -30,6 +30,9 @@ var scheduler = builder.AddPlatformService<Projects.Modal_Scheduler>("scheduler"
     .WithRunnerListKey(installKeys);
 
 var api = builder.AddPlatformService<Projects.Modal_Api>("api")
+    // The Api is the ingress too: requests to web endpoints reach its own Kestrel, not a TCP proxy of the orchestrator's
+    // in front of it (one hop more for every web request and every call; docs/benchmarks.md, issue 18).
+    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
     .WithDatabase(postgres, "apidb", "modal_api").WithStore(redis).WithStore(rabbitmq)
     .WithReference(storage).WithReference(secrets)
     .WithStorageCredentialKey(installKeys)

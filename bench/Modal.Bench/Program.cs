@@ -32,12 +32,17 @@ var sleeper = app.Function("sleeper", async (int milliseconds) =>
 }, new FunctionOptions { MaxContainers = 4, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
 // The web benchmark's server (an ASP.NET Core app, no queue) and web function (a call), the same app bare as baseline.
-app.AspNetApp("web_ping", WebBench.Build, options: new FunctionOptions { MaxConcurrentInputs = 100 });
+// A whole core, as the bare baseline has: a container's Cpu is its share of the node under contention.
+app.AspNetApp("web_ping", WebBench.Build, options: new FunctionOptions { MaxConcurrentInputs = 100, Cpu = 1 });
 app.Function("web_noop", (int x) => x, new FunctionOptions { WebEndpoint = new WebEndpoint { Methods = ["POST"] } });
 
 if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.Protocol.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
     return await app.RunAsync(args);
+}
+if (args.Length > 2 && args[0] == WebBench.BareProxyArgument)
+{
+    return await WebBench.ServeBareProxyAsync(int.Parse(args[1], CultureInfo.InvariantCulture), new Uri(args[2]));
 }
 if (args.Length > 1 && args[0] == WebBench.BareArgument)
 {

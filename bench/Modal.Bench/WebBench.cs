@@ -4,7 +4,9 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Bench;
 
@@ -43,15 +45,47 @@ internal static class WebBench
         return 0;
     }
 
+    /// <summary>Argument that makes the program a bare YARP forwarder on 127.0.0.1 in front of a bare app (one hop's floor).</summary>
+    public const string BareProxyArgument = "--web-bare-proxy";
+
+    /// <summary>
+    /// One proxy hop and nothing else: Kestrel and YARP's <see cref="IHttpForwarder"/> with a pooled client, forwarding
+    /// every request to <paramref name="target"/>, as the ingress and a runner's forwarder each do at their core.
+    /// </summary>
+    public static async Task<int> ServeBareProxyAsync(int port, Uri target)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenLocalhost(port));
+        builder.Services.AddHttpForwarder();
+        await using var web = builder.Build();
+        var forwarder = web.Services.GetRequiredService<IHttpForwarder>();
+        using var client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false, AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None, UseCookies = false,
+        });
+        var destination = target.ToString();
+        web.Run(async context => await forwarder.SendAsync(context, destination, client));
+        await web.StartAsync();
+        Console.WriteLine("listening");
+        await Task.Delay(Timeout.Infinite);
+        return 0;
+    }
+
     public static async Task RunAsync(Uri serverUrl, Uri webFunctionUrl, Func<int, Task> remoteNoop, int requests, TimeSpan loadFor)
     {
         var port = FreePort();
         using var bare = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareArgument,
             port.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        var proxyPort = FreePort();
+        using var proxy = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareProxyArgument,
+            proxyPort.ToString(CultureInfo.InvariantCulture), $"http://127.0.0.1:{port}/"]) { RedirectStandardOutput = true })!;
         try
         {
             await bare.StandardOutput.ReadLineAsync();
+            await proxy.StandardOutput.ReadLineAsync();
             var bareUrl = new Uri($"http://127.0.0.1:{port}/");
+            var proxiedUrl = new Uri($"http://127.0.0.1:{proxyPort}/");
             using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
 
             // Cold start of the server's first container is not what this measures: wait until it answers.
@@ -61,8 +95,10 @@ internal static class WebBench
 
             var server = await Latency.InterleavedAsync(requests, Math.Min(requests, 1_000),
                 ("bare GET", _ => GetAsync(http, new Uri(bareUrl, "ping"))),
-                ("platform GET", _ => GetAsync(http, new Uri(serverUrl, "ping"))));
+                ("platform GET", _ => GetAsync(http, new Uri(serverUrl, "ping"))),
+                ("one bare YARP hop GET", _ => GetAsync(http, new Uri(proxiedUrl, "ping"))));
             Print("server path, GET /ping", server[0], server[1]);
+            Print("one bare YARP hop (floor of a proxy here), GET /ping", server[0], server[2]);
 
             var calls = Math.Max(100, requests / 10);
             var function = await Latency.InterleavedAsync(calls, Math.Min(calls, 200),
@@ -80,8 +116,11 @@ internal static class WebBench
         }
         finally
         {
-            bare.Kill();
-            await bare.WaitForExitAsync();
+            foreach (var child in new[] { bare, proxy })
+            {
+                child.Kill();
+                await child.WaitForExitAsync();
+            }
         }
     }
 
