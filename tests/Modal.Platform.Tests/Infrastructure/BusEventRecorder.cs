@@ -29,6 +29,17 @@ internal sealed class BusEventRecorder : IAsyncDisposable
             endpoint.Handler<T4>(context => record(context.Message));
         });
 
+    public static Task<BusEventRecorder> StartAsync<T1, T2, T3, T4, T5>(string rabbitMqConnectionString)
+        where T1 : class where T2 : class where T3 : class where T4 : class where T5 : class =>
+        StartAsync(rabbitMqConnectionString, (endpoint, record) =>
+        {
+            endpoint.Handler<T1>(context => record(context.Message));
+            endpoint.Handler<T2>(context => record(context.Message));
+            endpoint.Handler<T3>(context => record(context.Message));
+            endpoint.Handler<T4>(context => record(context.Message));
+            endpoint.Handler<T5>(context => record(context.Message));
+        });
+
     /// <summary>Sends a command as a service would (e.g. a container command straight to a runner).</summary>
     public async Task SendAsync<T>(Uri address, T message) where T : class
     {

@@ -74,7 +74,7 @@ public sealed class WebRunnerFixture : IAsyncLifetime
         apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
         var client = new ModalClient(apiHttp);
 
-        Events = await BusEventRecorder.StartAsync<WebContainerReady, ContainerStopped, ContainerStarted, RunnerCapacityReported>(
+        Events = await BusEventRecorder.StartAsync<WebContainerReady, ContainerStopped, ContainerStarted, RunnerCapacityReported, ContainerStartFailed>(
             Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
         _storageUrl = storageHttp.BaseAddress!.ToString();
         _apiUrl = apiHttp.BaseAddress!.ToString();
@@ -146,13 +146,31 @@ public sealed class WebRunnerFixture : IAsyncLifetime
     /// <summary>Starts a container of <paramref name="function"/> and waits until it is announced ready for requests.</summary>
     public async Task<WebContainerReady> StartReadyContainerAsync(string function, string? runnerId = null)
     {
-        var containerId = await StartContainerAsync(function, runnerId ?? RunnerId);
-        return await Eventually.ReturnsAsync(
-            () => Task.FromResult(Events.Events.OfType<WebContainerReady>().FirstOrDefault(e => e.ContainerId == containerId)),
-            ready => ready is not null || Events.Events.OfType<ContainerStopped>().Any(e => e.ContainerId == containerId),
-            $"container {containerId} of {function} is announced ready") is { } announced
-            ? announced
-            : throw new InvalidOperationException($"Container {containerId} of {function} stopped instead of becoming ready.");
+        // A runner started moments ago may not know the deployment yet (it asks the Api at start, and waits 10 s for a
+        // command's function): it refuses with "UnknownFunction", and the Scheduler would place the container again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var containerId = await StartContainerAsync(function, runnerId ?? RunnerId);
+            await Eventually.ReturnsAsync(() => Task.FromResult(Events.Events.Any(e => e switch
+                {
+                    WebContainerReady ready => ready.ContainerId == containerId,
+                    ContainerStopped stopped => stopped.ContainerId == containerId,
+                    ContainerStartFailed failed => failed.ContainerId == containerId,
+                    _ => false,
+                })), settled => settled, $"container {containerId} of {function} is announced ready, or stops, or is refused");
+            if (Events.Events.OfType<WebContainerReady>().FirstOrDefault(e => e.ContainerId == containerId) is { } announced)
+            {
+                return announced;
+            }
+            var refused = Events.Events.OfType<ContainerStartFailed>().FirstOrDefault(e => e.ContainerId == containerId);
+            if (refused is { Reason: "UnknownFunction" } && attempt < 3)
+            {
+                continue;
+            }
+            throw new InvalidOperationException(refused is null
+                ? $"Container {containerId} of {function} stopped instead of becoming ready."
+                : $"Container {containerId} of {function} was refused: {refused.Reason}: {refused.Message}");
+        }
     }
 
     public async Task StopContainerAsync(string containerId) =>
