@@ -46,7 +46,7 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
-        var ingressBaseDomain = builder.Configuration["Ingress:BaseDomain"] is { Length: > 0 } domain ? domain : DefaultIngressBaseDomain;
+        var ingressBaseDomain = builder.Configuration["Ingress:BaseDomain"] is { Length: > 0 } domain ? domain : Modal.Api.Contracts.Web.WebHeaders.DefaultBaseDomain;
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -84,16 +84,13 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>The ingress's base domain when <c>Ingress:BaseDomain</c> is not set (the Api's own default).</summary>
-    private const string DefaultIngressBaseDomain = "modal.localhost";
-
     /// <summary>
     /// A request to a web endpoint: at the ingress (a host under its base domain, or the path form <c>/web/…</c>) or at a
     /// runner's web forwarder (it names a container).
     /// </summary>
     private static bool IsWebTraffic(HttpRequest request, string ingressBaseDomain) =>
-        request.Headers.ContainsKey("Modal-Container-Id")
-        || request.Path.StartsWithSegments("/web")
+        request.Headers.ContainsKey(Modal.Api.Contracts.Web.WebHeaders.ContainerId)
+        || request.Path.StartsWithSegments(Modal.Api.Contracts.Web.WebHeaders.PathPrefix.TrimEnd('/'))
         || request.Host.Host.EndsWith("." + ingressBaseDomain, StringComparison.OrdinalIgnoreCase);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder

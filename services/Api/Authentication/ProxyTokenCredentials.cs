@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 
 namespace Modal.Api.Authentication;
 
@@ -19,8 +18,7 @@ public static class ProxyTokenCredentials
     private const int RandomHexLength = RandomBytes * 2;
     private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
 
-    public static (string Id, string Secret) Generate() =>
-        (IdPrefix + RandomPart(), SecretPrefix + RandomPart());
+    public static (string Id, string Secret) Generate() => TokenCredentials.Generate(IdPrefix, SecretPrefix);
 
     /// <summary>Whether a value can be a token id at all (checked before any lookup, so junk never reaches the store).</summary>
     public static bool IsWellFormedId(string? id) => IsPrefixedHex(id, IdPrefix);
@@ -32,7 +30,4 @@ public static class ProxyTokenCredentials
         value is not null && value.Length == prefix.Length + RandomHexLength
         && value.StartsWith(prefix, StringComparison.Ordinal)
         && !value.AsSpan(prefix.Length).ContainsAnyExcept(LowerHex);
-
-    private static string RandomPart() =>
-        Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomBytes));
 }

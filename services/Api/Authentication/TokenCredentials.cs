@@ -15,8 +15,11 @@ public static class TokenCredentials
 
     private const int RandomBytes = 16;
 
-    public static (string Id, string Secret) Generate() =>
-        (IdPrefix + RandomPart(), SecretPrefix + RandomPart());
+    public static (string Id, string Secret) Generate() => Generate(IdPrefix, SecretPrefix);
+
+    /// <summary>A credential of another kind (proxy-auth tokens): each prefix followed by 32 hex digits, 128 random bits.</summary>
+    internal static (string Id, string Secret) Generate(string idPrefix, string secretPrefix) =>
+        (idPrefix + RandomPart(), secretPrefix + RandomPart());
 
     public static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 

@@ -12,7 +12,7 @@ public sealed class IngressOptions
     /// <c>modal.localhost</c>, needs no DNS set-up for curl and browsers (<c>*.localhost</c> is loopback to them).
     /// </summary>
     [Required, RegularExpression(@"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$", ErrorMessage = "Ingress:BaseDomain is a lowercase DNS name, e.g. modal.localhost.")]
-    public string BaseDomain { get; set; } = "modal.localhost";
+    public string BaseDomain { get; set; } = Modal.Api.Contracts.Web.WebHeaders.DefaultBaseDomain;
 
     /// <summary>
     /// The ingress's address as clients reach it (e.g. <c>https://api.example.com</c>): the path form of every URL is

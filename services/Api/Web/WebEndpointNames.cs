@@ -17,7 +17,7 @@ public static class WebEndpointNames
     private const int HashLength = 8;
 
     /// <summary>Where the path form of every endpoint starts.</summary>
-    public const string PathPrefix = "/web/";
+    public const string PathPrefix = Modal.Api.Contracts.Web.WebHeaders.PathPrefix;
 
     /// <summary>Appended to the label of an ephemeral (<c>modal run</c>) app's endpoint, as <c>modal serve</c> does on Modal.</summary>
     public const string EphemeralSuffix = "-dev";

@@ -89,6 +89,12 @@ public static class WebHeaders
     /// <summary><see cref="ForwarderError"/>'s value on a 404 for a container the runner does not have (ready): the ingress drops it and tries another.</summary>
     public const string ContainerNotFound = "container-not-found";
 
+    /// <summary>The ingress's base domain when <c>Ingress:BaseDomain</c> is not set: curl and browsers resolve <c>*.localhost</c> to loopback.</summary>
+    public const string DefaultBaseDomain = "modal.localhost";
+
+    /// <summary>Where the path form of an endpoint's URL starts: <c>/web/{host label}/…</c>.</summary>
+    public const string PathPrefix = "/web/";
+
     /// <summary>On a web function's answer: the call that produced it (its logs are at <c>/v1/calls/{id}/logs</c>).</summary>
     public const string FunctionCallId = "Modal-Function-Call-Id";
 }
