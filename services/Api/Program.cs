@@ -23,6 +23,7 @@ app.MapApiV1()
     .MapMapEndpoints()
     .MapStorageAccessEndpoints()
     .MapScalingEndpoints()
+    .MapScheduleEndpoints()
     .MapStorageProxyEndpoints(options.StorageUrl)
     .MapSecretProxyEndpoints(options.SecretsUrl);
 await app.RunAsync();

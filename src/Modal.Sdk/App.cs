@@ -433,12 +433,24 @@ public sealed partial class App
 
     private FunctionDefinition Register(FunctionDefinition definition)
     {
+        if (definition.Options.Schedule is not null && ScheduleRefusal(definition) is { } refusal)
+        {
+            throw new InvalidFunctionOptionsException(nameof(FunctionOptions.Schedule), $"FunctionOptions.Schedule is not allowed on '{definition.Name}': {refusal}.");
+        }
         if (!_functions.TryAdd(definition.Name, definition))
         {
             throw new ArgumentException($"App '{Name}' already has a function named '{definition.Name}'.", nameof(definition));
         }
         return definition;
     }
+
+    // A firing calls the function with no arguments, through the queue: nothing else can take one.
+    private static string? ScheduleRefusal(FunctionDefinition definition) =>
+        definition.Parameters.Count > 0 ? $"a scheduled function takes no arguments (it has {definition.Parameters.Count})"
+        : definition.Class is not null ? "a class's methods cannot be scheduled; schedule a plain function that calls one"
+        : definition.Batching is not null ? "a batched function cannot be scheduled"
+        : definition.Serving is not null ? "an ASP.NET Core app or a server is not called, so it cannot be scheduled"
+        : null;
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();

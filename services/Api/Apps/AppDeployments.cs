@@ -14,6 +14,7 @@ public static class AppDeployments
         AppName = app.Name,
         BundleId = app.BundleId ?? throw new InvalidOperationException($"App '{app.Name}' has no bundle to run."),
         DeployedAt = deployedAt,
+        Version = app.Version,
         Functions = functions.Select(function =>
         {
             var signature = FunctionSignature.Parse(function.ManifestJson);
@@ -47,6 +48,8 @@ public static class AppDeployments
                 Web = signature.Web is { } web
                     ? new WebEndpointSpec { Kind = web.Kind, Port = web.Port, StartupTimeout = TimeSpan.FromSeconds(web.StartupTimeoutSeconds) }
                     : null,
+                // Schedules run only while an app is deployed: a `modal run` registers none.
+                Schedule = !app.Ephemeral && signature.Schedule is { } schedule ? Schedules.FunctionSchedules.ToSpec(schedule).Spec : null,
             };
         }).ToList(),
     };

@@ -64,6 +64,11 @@ public static partial class FunctionManifests
                 errors[$"functions[{index}].web"] = [$"{signature.Name}: {webError}"];
                 continue;
             }
+            if (Schedules.FunctionSchedules.Error(signature) is { } scheduleError)
+            {
+                errors[$"functions[{index}].schedule"] = [$"{signature.Name}: {scheduleError}"];
+                continue;
+            }
             manifests.Add((signature with { TimeoutSeconds = signature.TimeoutSeconds <= 0 ? 300 : signature.TimeoutSeconds }, element.GetRawText()));
         }
         foreach (var duplicate in manifests.GroupBy(m => m.Signature.Name).Where(g => g.Count() > 1))

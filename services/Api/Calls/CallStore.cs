@@ -7,7 +7,8 @@ namespace Modal.Api.Calls;
 /// <summary>A call's state as stored in Redis.</summary>
 public sealed record CallRecord(
     string FunctionCallId, Guid WorkspaceId, Guid FunctionId, string State, DateTimeOffset CreatedAt,
-    string? ResultJson, string? ExceptionType, string? ExceptionMessage, string? ExceptionStackTrace, string? ResultBlob = null)
+    string? ResultJson, string? ExceptionType, string? ExceptionMessage, string? ExceptionStackTrace, string? ResultBlob = null,
+    string Origin = CallOrigins.Api)
 {
     public bool IsTerminal => CallStates.IsTerminal(State);
 }
@@ -67,7 +68,7 @@ public sealed class CallStore : IAsyncDisposable
         _done = new Infrastructure.RedisWakeups(redis, DoneChannelPrefix);
     }
 
-    public async Task CreateAsync(string callId, Guid workspaceId, Guid functionId, DateTimeOffset createdAt)
+    public async Task CreateAsync(string callId, Guid workspaceId, Guid functionId, DateTimeOffset createdAt, string origin = CallOrigins.Api)
     {
         var key = KeyPrefix + callId;
         var batch = _redis.CreateBatch();
@@ -77,6 +78,7 @@ public sealed class CallStore : IAsyncDisposable
             new("workspace", workspaceId.ToString()),
             new("function", functionId.ToString()),
             new("created", createdAt.ToUnixTimeMilliseconds()),
+            new("origin", origin),
         ]);
         var expire = batch.KeyExpireAsync(key, _retention);
         batch.Execute();
@@ -102,7 +104,8 @@ public sealed class CallStore : IAsyncDisposable
             Text("error_type"),
             Text("error_message"),
             Text("error_stack"),
-            Text("result_blob"));
+            Text("result_blob"),
+            Text("origin") ?? CallOrigins.Api);
     }
 
     /// <summary>Records a terminal state; false when the call already had one (or is unknown/expired).</summary>

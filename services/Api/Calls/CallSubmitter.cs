@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Modal.Api.Contracts;
+using Modal.Api.Contracts.Calls;
 using Modal.Contracts.Calls;
 
 namespace Modal.Api.Calls;
@@ -19,18 +20,23 @@ public sealed class CallSubmitter(CallStore calls, ISendEndpointProvider sendEnd
     /// Records the call, queues its input and publishes <see cref="FunctionCallQueued"/> (confirmed by the broker
     /// together). With <paramref name="watch"/> the call's end is watched from before the input is sent, so a fast
     /// runner's result cannot slip past the caller. Answers a 503 problem when the broker did not confirm the input.
+    /// The call's <c>origin</c> (<see cref="CallOrigins"/>) says what made it; <c>callId</c> is the id a caller chose
+    /// (a schedule's firing), null for a new one.
     /// </summary>
     public async Task<(SubmittedCall? Call, ProblemHttpResult? Problem)> SubmitAsync(
         Guid workspaceId, CallTarget target, string functionName, string argumentsJson, string? argumentsBlob, bool watch,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string origin = CallOrigins.Api, string? callId = null)
     {
-        var callId = $"fc-{Guid.CreateVersion7():N}";
+        callId ??= $"fc-{Guid.CreateVersion7():N}";
         var now = clock.GetUtcNow();
         // Recorded before the input is sent: a fast runner's result must find the call to complete.
-        await calls.CreateAsync(callId, workspaceId, target.FunctionId, now);
+        await calls.CreateAsync(callId, workspaceId, target.FunctionId, now, origin);
         // Watched before the input is sent: a fast runner's result cannot slip past a waiting caller.
         var end = watch ? await calls.WatchAsync(callId) : null;
-        var queued = new FunctionCallQueued { FunctionCallId = callId, FunctionId = target.FunctionId, WorkspaceId = workspaceId, QueuedAt = now };
+        var queued = new FunctionCallQueued
+        {
+            FunctionCallId = callId, FunctionId = target.FunctionId, WorkspaceId = workspaceId, QueuedAt = now, Origin = origin,
+        };
         try
         {
             var queue = await sendEndpoints.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(target.FunctionId)}"));

@@ -219,14 +219,16 @@ public static partial class AppEndpoints
             return problem!;
         }
         string? webUrl = null;
+        var ephemeral = (target.Signature.Web is not null || target.Signature.Schedule is not null)
+            && await db.Apps.AsNoTracking().Where(a => a.Id == target.AppId).Select(a => a.Ephemeral).SingleAsync(cancellationToken);
         if (target.Signature.Web is { } web)
         {
-            var ephemeral = await db.Apps.AsNoTracking().Where(a => a.Id == target.AppId).Select(a => a.Ephemeral).SingleAsync(cancellationToken);
             var maker = await urls.ForAsync(http, caller.WorkspaceId(), cancellationToken);
             webUrl = WebEndpointNames.HostUrl(maker.HostLabel(target.AppName, ephemeral, function, web), maker.BaseDomain, maker.Ingress);
         }
         return TypedResults.Ok(new DeployedFunctionInfo(
-            target.FunctionId, target.AppName, function, ToManifests(target.Signature.Parameters), target.Signature.ResultType, webUrl));
+            target.FunctionId, target.AppName, function, ToManifests(target.Signature.Parameters), target.Signature.ResultType, webUrl,
+            ScheduleDescription(target.Signature, ephemeral)));
     }
 
     private static DeployedAppInfo ToResponse(DeployedApp app, WebUrlMaker urls) =>
@@ -238,8 +240,13 @@ public static partial class AppEndpoints
         var signature = FunctionSignature.Parse(function.ManifestJson);
         // A stopped app's endpoint is gone: no URL.
         var webUrl = app.State == AppStates.Stopped ? null : urls.HostUrl(app, function.Name, signature);
-        return new DeployedFunctionInfo(function.Id, app.Name, function.Name, ToManifests(signature.Parameters), signature.ResultType, webUrl);
+        return new DeployedFunctionInfo(function.Id, app.Name, function.Name, ToManifests(signature.Parameters), signature.ResultType, webUrl,
+            app.State == AppStates.Stopped ? null : ScheduleDescription(signature, app.Ephemeral));
     }
+
+    // Only a deployed app's schedule is active: a `modal run` shows none.
+    private static string? ScheduleDescription(FunctionSignature signature, bool ephemeral) =>
+        !ephemeral && signature.Schedule is { } schedule ? Schedules.FunctionSchedules.ToSpec(schedule).Spec?.Description : null;
 
     private static List<ParameterManifest> ToManifests(IEnumerable<ParameterSignature> parameters) =>
         parameters.Select(p => new ParameterManifest(p.Name, p.Type)).ToList();

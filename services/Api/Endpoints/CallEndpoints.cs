@@ -210,7 +210,7 @@ public static class CallEndpoints
             ? JsonDocument.Parse(json).RootElement.Clone()
             : null;
         var error = call.ExceptionType is { } type ? new CallErrorInfo(type, call.ExceptionMessage ?? "", call.ExceptionStackTrace) : null;
-        return new CallInfo(call.FunctionCallId, call.State, result, error, call.ResultBlob);
+        return new CallInfo(call.FunctionCallId, call.State, result, error, call.ResultBlob, call.Origin);
     }
 
     /// <summary>The problem for a wait outside 0..<see cref="ApiLimits.MaxLongPollSeconds"/>, naming the parameter.</summary>

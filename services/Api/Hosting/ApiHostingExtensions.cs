@@ -34,7 +34,9 @@ public static class ApiHostingExtensions
             bus.AddConsumer<RevokeContainerTokenConsumer>();
             bus.AddConsumer<Web.ProxyTokenRevokedConsumer, Web.ProxyTokenRevokedConsumerDefinition>();
             bus.AddConsumer<Web.IngressEventsConsumer, Web.IngressEventsConsumerDefinition>();
+            bus.AddConsumer<Schedules.ScheduleFiredConsumer, Schedules.ScheduleFiredConsumerDefinition>();
         });
+        builder.Services.AddSingleton<Schedules.ScheduleFirings>();
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();

@@ -70,7 +70,7 @@ public sealed class WebFunctionHandler(IOptions<IngressOptions> options, CallSto
         }
         var submitter = context.RequestServices.GetRequiredService<CallSubmitter>();
         var (call, notQueued) = await submitter.SubmitAsync(endpoint.WorkspaceId, endpoint.Target, endpoint.FunctionName, arguments!,
-            argumentsBlob: null, watch: true, context.RequestAborted);
+            argumentsBlob: null, watch: true, context.RequestAborted, origin: Modal.Api.Contracts.Calls.CallOrigins.Web);
         if (call is null)
         {
             await notQueued!.ExecuteAsync(context);

@@ -35,6 +35,7 @@ public sealed record AppManifest(
 /// <param name="BlockNetwork">The container gets no network at all.</param>
 /// <param name="SingleUseContainers">Each container runs one input, then exits.</param>
 /// <param name="Web">How the function is served over HTTP (<see cref="Web.WebEndpointManifest"/>); null for none.</param>
+/// <param name="Schedule">When the function runs by itself while its app is deployed (<see cref="Schedules.ScheduleManifest"/>); null for none.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -58,7 +59,8 @@ public sealed record FunctionManifest(
     double? BatchWaitMs = null,
     bool BlockNetwork = false,
     bool SingleUseContainers = false,
-    Web.WebEndpointManifest? Web = null);
+    Web.WebEndpointManifest? Web = null,
+    Schedules.ScheduleManifest? Schedule = null);
 
 /// <summary>A parameter: its name (the argument's key on the wire) and .NET type.</summary>
 /// <param name="Name">Parameter name.</param>

@@ -24,7 +24,9 @@ public sealed record CreateAppRequest(string Name, IReadOnlyList<FunctionManifes
 /// <param name="Parameters">Its parameters.</param>
 /// <param name="ResultType">.NET name of its result type.</param>
 /// <param name="WebUrl">Its web endpoint's URL (host form), when it is one; null otherwise.</param>
-public sealed record DeployedFunctionInfo(Guid Id, string App, string Name, IReadOnlyList<ParameterManifest> Parameters, string ResultType, string? WebUrl = null);
+/// <param name="Schedule">Its schedule as a person reads it (<c>every 2s</c>), when it has one and its app is deployed; null otherwise.</param>
+public sealed record DeployedFunctionInfo(
+    Guid Id, string App, string Name, IReadOnlyList<ParameterManifest> Parameters, string ResultType, string? WebUrl = null, string? Schedule = null);
 
 /// <summary>An app: deployed, or the ephemeral app of a <c>modal run</c>.</summary>
 /// <param name="Id">The app's id (<c>ap-</c> and 32 hex digits); every route that takes an app takes it, or a deployed app's name.</param>

@@ -32,7 +32,9 @@ public sealed record CallErrorInfo(string Type, string Message, string? StackTra
 /// <param name="Result">The result as JSON, once Succeeded.</param>
 /// <param name="Error">The error, once Failed, TimedOut or Cancelled.</param>
 /// <param name="ResultBlob">When the result is over <see cref="ApiLimits.MaxInlinePayloadBytes"/>: the blob holding its JSON (<c>GET /v1/blobs/{sha256}</c>).</param>
-public sealed record CallInfo(string FunctionCallId, string State, JsonElement? Result, CallErrorInfo? Error, string? ResultBlob = null)
+/// <param name="Origin">What made the call (<see cref="CallOrigins"/>): <c>api</c>, <c>web</c> or <c>schedule</c>.</param>
+public sealed record CallInfo(
+    string FunctionCallId, string State, JsonElement? Result, CallErrorInfo? Error, string? ResultBlob = null, string Origin = CallOrigins.Api)
 {
     /// <summary>Whether the call has finished one way or another.</summary>
     public bool IsFinished => State is "Succeeded" or "Failed" or "TimedOut" or "Cancelled";
@@ -50,3 +52,16 @@ public sealed record CallLogs(string FunctionCallId, IReadOnlyList<CallLogLine> 
 /// <param name="Text">The line, without its line break.</param>
 /// <param name="At">When the runner received it.</param>
 public sealed record CallLogLine(int Attempt, string Stream, string Text, DateTimeOffset At);
+
+/// <summary>What made a call (<see cref="CallInfo.Origin"/>).</summary>
+public static class CallOrigins
+{
+    /// <summary>A client of the REST API or the SDK (<c>RemoteAsync</c>, <c>SpawnAsync</c>, a map).</summary>
+    public const string Api = "api";
+
+    /// <summary>A request to a web function's URL.</summary>
+    public const string Web = "web";
+
+    /// <summary>The function's schedule (<c>Cron</c> or <c>Period</c>).</summary>
+    public const string Schedule = "schedule";
+}

@@ -15,6 +15,9 @@ public sealed record AppDeployed
 
     public required IReadOnlyList<DeployedFunctionSpec> Functions { get; init; }
     public required DateTimeOffset DeployedAt { get; init; }
+
+    /// <summary>The app's version this deploy made (1 for the first); a redeploy makes the next one.</summary>
+    public int Version { get; init; }
 }
 
 /// <summary>What a runner needs to run one function.</summary>
@@ -77,6 +80,9 @@ public sealed record DeployedFunctionSpec
 
     /// <summary>How the function is served over HTTP; null when it is not a web endpoint.</summary>
     public Web.WebEndpointSpec? Web { get; init; }
+
+    /// <summary>When the function runs by itself while its app is deployed; null for none.</summary>
+    public Schedules.ScheduleSpec? Schedule { get; init; }
 }
 
 /// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>

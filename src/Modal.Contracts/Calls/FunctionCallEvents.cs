@@ -10,6 +10,9 @@ public sealed record FunctionCallQueued
     public required Guid FunctionId { get; init; }
     public required Guid WorkspaceId { get; init; }
     public required DateTimeOffset QueuedAt { get; init; }
+
+    /// <summary>What made the call: "api", "web" or "schedule".</summary>
+    public string Origin { get; init; } = "api";
 }
 
 /// <summary>A container began running an attempt of the call.</summary>

@@ -38,6 +38,6 @@ public static class AppManifests
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
             secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
             o.MaxConcurrentInputs, function.Class?.Name, function.Batching?.MaxBatchSize, function.Batching?.Wait.TotalMilliseconds,
-            o.BlockNetwork, o.SingleUseContainers, function.Web);
+            o.BlockNetwork, o.SingleUseContainers, function.Web, o.Schedule?.ToManifest());
     }
 }

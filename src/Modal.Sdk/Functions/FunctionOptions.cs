@@ -78,6 +78,12 @@ public sealed record FunctionOptions
     /// </summary>
     public WebEndpoint? WebEndpoint { get; init; }
 
+    /// <summary>
+    /// Runs the function by itself on a <see cref="Cron"/> or <see cref="Period"/> while its app is deployed (Modal's
+    /// <c>schedule=</c>). Only on a plain function that takes no arguments. Null: no schedule.
+    /// </summary>
+    public Schedule? Schedule { get; init; }
+
     /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
     public void Validate()
     {
@@ -103,6 +109,7 @@ public sealed record FunctionOptions
         Require(MaxConcurrentInputs is >= 1 and <= 1000, nameof(MaxConcurrentInputs),
             $"must be between 1 and 1000 (was {MaxConcurrentInputs})");
         WebEndpoint?.Validate();
+        Schedule?.Validate();
     }
 
     private static bool IsEnvironmentName(string name) =>
