@@ -21,4 +21,19 @@ public sealed class SchedulerOptions
     /// </summary>
     [MinLength(32, ErrorMessage = "Scheduler:RunnerKey must be at least 32 characters.")]
     public string? RunnerKey { get; set; }
+
+    /// <summary>How often the leading Scheduler checks Quartz's store against the deployed apps' schedules besides when a deploy or stop is heard.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Scheduler:ScheduleSyncInterval must be between 1 second and 1 hour.")]
+    public TimeSpan ScheduleSyncInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How late a firing may be and still count as on time (Quartz's misfire threshold). A tick later than this — all
+    /// Schedulers were down, or a dead instance's trigger waited for the cluster to notice — fires once, now.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Scheduler:MisfireThreshold must be between 1 second and 1 hour.")]
+    public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each Scheduler tells the Quartz cluster it is alive; a silent instance's firings are taken over after about twice this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00", ErrorMessage = "Scheduler:ClusterCheckinInterval must be between 0.5 second and 1 minute.")]
+    public TimeSpan ClusterCheckinInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Modal.Api.Contracts.Schedules;
 using Modal.Api.Domain;
 using Modal.Contracts.Schedules;
+using Quartz;
 
 namespace Modal.Api.Schedules;
 
@@ -43,7 +44,7 @@ public static class FunctionSchedules
             {
                 return (null, $"time zone '{zone}' is unknown; use an IANA name such as UTC, Europe/Paris or America/New_York.");
             }
-            var (quartz, error) = UnixCron.ToQuartz(cron);
+            var (quartz, error) = ToQuartz(cron.Trim(), TimeZoneInfo.FindSystemTimeZoneById(zone));
             return quartz is null ? (null, error) : (new ScheduleSpec { Description = $"cron \"{cron.Trim()}\" ({zone})", QuartzCron = quartz, TimeZone = zone }, null);
         }
         if (schedule.PeriodMonths < 0 || schedule.PeriodSeconds < 0 || double.IsNaN(schedule.PeriodSeconds) || double.IsInfinity(schedule.PeriodSeconds))
@@ -63,6 +64,30 @@ public static class FunctionSchedules
         // Quartz counts in milliseconds.
         var period = TimeSpan.FromMilliseconds(Math.Round(schedule.PeriodSeconds * 1000));
         return (new ScheduleSpec { Description = $"every {Describe(period)}", Period = period }, null);
+    }
+
+    /// <summary>
+    /// The Quartz spelling of a user's cron: five fields (and the <c>@daily</c>-style macros) are Unix crontab, read with
+    /// Quartz's own Unix format (day of week 0-7, Sunday both 0 and 7; a restricted day of month and day of week fire on
+    /// either, as in cron); six or seven are Quartz's form (seconds first). Null with the error when it does not parse or
+    /// never fires (<c>0 0 31 2 *</c>).
+    /// </summary>
+    public static (string? Quartz, string? Error) ToQuartz(string cron, TimeZoneInfo zone)
+    {
+        var fields = cron.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+        var format = fields == 5 || cron.StartsWith('@') ? CronFormat.Unix : CronFormat.Quartz;
+        CronExpression expression;
+        try
+        {
+            expression = CronExpression.Parse(cron, format).WithTimeZone(zone);
+        }
+        catch (FormatException e)
+        {
+            return (null, $"cron \"{cron}\" is invalid: {e.Message}");
+        }
+        return expression.GetNextValidTimeAfter(DateTimeOffset.UtcNow) is null
+            ? (null, $"cron \"{cron}\" never fires (no such date comes again).")
+            : (expression.CronExpressionString, null);
     }
 
     /// <summary>A period as a person writes it: <c>2s</c>, <c>1h30m</c>, <c>1d</c>, <c>2.5s</c>.</summary>

@@ -4,23 +4,28 @@ using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Web;
 using Modal.Scheduler.Autoscaling;
+using Modal.Scheduler.Schedules;
 
 namespace Modal.Scheduler.Consumers;
 
-/// <summary>Deployments, app stops and container lifecycle events keep the autoscaler's state current.</summary>
-public sealed class ScalingEventsConsumer(ScalingState state, ScalingLoop loop)
+/// <summary>Deployments, app stops and container lifecycle events keep the autoscaler's state and the schedules current.</summary>
+public sealed class ScalingEventsConsumer(ScalingState state, ScalingLoop loop, ScheduleBook schedules, ScheduleRegistrar registrar)
     : IConsumer<AppDeployed>, IConsumer<AppStopped>, IConsumer<ContainerStarted>, IConsumer<ContainerStopped>, IConsumer<ContainerStartFailed>
 {
     public Task Consume(ConsumeContext<AppDeployed> context)
     {
         state.Deploy(context.Message);
         loop.Wake(); // MinContainers start now, not at the next tick.
+        schedules.Deploy(context.Message);
+        registrar.Wake();
         return Task.CompletedTask;
     }
 
     public Task Consume(ConsumeContext<AppStopped> context)
     {
         state.Stop(context.Message);
+        schedules.Stop(context.Message.AppId);
+        registrar.Wake();
         return Task.CompletedTask;
     }
 

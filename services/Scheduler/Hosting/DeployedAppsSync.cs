@@ -1,12 +1,15 @@
 using MassTransit;
 using Modal.Contracts.Apps;
 using Modal.Scheduler.Autoscaling;
+using Modal.Scheduler.Schedules;
 using Modal.ServiceDefaults;
 
 namespace Modal.Scheduler.Hosting;
 
-/// <summary>At start, asks the Api for every deployed app, so a Scheduler that was down scales their functions too.</summary>
-public sealed partial class DeployedAppsSync(IBus bus, ScalingState state, ScalingLoop loop, ILogger<DeployedAppsSync> logger) : BackgroundService
+/// <summary>At start, asks the Api for every deployed app, so a Scheduler that was down scales (and schedules) their functions too.</summary>
+public sealed partial class DeployedAppsSync(
+    IBus bus, ScalingState state, ScalingLoop loop, ScheduleBook schedules, ScheduleRegistrar registrar, ILogger<DeployedAppsSync> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -19,8 +22,12 @@ public sealed partial class DeployedAppsSync(IBus bus, ScalingState state, Scali
         foreach (var app in deployed.Apps)
         {
             state.Deploy(app);
+            schedules.Deploy(app);
         }
+        // Only now may an app this Scheduler never heard of lose its schedules: the list holds every deployed app.
+        schedules.MarkComplete();
         loop.Wake();
+        registrar.Wake();
         LogSynced(logger, deployed.Apps.Count);
     }
 

@@ -2,6 +2,8 @@ using MassTransit;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Consumers;
 using Modal.Scheduler.Infrastructure;
+using Modal.Scheduler.Schedules;
+using Quartz;
 
 namespace Modal.Scheduler.Hosting;
 
@@ -21,6 +23,7 @@ public static class SchedulerHostingExtensions
         builder.Services.AddSingleton<ScalingLoop>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ScalingLoop>());
         builder.Services.AddHostedService<DeployedAppsSync>();
+        builder.AddSchedules();
         builder.AddModalMessageBus(bus =>
         {
             bus.AddConsumer<RunnerCapacityReportedConsumer>();
@@ -28,10 +31,56 @@ public static class SchedulerHostingExtensions
             bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
             bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
             bus.AddConsumer<WebEndpointDemandConsumer, WebEndpointDemandConsumerDefinition>();
+            bus.AddConsumer<AppSchedulesConsumer, AppSchedulesConsumerDefinition>();
         });
 
         builder.Services.AddOpenApi();
         return builder;
+    }
+
+    /// <summary>
+    /// Functions' schedules: Quartz with its persistent store in the Scheduler's PostgreSQL database, clustered, so every
+    /// Scheduler instance fires what is registered and each tick fires on one of them (Quartz's row locks), and a
+    /// dead instance's firings are taken over after about two <see cref="SchedulerOptions.ClusterCheckinInterval"/>s.
+    /// Registration is the leader's (<see cref="ScheduleRegistrar"/>).
+    /// </summary>
+    private static void AddSchedules(this WebApplicationBuilder builder)
+    {
+        var settings = builder.Configuration.GetSection(SchedulerOptions.SectionName).Get<SchedulerOptions>() ?? new SchedulerOptions();
+        var connectionString = builder.Configuration.GetConnectionString(SchedulerDbContext.ConnectionName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{SchedulerDbContext.ConnectionName} is missing: Quartz keeps schedules in the Scheduler's database.");
+        builder.Services.AddSingleton<ScheduleBook>();
+        builder.Services.AddSingleton<LeaderLease>();
+        builder.Services.AddSingleton<ScheduleRegistrar>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ScheduleRegistrar>());
+        builder.Services.AddQuartz(quartz =>
+        {
+            quartz.ConfigureScheduler(scheduler =>
+            {
+                // One name for the whole cluster (Quartz's rows are keyed by it); one id per instance.
+                scheduler.InstanceName = "modal-schedules";
+                scheduler.InstanceId = SchedulerInstance.Id;
+                scheduler.DefaultTimeZone = TimeZoneInfo.Utc;
+            });
+            quartz.UsePersistentStore(store =>
+            {
+                store.UsePostgres(connectionString);
+                // Quartz creates its tables in the Scheduler's database on first start (never alters or drops them).
+                store.ProvisionSchema();
+                store.UseClustering(cluster =>
+                {
+                    cluster.CheckinInterval = settings.ClusterCheckinInterval;
+                    cluster.CheckinMisfireThreshold = settings.ClusterCheckinInterval;
+                });
+                store.ConfigureStore(options =>
+                {
+                    options.MisfireThreshold = settings.MisfireThreshold;
+                    // Job data are strings only (ids, names): kept readable in the table.
+                    options.StoreJobDataAsStrings = true;
+                });
+            });
+        });
+        builder.Services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
     }
 
     public static Task MigrateSchedulerDatabaseAsync(this WebApplication app, CancellationToken cancellationToken = default) =>

@@ -27,11 +27,11 @@ public abstract record Schedule
 }
 
 /// <summary>
-/// A cron schedule (Modal's <c>modal.Cron</c>): five Unix cron fields — minute, hour, day of month, month, day of week
-/// (0 or 7 is Sunday; names such as MON work) — or six with seconds first. Read in <see cref="TimeZone"/> (an IANA name,
-/// UTC by default), so <c>new Cron("0 6 * * *", "America/New_York")</c> follows daylight saving. The platform checks the
-/// expression when the app is deployed. Restricting both the day of month and the day of week is refused (Quartz, which
-/// fires schedules, cannot combine them).
+/// A cron schedule (Modal's <c>modal.Cron</c>): five Unix crontab fields — minute, hour, day of month, month, day of
+/// week (0 or 7 is Sunday; names such as MON work) — or a macro such as <c>@daily</c>; for seconds, Quartz's own form of
+/// six or seven fields (seconds first, day of week 1-7 from Sunday, e.g. <c>*/5 * * * * ?</c>). Read in
+/// <see cref="TimeZone"/> (an IANA name, UTC by default), so <c>new Cron("0 6 * * *", "America/New_York")</c> follows
+/// daylight saving. The platform checks the expression when the app is deployed (one that never fires is refused too).
 /// </summary>
 /// <example><code>new FunctionOptions { Schedule = new Cron("0 9 * * 1-5") } // weekdays at 09:00 UTC</code></example>
 /// <param name="Expression">The cron expression.</param>
@@ -41,9 +41,10 @@ public sealed record Cron(string Expression, string TimeZone = ScheduleManifest.
     /// <inheritdoc />
     public override void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Expression) || Expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not (5 or 6))
+        if (string.IsNullOrWhiteSpace(Expression)
+            || (!Expression.TrimStart().StartsWith('@') && Expression.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length is not (5 or 6 or 7)))
         {
-            throw Invalid($"cron expression must have five fields (minute hour day-of-month month day-of-week) or six with seconds first (was '{Expression}')");
+            throw Invalid($"cron expression must have five fields (minute hour day-of-month month day-of-week), or six or seven in Quartz's form with seconds first (was '{Expression}')");
         }
         if (string.IsNullOrWhiteSpace(TimeZone))
         {

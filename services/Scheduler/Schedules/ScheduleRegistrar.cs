@@ -1,0 +1,121 @@
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace Modal.Scheduler.Schedules;
+
+/// <summary>
+/// Keeps Quartz's clustered store in step with the <see cref="ScheduleBook"/>: on the leading Scheduler only (one
+/// writer, so two instances never replace a trigger under each other), when a deploy or stop is heard, when this
+/// instance becomes the leader (whatever its predecessor left half done), and every
+/// <see cref="SchedulerOptions.ScheduleSyncInterval"/> besides. A function's job is replaced only when its app's
+/// version changed, so a period keeps counting from its deploy however often this runs; every Scheduler of the cluster
+/// fires what is registered, whichever leads.
+/// </summary>
+public sealed partial class ScheduleRegistrar(
+    ScheduleBook book, ISchedulerFactory schedulers, LeaderLease lease, IOptions<SchedulerOptions> options, ILogger<ScheduleRegistrar> logger)
+    : BackgroundService
+{
+    private TaskCompletionSource _wake = NewWake();
+
+    /// <summary>Registers what changed now rather than at the next interval.</summary>
+    public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        lease.LeadershipChanged += OnLeadershipChanged;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var wake = NewWake();
+                Volatile.Write(ref _wake, wake);
+                if (lease.IsLeader)
+                {
+                    try
+                    {
+                        await RegisterAsync(stoppingToken);
+                    }
+                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        // PostgreSQL may be away; the next round registers with fresh figures.
+                        LogRoundFailed(logger, e);
+                    }
+                }
+                await Task.WhenAny(Task.Delay(options.Value.ScheduleSyncInterval, stoppingToken), wake.Task);
+            }
+        }
+        finally
+        {
+            lease.LeadershipChanged -= OnLeadershipChanged;
+        }
+    }
+
+    private void OnLeadershipChanged(bool leading)
+    {
+        if (leading)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>One pass: removes what no deployed app asks for any more, adds or replaces what a deploy asks for.</summary>
+    public async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var (apps, stopped, complete) = book.Snapshot();
+        var wanted = apps.ToDictionary(a => a.AppId);
+        var registered = new Dictionary<JobKey, ScheduleJob>();
+        foreach (var key in await ScheduleJobs.AllKeysAsync(scheduler, new JobQuery(), cancellationToken))
+        {
+            if (await scheduler.GetJobDetail(key, cancellationToken) is { } detail)
+            {
+                registered[key] = ScheduleJobs.Read(detail);
+            }
+        }
+        foreach (var (key, job) in registered)
+        {
+            // An app the book does not know is gone only once the book holds every deployed app.
+            var keep = wanted.TryGetValue(job.AppId, out var app)
+                ? app.Version == job.AppVersion && app.Functions.Any(f => f.FunctionId == job.FunctionId)
+                : !complete && !stopped.Contains(job.AppId);
+            if (!keep)
+            {
+                await scheduler.DeleteJob(key, cancellationToken);
+                registered.Remove(key);
+                LogRemoved(logger, job.FunctionName, job.AppVersion);
+            }
+        }
+        book.Removed(stopped);
+        foreach (var app in apps)
+        {
+            foreach (var function in app.Functions)
+            {
+                if (registered.ContainsKey(ScheduleJobs.KeyOf(app.AppId, function.FunctionId)))
+                {
+                    continue;
+                }
+                var job = ScheduleJobs.Job(app, function);
+                try
+                {
+                    var first = await scheduler.ScheduleJob(job, ScheduleJobs.Trigger(app, function, job), new ScheduleJobOptions(), cancellationToken);
+                    LogRegistered(logger, function.FunctionName, function.Spec.Description, app.Version, first);
+                }
+                catch (ObjectAlreadyExistsException)
+                {
+                    // A predecessor still leading a moment ago registered it meanwhile: the same version, the same trigger.
+                }
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled '{Function}' {Schedule} (app version {Version}); first firing {Next}")]
+    private static partial void LogRegistered(ILogger logger, string function, string schedule, int version, DateTimeOffset next);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed the schedule of '{Function}' (app version {Version})")]
+    private static partial void LogRemoved(ILogger logger, string function, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Registering schedules failed")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
+}
