@@ -11,6 +11,7 @@ app.Configure(config =>
     {
         app.SetDescription("Deployed apps.");
         app.AddCommand<AppLogsCommand>("logs").WithDescription("Print what the app's functions printed (-f to follow).");
+        app.AddCommand<AppSchedulesCommand>("schedules").WithDescription("Show the app's schedules: next fire times and last firings.");
     });
     config.AddBranch("endpoint", endpoint =>
     {

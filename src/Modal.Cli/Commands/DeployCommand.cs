@@ -22,6 +22,10 @@ public sealed class DeployCommand : AsyncCommand<ProjectSettings>
             $"version {result.App.Version}; bundle {result.Bundle.Id[..12]}, {result.Bundle.Manifest.Files.Count} files, {result.UploadedBlobs} uploaded).");
         AnsiConsole.Write(table);
         WriteWebUrls(result.App.Functions);
+        foreach (var function in result.App.Functions.Where(f => f.Schedule is not null))
+        {
+            AnsiConsole.MarkupLine($"[green]✓[/] Scheduled function [bold]{Markup.Escape(function.Name)}[/]: {Markup.Escape(function.Schedule!)}");
+        }
         return 0;
     }
 

@@ -19,6 +19,12 @@ public sealed class RunCommand : AsyncCommand<ProjectSettings>
         var app = deployment.App;
         AnsiConsole.MarkupLine($"[green]Running[/] [bold]{Markup.Escape(app.Name)}[/] (ephemeral app {Markup.Escape(app.Id)}).");
         DeployCommand.WriteWebUrls(app.Functions);
+        if (deployment.Manifest?.Functions.Where(f => f.Schedule is not null).Select(f => f.Name).ToList() is { Count: > 0 } scheduled)
+        {
+            // As Modal: a run is not a deployment, so nothing fires by itself.
+            AnsiConsole.MarkupLine($"[yellow]Note:[/] schedules are not active under [bold]modal run[/] ({Markup.Escape(string.Join(", ", scheduled))}); " +
+                "deploy the app with [bold]modal deploy[/] to run them on their schedules.");
+        }
         try
         {
             var entry = Path.Combine(output, deployment.Bundle.Manifest.EntryAssembly);

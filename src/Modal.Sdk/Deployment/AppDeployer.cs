@@ -7,7 +7,8 @@ namespace Modal.Deployment;
 /// <param name="App">The app as the platform registered it.</param>
 /// <param name="Bundle">The uploaded code.</param>
 /// <param name="UploadedBlobs">Blobs sent (0 when nothing changed since the last deploy).</param>
-public sealed record DeploymentResult(DeployedAppInfo App, Bundle Bundle, int UploadedBlobs);
+/// <param name="Manifest">The functions as the program described them (their schedules included, which an ephemeral app does not run).</param>
+public sealed record DeploymentResult(DeployedAppInfo App, Bundle Bundle, int UploadedBlobs, AppManifest? Manifest = null);
 
 /// <summary>
 /// What <c>modal deploy</c> and <c>modal run</c> do with a built app: bundle its folder, upload the files the platform
@@ -36,7 +37,7 @@ public static class AppDeployer
         var app = ephemeral
             ? await client.Apps.CreateEphemeralAsync(new CreateAppRequest(manifest.Name, manifest.Functions, bundle.Id), cancellationToken).ConfigureAwait(false)
             : await client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, bundle.Id), cancellationToken).ConfigureAwait(false);
-        return new DeploymentResult(app, bundle, uploaded);
+        return new DeploymentResult(app, bundle, uploaded, manifest);
     }
 
     /// <summary>The entry assembly of a build output folder: the one program whose <c>.runtimeconfig.json</c> is there.</summary>

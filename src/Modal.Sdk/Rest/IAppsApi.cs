@@ -1,5 +1,6 @@
 using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Calls;
+using Modal.Api.Contracts.Schedules;
 using Refit;
 
 namespace Modal.Rest;
@@ -64,6 +65,15 @@ public interface IAppsApi
     /// <param name="cancellationToken">Cancels the request.</param>
     [Get("/v1/apps/{app}/logs")]
     Task<AppLogs> GetLogsAsync(string app, [Query] string? after = null, [Query] double timeout = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The app's schedules: each scheduled function with its next fire times and its last firings (the call each made,
+    /// with its state). Only a deployed app is scheduled; an ephemeral one lists none.
+    /// </summary>
+    /// <param name="app">The app's id, or a deployed app's name.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    [Get("/v1/apps/{app}/schedules")]
+    Task<AppScheduleList> ListSchedulesAsync(string app, CancellationToken cancellationToken = default);
 
     /// <summary>Gets one function of a deployed app.</summary>
     /// <param name="app">The app's id, or a deployed app's name.</param>
