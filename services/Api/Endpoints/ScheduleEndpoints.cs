@@ -61,6 +61,12 @@ public static class ScheduleEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Scheduler unavailable",
                 detail: "The Scheduler did not answer within 10 s; try again.");
         }
+        catch (RequestFaultException e)
+        {
+            // Its store (PostgreSQL) failed it: nothing the caller did.
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Schedules unavailable",
+                detail: $"The Scheduler could not read the schedules: {e.Fault?.Exceptions.FirstOrDefault()?.Message ?? e.Message}");
+        }
         var functions = new List<FunctionScheduleInfo>();
         foreach (var (function, signature) in scheduled)
         {

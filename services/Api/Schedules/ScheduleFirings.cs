@@ -16,8 +16,8 @@ public sealed class ScheduleFirings(IConnectionMultiplexer redis, IOptions<ApiOp
     /// <summary>Firings kept per function.</summary>
     public const int Kept = 50;
 
-    private const string FiringsPrefix = "modal:schedule-firings:";
-    private const string ClaimPrefix = "modal:schedule-claim:";
+    private const string FiringsPrefix = "modal:schedule:firings:";
+    private const string ClaimPrefix = "modal:schedule:claim:";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -126,6 +126,19 @@ public sealed class ScheduleTests(ScheduleFixture fixture) : IClassFixture<Sched
 
     private static Guid IdOf(DeployedAppInfo app, string function) => app.Functions.Single(f => f.Name == function).Id;
 
+    // A firing is heard on the bus a moment before the Api has made its call.
+    private async Task<CallInfo?> CallAsync(string callId)
+    {
+        try
+        {
+            return await fixture.Client.Apps.GetCallAsync(callId);
+        }
+        catch (Refit.ApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     [Fact]
     public async Task Period_TwoSeconds_FiresRepeatedlyEachFiringACallInAContainerWithItsOwnIdAndLogs()
     {
@@ -140,8 +153,9 @@ public sealed class ScheduleTests(ScheduleFixture fixture) : IClassFixture<Sched
         Assert.All(ticks.Zip(ticks.Skip(1)), pair => Assert.Equal(TimeSpan.FromSeconds(2), pair.Second - pair.First));
         foreach (var firing in firings.Take(3))
         {
-            var call = await Eventually.ReturnsAsync(() => fixture.Client.Apps.GetCallAsync(firing.FunctionCallId), c => c.IsFinished,
+            var call = await Eventually.ReturnsAsync(() => CallAsync(firing.FunctionCallId), c => c?.IsFinished == true,
                 $"call {firing.FunctionCallId} finished");
+            Assert.NotNull(call);
             Assert.Equal("Succeeded", call.State);
             Assert.Equal(CallOrigins.Schedule, call.Origin);
             var logs = await Eventually.ReturnsAsync(() => fixture.Client.Apps.GetCallLogsAsync(firing.FunctionCallId), l => l.Lines.Count > 0,
@@ -156,7 +170,11 @@ public sealed class ScheduleTests(ScheduleFixture fixture) : IClassFixture<Sched
         Assert.Equal("heartbeat", listed.Function);
         Assert.NotEmpty(listed.NextFireTimes);
         Assert.All(listed.NextFireTimes.Zip(listed.NextFireTimes.Skip(1)), pair => Assert.Equal(TimeSpan.FromSeconds(2), pair.Second - pair.First));
-        Assert.Contains(listed.LastFirings, f => f.FunctionCallId == firings[0].FunctionCallId && f.State == "Succeeded");
+        // Newest first, each one a firing heard on the bus, the calls of the checked ones done.
+        await fixture.Client.Apps.StopAsync(app.Name);
+        Assert.Equal(listed.LastFirings.OrderByDescending(f => f.ScheduledAt), listed.LastFirings);
+        Assert.All(listed.LastFirings, f => Assert.Contains(fixture.FiringsOf(heartbeat), heard => heard.FunctionCallId == f.FunctionCallId));
+        Assert.Contains(listed.LastFirings, f => f.State == "Succeeded");
     }
 
     [Fact]
@@ -185,11 +203,11 @@ public sealed class ScheduleTests(ScheduleFixture fixture) : IClassFixture<Sched
         var cleanup = IdOf(app, "nightly_cleanup");
 
         var firings = await Eventually.ReturnsAsync(() => Task.FromResult(fixture.FiringsOf(cleanup)), f => f.Count >= 2, "the every-second cron fired twice");
+        var call = await Eventually.ReturnsAsync(() => CallAsync(firings[0].FunctionCallId), c => c?.IsFinished == true, "the first firing's call finished");
         await fixture.Client.Apps.StopAsync(app.Name);
 
         Assert.All(firings, f => Assert.Equal(0, f.ScheduledAt.Millisecond));
-        var call = await Eventually.ReturnsAsync(() => fixture.Client.Apps.GetCallAsync(firings[0].FunctionCallId), c => c.IsFinished, "the first firing's call finished");
-        Assert.Equal("Succeeded", call.State);
+        Assert.Equal("Succeeded", call?.State);
     }
 
     [Fact]
@@ -245,7 +263,7 @@ public sealed class ScheduleTests(ScheduleFixture fixture) : IClassFixture<Sched
     }
 
     [Theory]
-    [InlineData("heartbeat", "61 * * * *", null, 0, "cron \"61 * * * *\" is invalid")]
+    [InlineData("heartbeat", "61 * * * *", null, 0, "is invalid")]
     [InlineData("heartbeat", "0 0 31 2 *", null, 0, "never fires")]
     [InlineData("heartbeat", "0 9 * * *", "Mars/Olympus_Mons", 0, "time zone 'Mars/Olympus_Mons' is unknown")]
     [InlineData("heartbeat", null, null, 0.5, "at least 1 second")]
