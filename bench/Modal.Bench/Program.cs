@@ -13,6 +13,7 @@
 // Volumes against raw S3: dotnet bench/Modal.Bench/bin/Release/net10.0/Modal.Bench.dll volume [large-MiB] [small-files] [s3-url] [access-key] [secret-key]
 // Container isolation, cold start by backend (no platform needed; root for cgroups): ... Modal.Bench.dll isolation [runs]
 // Web endpoints against the same ASP.NET Core app run bare: ... Modal.Bench.dll web [requests] [load-seconds]
+// Schedule firing accuracy against bare Quartz: ... Modal.Bench.dll schedule [firings]
 using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
@@ -35,6 +36,8 @@ var sleeper = app.Function("sleeper", async (int milliseconds) =>
 // A whole core, as the bare baseline has: a container's Cpu is its share of the node under contention.
 app.AspNetApp("web_ping", WebBench.Build, options: new FunctionOptions { MaxConcurrentInputs = 100, Cpu = 1 });
 app.Function("web_noop", (int x) => x, new FunctionOptions { WebEndpoint = new WebEndpoint { Methods = ["POST"] } });
+// The schedule benchmark's function (scheduled by the benchmark's own deploy): when its body started.
+app.Function("clock", () => DateTimeOffset.UtcNow);
 
 if (args.Contains(App.DescribeArgument) || Environment.GetEnvironmentVariable(Modal.Container.Protocol.ContainerProtocol.SocketVariable) is { Length: > 0 })
 {
@@ -103,6 +106,11 @@ if (mode == "web")
     var webFunction = new Uri(endpoints.Single(e => e.Function == "web_noop").PathUrl);
     await WebBench.RunAsync(server, webFunction, i => noop.RemoteAsync(i), count > 0 ? count : 5_000,
         TimeSpan.FromSeconds(args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 30));
+    return 0;
+}
+if (mode == "schedule")
+{
+    await ScheduleBench.RunAsync(client, deployment, count > 0 ? count : 100);
     return 0;
 }
 if (mode == "scale")
