@@ -2,6 +2,7 @@ using MassTransit;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Consumers;
 using Modal.Scheduler.Infrastructure;
+using Modal.Scheduler.Leadership;
 
 namespace Modal.Scheduler.Hosting;
 
@@ -16,6 +17,11 @@ public static class SchedulerHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.AddNpgsqlDbContext<SchedulerDbContext>(SchedulerDbContext.ConnectionName);
+        builder.Services.AddSingleton<SchedulerInstance>();
+        builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<LeaderLease>(services, LeaderLease.SchedulerLeaseName));
+        // Registered before the scaling loop: hosted services stop in reverse order, so the loop has stopped sending
+        // commands before the lease is released to another instance.
+        builder.Services.AddHostedService(services => services.GetRequiredService<LeaderLease>());
         builder.Services.AddSingleton<ScalingState>();
         builder.Services.AddSingleton<FunctionQueueBroker>();
         builder.Services.AddSingleton<ScalingLoop>();
@@ -23,7 +29,7 @@ public static class SchedulerHostingExtensions
         builder.Services.AddHostedService<DeployedAppsSync>();
         builder.AddModalMessageBus(bus =>
         {
-            bus.AddConsumer<RunnerCapacityReportedConsumer>();
+            bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>();
             bus.AddConsumer<ScalingEventsConsumer, ScalingEventsConsumerDefinition>();
             bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
             bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
