@@ -78,7 +78,11 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
     {
         if (_deployment is not null)
         {
+            // Stopped, so no later test's Scheduler keeps a warm container of it; the runner goes once its containers have.
             await Client.Apps.StopAsync(_deployment.App.Name);
+            var started = Events!.Events.OfType<ContainerStarted>().Select(e => e.ContainerId).ToList();
+            await Eventually.ReturnsAsync(() => Task.FromResult(Events.Events.OfType<ContainerStopped>().Select(e => e.ContainerId).ToHashSet()),
+                stopped => started.All(stopped.Contains), "the app's containers stop", TimeSpan.FromSeconds(30));
         }
         Leader?.Kill();
         foreach (var service in new IAsyncDisposable?[] { Follower, Runner, Api, Storage, Events, Leader })
