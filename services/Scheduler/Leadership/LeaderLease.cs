@@ -186,9 +186,9 @@ public sealed partial class LeaderLease : BackgroundService
             // expiry must not wait on it.
             return await run.WaitAsync(_renewInterval, stoppingToken);
         }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested
-            && e is DbException or OperationCanceledException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
+            // Whatever went wrong, the next attempt tries again; leadership lapses by itself meanwhile.
             _ = run.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             if (IsLeader)
             {
