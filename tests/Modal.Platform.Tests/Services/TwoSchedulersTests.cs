@@ -117,7 +117,9 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
         var burst = FunctionId("burst");
         var warmContainer = await Eventually.ReturnsAsync(() => Task.FromResult(Started(warm)), s => s.Length > 0, "the warm container starts");
         await Task.Delay(TimeSpan.FromSeconds(3)); // A dozen scaling rounds of each Scheduler.
-        Assert.Single(Started(warm)); // MinContainers = 1: one container, not one per Scheduler.
+        // MinContainers = 1: one container, not one per Scheduler.
+        Assert.True(Started(warm).Length == 1, $"warm containers started: {string.Join(", ", Started(warm).Select(s => s.ContainerId))}; "
+            + $"the follower tracks {string.Join(", ", Follower.Services.GetRequiredService<ScalingState>().Containers().Select(c => $"{c.ContainerId} ({c.State})"))}");
         // The follower knows the leader's container from the runner's heartbeats, as it must to take over.
         await Eventually.ReturnsAsync(() => Task.FromResult(Follower.Services.GetRequiredService<ScalingState>().Containers()),
             containers => containers.Any(c => c.ContainerId == warmContainer[0].ContainerId), "the follower tracks the warm container");
