@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Modal.Scheduler;
 
 /// <summary>Settings of the Scheduler service (section <c>Scheduler</c>).</summary>
-public sealed class SchedulerOptions
+public sealed class SchedulerOptions : IValidatableObject
 {
     public const string SectionName = "Scheduler";
 
@@ -36,4 +36,25 @@ public sealed class SchedulerOptions
     /// <summary>How often each Scheduler tells the Quartz cluster it is alive; a silent instance's firings are taken over after about twice this.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:01:00", ErrorMessage = "Scheduler:ClusterCheckinInterval must be between 0.5 second and 1 minute.")]
     public TimeSpan ClusterCheckinInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long the leader lease lasts from its last renewal (<see cref="Leadership.LeaderLease"/>): when the leader dies,
+    /// another Scheduler takes over after at most this plus <see cref="LeaseRenewInterval"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "Scheduler:LeaseDuration must be between 1 second and 5 minutes.")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>How often the leader renews its lease, and a follower tries to take it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Scheduler:LeaseRenewInterval must be between 100 ms and 1 minute.")]
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // One renewal may fail (a slow database, a dropped connection) without the leader losing its lease.
+        if (LeaseRenewInterval * 2 > LeaseDuration)
+        {
+            yield return new ValidationResult("Scheduler:LeaseRenewInterval must be at most half of Scheduler:LeaseDuration.",
+                [nameof(LeaseRenewInterval), nameof(LeaseDuration)]);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Modal.Contracts.Containers;
 using Modal.Scheduler.Infrastructure;
+using Modal.Scheduler.Leadership;
 
 namespace Modal.Scheduler.Autoscaling;
 
@@ -9,9 +10,11 @@ namespace Modal.Scheduler.Autoscaling;
 /// The autoscaler's loop: every <see cref="SchedulerOptions.ScalingInterval"/> (and at once when woken, e.g. by a call
 /// being queued or a container stopping) it forgets runners that stopped heartbeating, reads each function's exact
 /// backlog, decides its containers and sends <see cref="StartContainer"/>/<see cref="StopContainer"/> to the runners.
+/// Only the leader (<see cref="LeaderLease"/>) decides, places and deletes queues; a follower's state stays current from
+/// events and heartbeats (it must, to take over), and it runs a round at once when it becomes leader.
 /// </summary>
 public sealed partial class ScalingLoop(
-    ScalingState state, FunctionQueueBroker queues, IBus bus, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
+    ScalingState state, FunctionQueueBroker queues, IBus bus, LeaderLease lease, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
     : BackgroundService
 {
     private TaskCompletionSource _wake = NewWake();
@@ -20,6 +23,27 @@ public sealed partial class ScalingLoop(
     public void Wake() => Volatile.Read(ref _wake).TrySetResult();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        lease.LeadershipChanged += OnLeadershipChanged;
+        try
+        {
+            await LoopAsync(stoppingToken);
+        }
+        finally
+        {
+            lease.LeadershipChanged -= OnLeadershipChanged;
+        }
+    }
+
+    private void OnLeadershipChanged(bool leading)
+    {
+        if (leading)
+        {
+            Wake(); // Took over: what the previous leader left undone is done now, not at the next tick.
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.ScalingInterval;
         while (!stoppingToken.IsCancellationRequested)
@@ -47,6 +71,10 @@ public sealed partial class ScalingLoop(
             // Its unacknowledged inputs go back to the queue when its broker connection drops; replacements follow.
             LogRunnerGone(logger, runnerId);
         }
+        if (!lease.IsLeader)
+        {
+            return; // A follower only listens.
+        }
         foreach (var functionId in state.TakeQueuesToDelete())
         {
             var left = await queues.DeleteAsync(functionId, cancellationToken);
@@ -59,6 +87,13 @@ public sealed partial class ScalingLoop(
             foreach (var functionId in target.FunctionIds.Except(target.ServerFunctionIds))
             {
                 backlog += await queues.ReadyAsync(functionId, cancellationToken);
+            }
+            // Asked again per function: reading backlogs takes time, and a lease that lapsed meanwhile may be another's.
+            // Scale records placements, so a follower never calls it (it would hold GPUs for containers never started).
+            if (!lease.IsLeader)
+            {
+                LogLeadershipLostMidRound(logger);
+                return;
             }
             var commands = state.Scale(target.GroupKey, backlog);
             foreach (var start in commands.Starts)
@@ -89,6 +124,9 @@ public sealed partial class ScalingLoop(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted the queue of function {FunctionId} of a stopped app ({Left} inputs were left in it)")]
     private static partial void LogQueueDeleted(ILogger logger, Guid functionId, uint left);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leadership ended during a scaling round; the rest of it is left to the new leader")]
+    private static partial void LogLeadershipLostMidRound(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A scaling round failed")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);

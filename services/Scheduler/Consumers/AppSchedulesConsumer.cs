@@ -1,5 +1,6 @@
 using MassTransit;
 using Modal.Contracts.Schedules;
+using Modal.Scheduler.Leadership;
 using Modal.Scheduler.Schedules;
 using Quartz;
 
@@ -44,4 +45,4 @@ public sealed class AppSchedulesConsumer(ISchedulerFactory schedulers) : IConsum
     }
 }
 
-public sealed class AppSchedulesConsumerDefinition() : SchedulerInstanceDefinition<AppSchedulesConsumer>("schedules", 4);
+public sealed class AppSchedulesConsumerDefinition(SchedulerInstance instance) : SchedulerInstanceDefinition<AppSchedulesConsumer>(instance, "schedules", 4);

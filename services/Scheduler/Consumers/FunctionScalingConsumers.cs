@@ -2,6 +2,7 @@ using MassTransit;
 using Modal.Contracts.Scaling;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Infrastructure;
+using Modal.Scheduler.Leadership;
 
 namespace Modal.Scheduler.Consumers;
 
@@ -53,4 +54,9 @@ public sealed class FunctionScalingConsumer(ScalingState state, FunctionQueueBro
     }
 }
 
-public sealed class FunctionScalingConsumerDefinition() : SchedulerInstanceDefinition<FunctionScalingConsumer>("scaling-requests", 8);
+/// <summary>
+/// The Api's request client publishes, so every Scheduler hears a bounds change (each keeps its own state, the followers'
+/// included) and each answers; the Api takes the first answer.
+/// </summary>
+public sealed class FunctionScalingConsumerDefinition(SchedulerInstance instance)
+    : SchedulerInstanceDefinition<FunctionScalingConsumer>(instance, "scaling-requests", 8);

@@ -1,6 +1,7 @@
 using MassTransit;
 using Modal.Contracts.Runners;
 using Modal.Scheduler.Autoscaling;
+using Modal.Scheduler.Leadership;
 
 namespace Modal.Scheduler.Consumers;
 
@@ -16,3 +17,10 @@ public sealed class RunnerCapacityReportedConsumer(ScalingState state) : IConsum
         return Task.CompletedTask;
     }
 }
+
+/// <summary>
+/// Every Scheduler instance hears every heartbeat (a shared queue would split them between instances, and each would
+/// think the other's runners silent). Reports are applied in any order: an older one than the last is ignored.
+/// </summary>
+public sealed class RunnerCapacityReportedConsumerDefinition(SchedulerInstance instance)
+    : SchedulerInstanceDefinition<RunnerCapacityReportedConsumer>(instance, "heartbeats", 8);

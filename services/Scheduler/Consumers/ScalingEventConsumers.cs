@@ -4,6 +4,7 @@ using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Web;
 using Modal.Scheduler.Autoscaling;
+using Modal.Scheduler.Leadership;
 using Modal.Scheduler.Schedules;
 
 namespace Modal.Scheduler.Consumers;
@@ -61,32 +62,28 @@ public sealed class FunctionCallQueuedConsumer(ScalingLoop loop) : IConsumer<Fun
 }
 
 /// <summary>
-/// The autoscaler's state lives in this process, so each Scheduler process hears every event on a queue of its own,
-/// gone with it (a restarted Scheduler rebuilds its state from the Api's deployments and the runners' heartbeats).
+/// The autoscaler's state lives in this process, so each Scheduler instance hears every event on a queue of its own,
+/// gone with it (a restarted Scheduler rebuilds its state from the Api's deployments and the runners' heartbeats). A
+/// follower keeps its state current this way too: it must, to take over as leader (<see cref="LeaderLease"/>).
 /// </summary>
 public abstract class SchedulerInstanceDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
 {
-    protected SchedulerInstanceDefinition(string topic, int concurrentMessages)
+    protected SchedulerInstanceDefinition(SchedulerInstance instance, string topic, int concurrentMessages)
     {
+        ArgumentNullException.ThrowIfNull(instance);
         Endpoint(endpoint =>
         {
-            endpoint.Name = $"scheduler-{SchedulerInstance.Id}-{topic}";
+            endpoint.Name = $"scheduler-{instance.Id}-{topic}";
             endpoint.Temporary = true;
             endpoint.ConcurrentMessageLimit = concurrentMessages;
         });
     }
 }
 
-/// <summary>Names this process's queues apart from another Scheduler's (one id for all of them).</summary>
-public static class SchedulerInstance
-{
-    public static readonly string Id = Guid.NewGuid().ToString("N")[..12];
-}
-
 /// <summary>One at a time: a deploy and a stop of the same app stay in order.</summary>
-public sealed class ScalingEventsConsumerDefinition() : SchedulerInstanceDefinition<ScalingEventsConsumer>("events", 1);
+public sealed class ScalingEventsConsumerDefinition(SchedulerInstance instance) : SchedulerInstanceDefinition<ScalingEventsConsumer>(instance, "events", 1);
 
-public sealed class FunctionCallQueuedConsumerDefinition() : SchedulerInstanceDefinition<FunctionCallQueuedConsumer>("calls", 16);
+public sealed class FunctionCallQueuedConsumerDefinition(SchedulerInstance instance) : SchedulerInstanceDefinition<FunctionCallQueuedConsumer>(instance, "calls", 16);
 
 /// <summary>
 /// An ingress's requests for a server function: kept for the next round, and a round now when requests wait with no
@@ -104,4 +101,4 @@ public sealed class WebEndpointDemandConsumer(ScalingState state, ScalingLoop lo
     }
 }
 
-public sealed class WebEndpointDemandConsumerDefinition() : SchedulerInstanceDefinition<WebEndpointDemandConsumer>("web-demand", 16);
+public sealed class WebEndpointDemandConsumerDefinition(SchedulerInstance instance) : SchedulerInstanceDefinition<WebEndpointDemandConsumer>(instance, "web-demand", 16);

@@ -2,6 +2,7 @@ using MassTransit;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Consumers;
 using Modal.Scheduler.Infrastructure;
+using Modal.Scheduler.Leadership;
 using Modal.Scheduler.Schedules;
 using Quartz;
 
@@ -18,15 +19,22 @@ public static class SchedulerHostingExtensions
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.AddNpgsqlDbContext<SchedulerDbContext>(SchedulerDbContext.ConnectionName);
+        // Made here, not by the container: Quartz's cluster needs the instance's id while services are still being added.
+        var instance = new SchedulerInstance();
+        builder.Services.AddSingleton(instance);
+        builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<LeaderLease>(services, LeaderLease.SchedulerLeaseName));
+        // Registered before the scaling loop: hosted services stop in reverse order, so the loop has stopped sending
+        // commands before the lease is released to another instance.
+        builder.Services.AddHostedService(services => services.GetRequiredService<LeaderLease>());
         builder.Services.AddSingleton<ScalingState>();
         builder.Services.AddSingleton<FunctionQueueBroker>();
         builder.Services.AddSingleton<ScalingLoop>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ScalingLoop>());
         builder.Services.AddHostedService<DeployedAppsSync>();
-        builder.AddSchedules();
+        builder.AddSchedules(instance);
         builder.AddModalMessageBus(bus =>
         {
-            bus.AddConsumer<RunnerCapacityReportedConsumer>();
+            bus.AddConsumer<RunnerCapacityReportedConsumer, RunnerCapacityReportedConsumerDefinition>();
             bus.AddConsumer<ScalingEventsConsumer, ScalingEventsConsumerDefinition>();
             bus.AddConsumer<FunctionCallQueuedConsumer, FunctionCallQueuedConsumerDefinition>();
             bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
@@ -44,13 +52,12 @@ public static class SchedulerHostingExtensions
     /// dead instance's firings are taken over after about two <see cref="SchedulerOptions.ClusterCheckinInterval"/>s.
     /// Registration is the leader's (<see cref="ScheduleRegistrar"/>).
     /// </summary>
-    private static void AddSchedules(this WebApplicationBuilder builder)
+    private static void AddSchedules(this WebApplicationBuilder builder, SchedulerInstance instance)
     {
         var settings = builder.Configuration.GetSection(SchedulerOptions.SectionName).Get<SchedulerOptions>() ?? new SchedulerOptions();
         var connectionString = builder.Configuration.GetConnectionString(SchedulerDbContext.ConnectionName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{SchedulerDbContext.ConnectionName} is missing: Quartz keeps schedules in the Scheduler's database.");
         builder.Services.AddSingleton<ScheduleBook>();
-        builder.Services.AddSingleton<LeaderLease>();
         builder.Services.AddSingleton<ScheduleRegistrar>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ScheduleRegistrar>());
         builder.Services.AddQuartz(quartz =>
@@ -59,7 +66,7 @@ public static class SchedulerHostingExtensions
             {
                 // One name for the whole cluster (Quartz's rows are keyed by it); one id per instance.
                 scheduler.InstanceName = "modal-schedules";
-                scheduler.InstanceId = SchedulerInstance.Id;
+                scheduler.InstanceId = instance.Id;
                 scheduler.DefaultTimeZone = TimeZoneInfo.Utc;
             });
             quartz.UsePersistentStore(store =>

@@ -11,6 +11,20 @@ namespace Modal.Scheduler.Infrastructure;
 public sealed class SchedulerDbContext(DbContextOptions<SchedulerDbContext> options) : DbContext(options)
 {
     public const string ConnectionName = "schedulerdb";
+
+    public DbSet<LeaseRecord> Leases => Set<LeaseRecord>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<LeaseRecord>(lease =>
+        {
+            lease.ToTable("leases");
+            lease.HasKey(l => l.Name);
+            lease.Property(l => l.Name).HasColumnName("name").HasMaxLength(64);
+            lease.Property(l => l.Holder).HasColumnName("holder").HasMaxLength(128);
+            lease.Property(l => l.ExpiresAt).HasColumnName("expires_at");
+        });
+    }
 }
 
 /// <summary>Lets <c>dotnet ef migrations add</c> build the model without a running database.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Modal.Scheduler.Leadership;
 using Quartz;
 
 namespace Modal.Scheduler.Schedules;

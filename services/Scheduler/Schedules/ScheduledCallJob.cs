@@ -1,5 +1,6 @@
 using MassTransit;
 using Modal.Contracts.Schedules;
+using Modal.Scheduler.Leadership;
 using Quartz;
 
 namespace Modal.Scheduler.Schedules;
@@ -9,7 +10,7 @@ namespace Modal.Scheduler.Schedules;
 /// publishes <see cref="ScheduleFired"/>, which the Api turns into the call. Publishing is all it does, so a firing
 /// takes milliseconds however long the function runs.
 /// </summary>
-public sealed partial class ScheduledCallJob(IBus bus, TimeProvider clock, ILogger<ScheduledCallJob> logger) : IJob
+public sealed partial class ScheduledCallJob(IBus bus, SchedulerInstance instance, TimeProvider clock, ILogger<ScheduledCallJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
@@ -24,7 +25,7 @@ public sealed partial class ScheduledCallJob(IBus bus, TimeProvider clock, ILogg
             FunctionCallId = ScheduledCalls.IdFor(job.FunctionId, scheduledAt),
             ScheduledAt = scheduledAt,
             FiredAt = clock.GetUtcNow(),
-            SchedulerInstance = Consumers.SchedulerInstance.Id,
+            SchedulerInstance = instance.Id,
         };
         try
         {

@@ -178,6 +178,34 @@ public sealed class ScheduleTests(ScheduleFixture fixture) : IClassFixture<Sched
     }
 
     [Fact]
+    public async Task TwoSchedulers_EachTickFiresOnceAndWhenOneIsKilledTheOtherCarriesOn()
+    {
+        // A second Scheduler, a process of its own (so it can die as a machine would), in the first one's Quartz cluster.
+        await using var second = await ServiceProcess.StartAsync("Scheduler", ScheduleFixture.SchedulerSettings);
+        var app = await fixture.DeployAsync(NewAppName(), new Dictionary<string, ScheduleManifest> { ["heartbeat"] = Every(1) });
+        var heartbeat = IdOf(app, "heartbeat");
+
+        var together = await Eventually.ReturnsAsync(() => Task.FromResult(fixture.FiringsOf(heartbeat)), f => f.Count >= 12,
+            "twelve ticks fired with both Schedulers running");
+        second.Kill();
+        var killedAt = DateTimeOffset.UtcNow;
+        var after = await Eventually.ReturnsAsync(() => Task.FromResult(fixture.FiringsOf(heartbeat).Where(f => f.FiredAt > killedAt).ToList()),
+            f => f.Select(x => x.ScheduledAt).Distinct().Count() >= 5, "five more ticks fired after one Scheduler was killed", TimeSpan.FromSeconds(60));
+        await fixture.Client.Apps.StopAsync(app.Name);
+
+        // Both running: every tick once, none missing.
+        var ticks = together.Select(f => f.ScheduledAt).Order().ToList();
+        Assert.Equal(ticks.Count, ticks.Distinct().Count());
+        Assert.All(ticks.Zip(ticks.Skip(1)), pair => Assert.Equal(TimeSpan.FromSeconds(1), pair.Second - pair.First));
+        // After the kill the survivor fires; a tick the dead one was firing may fire again, but it still makes one call.
+        var survivor = after.Select(f => f.SchedulerInstance).Distinct().ToList();
+        Assert.Single(survivor);
+        Assert.Equal(after.Select(f => f.ScheduledAt).Distinct().Count(), after.Select(f => f.FunctionCallId).Distinct().Count());
+        var lastTick = after.Max(f => f.ScheduledAt);
+        Assert.True(lastTick > ticks[^1], "the ticks went on after the kill");
+    }
+
+    [Fact]
     public async Task Cron_WeekdaysAtNineInParis_NextFireTimesAreWeekdayMorningsThereAcrossDaylightSaving()
     {
         var app = await fixture.DeployAsync(NewAppName(),

@@ -1,0 +1,164 @@
+using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using Modal.Api;
+using Modal.Contracts.Containers;
+using Modal.Deployment;
+using Modal.GpuRunner;
+using Modal.Platform.Tests.Infrastructure;
+using Modal.Scheduler;
+using Modal.Scheduler.Autoscaling;
+using Modal.Scheduler.Leadership;
+using Modal.Storage;
+using Npgsql;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Modal.Platform.Tests.Services;
+
+/// <summary>
+/// Two Schedulers on one bus and one database, with the Api, Storage and one runner, and examples/Autoscaling deployed:
+/// only the leader places containers, so no function gets two where it wants one; when the leader (a process of its
+/// own) is killed outright, the other takes the lease over and scales in its place.
+/// </summary>
+[Collection(InfrastructureTestGroup.Name)]
+public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    private const string RunnerId = "two-schedulers";
+
+    private static readonly (string, string)[] SchedulerSettings =
+    [
+        ("Scheduler:ScalingInterval", "00:00:00.250"),
+        ("Scheduler:RunnerTimeout", "00:00:03"),
+        ("Scheduler:LeaseDuration", "00:00:03"),
+        ("Scheduler:LeaseRenewInterval", "00:00:00.500"),
+    ];
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-two-{Guid.NewGuid():N}"[..20]);
+    // Properties, as in the other fixtures: the services are disposed in DisposeAsync, in order.
+    private ServiceFactory<StorageOptions> Storage { get; } = new();
+    private ServiceFactory<ApiOptions>? Api { get; set; }
+    private ServiceFactory<GpuRunnerOptions>? Runner { get; set; }
+    private ServiceFactory<SchedulerOptions>? Follower { get; set; }
+    private ServiceProcess? Leader { get; set; }
+    private BusEventRecorder? Events { get; set; }
+    private ModalClient Client { get; set; } = null!;
+    private DeploymentResult? _deployment;
+
+    public async Task InitializeAsync()
+    {
+        Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped>(infrastructure.RabbitMqConnectionString);
+        var storageHttp = Storage.CreateClient();
+        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
+        {
+            ConfigureServices = services =>
+            {
+                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
+                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
+            },
+        };
+        Api.UseKestrel(0);
+        Api.StartServer();
+        var apiHttp = Api.CreateClient();
+        var (id, secret) = infrastructure.ReadFirstToken();
+        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        Client = new ModalClient(apiHttp);
+        Runner = new ServiceFactory<GpuRunnerOptions>(
+            ("GpuRunner:RunnerId", RunnerId),
+            ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
+            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
+            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
+            ("GpuRunner:CacheDirectory", Path.Combine(_root, "cache")),
+            ("GpuRunner:RuntimeDirectory", Path.Combine(_root, "run")))
+        {
+            ConfigureServices = services => services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
+        };
+        _ = Runner.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_deployment is not null)
+        {
+            // Stopped, so no later test's Scheduler keeps a warm container of it; the runner goes once its containers have.
+            await Client.Apps.StopAsync(_deployment.App.Name);
+            var started = Events!.Events.OfType<ContainerStarted>().Select(e => e.ContainerId).ToList();
+            await Eventually.ReturnsAsync(() => Task.FromResult(Events.Events.OfType<ContainerStopped>().Select(e => e.ContainerId).ToHashSet()),
+                stopped => started.All(stopped.Contains), "the app's containers stop", TimeSpan.FromSeconds(30));
+        }
+        Leader?.Kill();
+        foreach (var service in new IAsyncDisposable?[] { Follower, Runner, Api, Storage, Events, Leader })
+        {
+            if (service is not null)
+            {
+                await service.DisposeAsync();
+            }
+        }
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task LeaderKilled_TheFollowerTakesOver_AndNoFunctionEverGetsTwoContainersForOne()
+    {
+        // The first Scheduler runs alone as a process of its own, so it takes the lease (once a killed Scheduler's of an
+        // earlier test has lapsed) and can be killed outright below.
+        var before = await LiveHolderAsync();
+        Leader = await ServiceProcess.StartAsync("Scheduler", SchedulerSettings);
+        var leaderId = await Eventually.ReturnsAsync(LiveHolderAsync, holder => holder is not null && holder != before,
+            "the Scheduler process takes the lease");
+        Follower = new ServiceFactory<SchedulerOptions>(SchedulerSettings);
+        _ = Follower.CreateClient();
+        var followerLease = Follower.Services.GetRequiredService<LeaderLease>();
+        await Eventually.ReturnsAsync(() => Task.FromResult(followerLease.LastKnownLeader), holder => holder is not null,
+            "the second Scheduler has asked for the lease");
+        Assert.Equal(leaderId, followerLease.LastKnownLeader);
+        Assert.False(followerLease.IsLeader);
+
+        _deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Autoscaling"), "Autoscaling.dll");
+        var warm = FunctionId("warm");
+        var burst = FunctionId("burst");
+        var warmContainer = await Eventually.ReturnsAsync(() => Task.FromResult(Started(warm)), s => s.Length > 0, "the warm container starts");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // A dozen scaling rounds of each Scheduler.
+        // MinContainers = 1: one container, not one per Scheduler.
+        Assert.True(Started(warm).Length == 1, $"warm containers started: {string.Join(", ", Started(warm).Select(s => s.ContainerId))}; "
+            + $"the follower tracks {string.Join(", ", Follower.Services.GetRequiredService<ScalingState>().Containers().Select(c => $"{c.ContainerId} ({c.State})"))}");
+        // The follower knows the leader's container from the runner's heartbeats, as it must to take over.
+        await Eventually.ReturnsAsync(() => Task.FromResult(Follower.Services.GetRequiredService<ScalingState>().Containers()),
+            containers => containers.Any(c => c.ContainerId == warmContainer[0].ContainerId), "the follower tracks the warm container");
+
+        Leader.Kill();
+
+        await Eventually.ReturnsAsync(() => Task.FromResult(followerLease.IsLeader), leading => leading, "the follower takes the lease over");
+        // A function with no container gets one from the new leader.
+        Assert.Empty(Started(burst));
+        var answered = await Function.FromName(Client, _deployment.App.Name, "burst").RemoteAsync<int>(new { milliseconds = 10 });
+        Assert.NotEqual(0, answered);
+        Assert.Single(Started(burst));
+        // The new leader adopted the warm container rather than starting another.
+        Assert.Single(Started(warm));
+        Assert.Empty(Stopped(warm));
+    }
+
+    private Guid FunctionId(string name) => _deployment!.App.Functions.Single(f => f.Name == name).Id;
+
+    private ContainerStarted[] Started(Guid functionId) =>
+        Events!.Events.OfType<ContainerStarted>().Where(e => e.FunctionId == functionId).ToArray();
+
+    private ContainerStopped[] Stopped(Guid functionId) =>
+        Events!.Events.OfType<ContainerStopped>().Where(e => e.FunctionId == functionId).ToArray();
+
+    /// <summary>Who holds the Schedulers' lease now, by the database's clock; null when nobody does.</summary>
+    private async Task<string?> LiveHolderAsync()
+    {
+        await using var connection = new NpgsqlConnection(infrastructure.DatabaseConnectionString("modal_scheduler", "modal_scheduler"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT holder FROM leases WHERE name = @name AND expires_at > now()", connection);
+        command.Parameters.AddWithValue("name", LeaderLease.SchedulerLeaseName);
+        try
+        {
+            return await command.ExecuteScalarAsync() as string;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return null; // No Scheduler has migrated this run's database yet.
+        }
+    }
+}
