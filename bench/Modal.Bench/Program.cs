@@ -47,6 +47,10 @@ if (args.Length > 2 && args[0] == WebBench.BareProxyArgument)
 {
     return await WebBench.ServeBareProxyAsync(int.Parse(args[1], CultureInfo.InvariantCulture), new Uri(args[2]));
 }
+if (args.Length > 2 && args[0] == WebBench.BareSpliceArgument)
+{
+    return await WebBench.ServeBareSpliceAsync(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
+}
 if (args.Length > 1 && args[0] == WebBench.BareArgument)
 {
     return await WebBench.ServeBareAsync(int.Parse(args[1], CultureInfo.InvariantCulture));

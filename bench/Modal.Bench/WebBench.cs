@@ -72,6 +72,36 @@ internal static class WebBench
         return 0;
     }
 
+    /// <summary>Argument that makes the program a byte splice on 127.0.0.1 in front of a bare app (a tunnel hop's floor).</summary>
+    public const string BareSpliceArgument = "--web-bare-splice";
+
+    /// <summary>
+    /// A hop that does not parse HTTP: each accepted connection is joined to a new connection to <paramref name="targetPort"/>
+    /// and bytes are copied both ways, as a runner's byte-level tunnel to a container would (issue 18's idea 2).
+    /// </summary>
+    public static async Task<int> ServeBareSpliceAsync(int port, int targetPort)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        listener.Start();
+        Console.WriteLine("listening");
+        while (true)
+        {
+            var inbound = await listener.AcceptSocketAsync();
+            _ = Task.Run(async () =>
+            {
+                inbound.NoDelay = true;
+                using var outbound = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                await outbound.ConnectAsync(System.Net.IPAddress.Loopback, targetPort);
+                await using var a = new System.Net.Sockets.NetworkStream(inbound, ownsSocket: true);
+                await using var b = new System.Net.Sockets.NetworkStream(outbound, ownsSocket: false);
+                var up = a.CopyToAsync(b);
+                var down = b.CopyToAsync(a);
+                await Task.WhenAny(up, down);
+                outbound.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+            });
+        }
+    }
+
     public static async Task RunAsync(Uri serverUrl, Uri webFunctionUrl, Func<int, Task> remoteNoop, int requests, TimeSpan loadFor)
     {
         var port = FreePort();
@@ -80,12 +110,28 @@ internal static class WebBench
         var proxyPort = FreePort();
         using var proxy = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareProxyArgument,
             proxyPort.ToString(CultureInfo.InvariantCulture), $"http://127.0.0.1:{port}/"]) { RedirectStandardOutput = true })!;
+        // The platform's server path has two proxies (ingress, runner): two bare hops in a row are its floor here.
+        var outerPort = FreePort();
+        using var outer = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareProxyArgument,
+            outerPort.ToString(CultureInfo.InvariantCulture), $"http://127.0.0.1:{proxyPort}/"]) { RedirectStandardOutput = true })!;
+        // The floor with the runner's hop made a byte splice: one YARP hop, then a splice, then the app.
+        var splicePort = FreePort();
+        using var splice = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareSpliceArgument,
+            splicePort.ToString(CultureInfo.InvariantCulture), port.ToString(CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true })!;
+        var spliceProxyPort = FreePort();
+        using var spliceProxy = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Modal.Bench.dll"), BareProxyArgument,
+            spliceProxyPort.ToString(CultureInfo.InvariantCulture), $"http://127.0.0.1:{splicePort}/"]) { RedirectStandardOutput = true })!;
         try
         {
             await bare.StandardOutput.ReadLineAsync();
             await proxy.StandardOutput.ReadLineAsync();
+            await outer.StandardOutput.ReadLineAsync();
+            await splice.StandardOutput.ReadLineAsync();
+            await spliceProxy.StandardOutput.ReadLineAsync();
+            var splicedUrl = new Uri($"http://127.0.0.1:{spliceProxyPort}/");
             var bareUrl = new Uri($"http://127.0.0.1:{port}/");
             var proxiedUrl = new Uri($"http://127.0.0.1:{proxyPort}/");
+            var twiceProxiedUrl = new Uri($"http://127.0.0.1:{outerPort}/");
             using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) });
 
             // Cold start of the server's first container is not what this measures: wait until it answers.
@@ -96,9 +142,13 @@ internal static class WebBench
             var server = await Latency.InterleavedAsync(requests, Math.Min(requests, 1_000),
                 ("bare GET", _ => GetAsync(http, new Uri(bareUrl, "ping"))),
                 ("platform GET", _ => GetAsync(http, new Uri(serverUrl, "ping"))),
-                ("one bare YARP hop GET", _ => GetAsync(http, new Uri(proxiedUrl, "ping"))));
+                ("one bare YARP hop GET", _ => GetAsync(http, new Uri(proxiedUrl, "ping"))),
+                ("two bare YARP hops GET", _ => GetAsync(http, new Uri(twiceProxiedUrl, "ping"))),
+                ("bare YARP hop + byte splice GET", _ => GetAsync(http, new Uri(splicedUrl, "ping"))));
             Print("server path, GET /ping", server[0], server[1]);
             Print("one bare YARP hop (floor of a proxy here), GET /ping", server[0], server[2]);
+            Print("two bare YARP hops (floor of the server path's two proxies), GET /ping", server[0], server[3]);
+            Print("a bare YARP hop + a byte splice (floor of a tunnelled runner hop), GET /ping", server[0], server[4]);
 
             var calls = Math.Max(100, requests / 10);
             var function = await Latency.InterleavedAsync(calls, Math.Min(calls, 200),
@@ -116,7 +166,7 @@ internal static class WebBench
         }
         finally
         {
-            foreach (var child in new[] { bare, proxy })
+            foreach (var child in new[] { bare, proxy, outer, splice, spliceProxy })
             {
                 child.Kill();
                 await child.WaitForExitAsync();

@@ -3,7 +3,8 @@ using Modal.GpuRunner.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.AddServiceDefaults();
+// The runner's server takes health probes and web traffic only, neither of them traced (decision 28).
+builder.AddServiceDefaults(traceIncomingRequests: false);
 builder.AddGpuRunnerServices();
 
 var app = builder.Build();
@@ -11,6 +12,8 @@ var app = builder.Build();
 app.UseDefaultExceptionHandler();
 // Ingresses' requests for server containers (header Modal-Container-Id) go to them before anything of the runner's.
 app.UseWebForwarder();
+// Named after the forwarder: WebApplication would otherwise put routing at the very start, matching every web request.
+app.UseRouting();
 app.MapDefaultEndpoints();
 
 await app.RunAsync();

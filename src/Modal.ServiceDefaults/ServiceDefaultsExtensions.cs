@@ -24,9 +24,16 @@ public static class ServiceDefaultsExtensions
     /// <summary>MassTransit's ActivitySource and Meter name (MassTransit.Logging.DiagnosticHeaders.DefaultListenerName).</summary>
     private const string MassTransitInstrumentationName = "MassTransit";
 
-    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="traceIncomingRequests">
+    /// False for a service whose HTTP server takes only requests that are never traced (health probes and web traffic:
+    /// a runner): ASP.NET Core's tracing instrumentation would then record nothing, yet still hook every request (a
+    /// diagnostic listener's callbacks and a sampling decision per request on the web hot path, issue 18). Its request
+    /// metrics are kept either way.
+    /// </param>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, bool traceIncomingRequests = true) where TBuilder : IHostApplicationBuilder
     {
-        builder.ConfigureOpenTelemetry();
+        builder.ConfigureOpenTelemetry(traceIncomingRequests);
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -38,7 +45,7 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, bool traceIncomingRequests = true) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.AddOpenTelemetry(logging =>
         {
@@ -65,6 +72,10 @@ public static class ServiceDefaultsExtensions
                 .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(MassTransitInstrumentationName)
+                .AddHttpClientInstrumentation());
+        if (traceIncomingRequests)
+        {
+            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing
                 // Health probes would drown the traces the dashboard exists to show. Web traffic (the ingress's, the
                 // runners' web forwarders') is not traced per request either: a span per request in two processes, exported
                 // to the dashboard, cost more than the whole proxying on a small node (docs/benchmarks.md, issue 18);
@@ -72,8 +83,8 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
                     !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                     && !context.Request.Path.StartsWithSegments(AliveEndpointPath)
-                    && !IsWebTraffic(context.Request, ingressBaseDomain))
-                .AddHttpClientInstrumentation());
+                    && !IsWebTraffic(context.Request, ingressBaseDomain)));
+        }
 
         // Aspire sets OTEL_EXPORTER_OTLP_ENDPOINT for every resource; outside Aspire nothing is exported.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

@@ -24,7 +24,13 @@ public sealed class ServerProxy : IDisposable
     private readonly HttpMessageInvoker _client;
 
     // Servers stream (server-sent events, WebSockets, long polls): only a connection silent this long is cut.
-    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(15) };
+    // HTTP/1.1 to the runner, as the runner speaks to the container (no HTTP/2 negotiation per connection to try).
+    private static readonly ForwarderRequestConfig RequestConfig = new()
+    {
+        ActivityTimeout = TimeSpan.FromMinutes(15),
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
 
     public ServerProxy(IHttpForwarder forwarder, ServerRoutes routes, IOptions<IngressOptions> options, IOptions<ApiOptions> api)
     {
@@ -42,7 +48,9 @@ public sealed class ServerProxy : IDisposable
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+            // Web traffic is not traced (decision 28): no outgoing-request activity or trace headers of our own per
+            // request (a client's traceparent goes through as the client sent it).
+            ActivityHeadersPropagator = null,
         });
     }
 

@@ -41,7 +41,8 @@ public sealed class WebContainer : IDisposable
             UseCookies = false,
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(15),
-            ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+            // Web traffic is not traced (decision 28): no outgoing-request activity or trace headers of the runner's.
+            ActivityHeadersPropagator = null,
             ConnectCallback = async (_, cancellationToken) => await ConnectAsync(cancellationToken),
         });
         RequestConfig = new ForwarderRequestConfig
