@@ -15,63 +15,21 @@ namespace Modal.Scheduler.Autoscaling;
 /// </summary>
 public sealed partial class ScalingLoop(
     ScalingState state, FunctionQueueBroker queues, IBus bus, LeaderLease lease, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
-    : BackgroundService
+    : RoundLoop(lease)
 {
-    private TaskCompletionSource _wake = NewWake();
+    protected override TimeSpan Interval => options.Value.ScalingInterval;
 
-    /// <summary>Runs a round now rather than at the next tick (several wakes before it starts make one round).</summary>
-    public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+    // The broker may be down; the next round tries again with fresh figures.
+    protected override void OnRoundFailed(Exception exception) => LogRoundFailed(logger, exception);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        lease.LeadershipChanged += OnLeadershipChanged;
-        try
-        {
-            await LoopAsync(stoppingToken);
-        }
-        finally
-        {
-            lease.LeadershipChanged -= OnLeadershipChanged;
-        }
-    }
-
-    private void OnLeadershipChanged(bool leading)
-    {
-        if (leading)
-        {
-            Wake(); // Took over: what the previous leader left undone is done now, not at the next tick.
-        }
-    }
-
-    private async Task LoopAsync(CancellationToken stoppingToken)
-    {
-        var interval = options.Value.ScalingInterval;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            // Swapped before the round, so a wake during the round starts the next one at once.
-            var wake = NewWake();
-            Volatile.Write(ref _wake, wake);
-            try
-            {
-                await RoundAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The broker may be down; the next round tries again with fresh figures.
-                LogRoundFailed(logger, e);
-            }
-            await Task.WhenAny(Task.Delay(interval, stoppingToken), wake.Task);
-        }
-    }
-
-    private async Task RoundAsync(CancellationToken cancellationToken)
+    protected override async Task RoundAsync(CancellationToken cancellationToken)
     {
         foreach (var runnerId in state.RemoveSilentRunners(options.Value.RunnerTimeout))
         {
             // Its unacknowledged inputs go back to the queue when its broker connection drops; replacements follow.
             LogRunnerGone(logger, runnerId);
         }
-        if (!lease.IsLeader)
+        if (!Lease.IsLeader)
         {
             return; // A follower only listens.
         }
@@ -90,7 +48,7 @@ public sealed partial class ScalingLoop(
             }
             // Asked again per function: reading backlogs takes time, and a lease that lapsed meanwhile may be another's.
             // Scale records placements, so a follower never calls it (it would hold GPUs for containers never started).
-            if (!lease.IsLeader)
+            if (!Lease.IsLeader)
             {
                 LogLeadershipLostMidRound(logger);
                 return;
@@ -110,8 +68,6 @@ public sealed partial class ScalingLoop(
             }
         }
     }
-
-    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting container {ContainerId} on runner {RunnerId} (GPUs {Gpus}; backlog {Backlog}, desired {Desired})")]
     private static partial void LogStarting(ILogger logger, string containerId, string runnerId, IReadOnlyList<int> gpus, int backlog, int desired);

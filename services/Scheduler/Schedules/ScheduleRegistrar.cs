@@ -14,50 +14,15 @@ namespace Modal.Scheduler.Schedules;
 /// </summary>
 public sealed partial class ScheduleRegistrar(
     ScheduleBook book, ISchedulerFactory schedulers, LeaderLease lease, IOptions<SchedulerOptions> options, ILogger<ScheduleRegistrar> logger)
-    : BackgroundService
+    : RoundLoop(lease)
 {
-    private TaskCompletionSource _wake = NewWake();
+    protected override TimeSpan Interval => options.Value.ScheduleSyncInterval;
 
-    /// <summary>Registers what changed now rather than at the next interval.</summary>
-    public void Wake() => Volatile.Read(ref _wake).TrySetResult();
+    // PostgreSQL may be away; the next round registers with fresh figures.
+    protected override void OnRoundFailed(Exception exception) => LogRoundFailed(logger, exception);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        lease.LeadershipChanged += OnLeadershipChanged;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var wake = NewWake();
-                Volatile.Write(ref _wake, wake);
-                if (lease.IsLeader)
-                {
-                    try
-                    {
-                        await RegisterAsync(stoppingToken);
-                    }
-                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                    {
-                        // PostgreSQL may be away; the next round registers with fresh figures.
-                        LogRoundFailed(logger, e);
-                    }
-                }
-                await Task.WhenAny(Task.Delay(options.Value.ScheduleSyncInterval, stoppingToken), wake.Task);
-            }
-        }
-        finally
-        {
-            lease.LeadershipChanged -= OnLeadershipChanged;
-        }
-    }
-
-    private void OnLeadershipChanged(bool leading)
-    {
-        if (leading)
-        {
-            Wake();
-        }
-    }
+    protected override Task RoundAsync(CancellationToken cancellationToken) =>
+        Lease.IsLeader ? RegisterAsync(cancellationToken) : Task.CompletedTask;
 
     /// <summary>One pass: removes what no deployed app asks for any more, adds or replaces what a deploy asks for.</summary>
     public async Task RegisterAsync(CancellationToken cancellationToken)
@@ -108,8 +73,6 @@ public sealed partial class ScheduleRegistrar(
             }
         }
     }
-
-    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled '{Function}' {Schedule} (app version {Version}); first firing {Next}")]
     private static partial void LogRegistered(ILogger logger, string function, string schedule, int version, DateTimeOffset next);
