@@ -12,7 +12,7 @@ namespace Modal.Api.Schedules;
 /// (queue, retries, autoscaling, logs, events), under the id the firing chose, so each tick makes one call.
 /// </summary>
 public sealed partial class ScheduleFiredConsumer(
-    ApiDbContext db, CallTargets targets, CallSubmitter submitter, ScheduleFirings firings, ILogger<ScheduleFiredConsumer> logger)
+    ApiDbContext db, CallTargets targets, CallSubmitter submitter, CallStore calls, ScheduleFirings firings, ILogger<ScheduleFiredConsumer> logger)
     : IConsumer<ScheduleFired>
 {
     public async Task Consume(ConsumeContext<ScheduleFired> context)
@@ -25,7 +25,7 @@ public sealed partial class ScheduleFiredConsumer(
             LogDropped(logger, fired.FunctionName, fired.ScheduledAt);
             return;
         }
-        if (!await firings.ClaimAsync(fired.FunctionCallId))
+        if (!await firings.ClaimAsync(fired.FunctionCallId) && await MadeByAnotherDeliveryAsync(fired.FunctionCallId, context.CancellationToken))
         {
             LogAgain(logger, fired.FunctionCallId, fired.ScheduledAt);
             return;
@@ -50,6 +50,21 @@ public sealed partial class ScheduleFiredConsumer(
             LogNotQueued(logger, fired.FunctionCallId, fired.FunctionName, notQueued?.ProblemDetails.Detail);
         }
     }
+
+    // The tick is claimed: normally the delivery that claimed it has made its call (a redelivery, or the same tick fired
+    // twice in a failover). One that died between its claim and the call left nothing: after a moment's grace this one
+    // makes it, so a firing is made at least once rather than lost (a call's result is recorded once either way).
+    private async Task<bool> MadeByAnotherDeliveryAsync(string callId, CancellationToken cancellationToken)
+    {
+        if (await calls.GetAsync(callId) is not null)
+        {
+            return true;
+        }
+        await Task.Delay(ClaimGrace, cancellationToken);
+        return await calls.GetAsync(callId) is not null;
+    }
+
+    private static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(2);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped a firing of '{Function}' for {ScheduledAt}: the function is no longer scheduled")]
     private static partial void LogDropped(ILogger logger, string function, DateTimeOffset scheduledAt);

@@ -25,7 +25,7 @@ public sealed class ScheduleFirings(IConnectionMultiplexer redis, IOptions<ApiOp
 
     /// <summary>
     /// True for the first delivery of the firing that makes <paramref name="callId"/>, false for any later one (a
-    /// redelivery, or the same tick fired twice during a Scheduler's failover): only the first makes the call.
+    /// redelivery, or the same tick fired twice during a Scheduler's failover): the first makes the call.
     /// </summary>
     public Task<bool> ClaimAsync(string callId) =>
         Database.StringSetAsync(ClaimPrefix + callId, 1, options.Value.CallRetention, When.NotExists);
