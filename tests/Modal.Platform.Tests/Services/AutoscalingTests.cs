@@ -28,15 +28,12 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     /// <summary>One L4; nothing in the example asks for it.</summary>
     public const string SpareRunner = "scale-spare";
 
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public List<ServiceFactory<GpuRunnerOptions>> Runners { get; } = [];
-    public ModalClient Client { get; private set; } = null!;
+    private readonly PlatformServices _platform = new("modal-scale-");
+
+    public IReadOnlyList<ServiceFactory<GpuRunnerOptions>> Runners => _platform.Runners;
+    public ModalClient Client => _platform.Client;
     public DeploymentResult Deployment { get; private set; } = null!;
     internal BusEventRecorder Events { get; private set; } = null!;
-
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-scale-{Guid.NewGuid():N}"[..22]);
 
     public Guid FunctionId(string name) => Deployment.App.Functions.Single(f => f.Name == name).Id;
 
@@ -44,24 +41,9 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     {
         var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!;
         Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped, ContainerStartFailed, RunnerCapacityReported>(rabbitMq);
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
+        _platform.Start();
 
-        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
-        _ = Scheduler.CreateClient();
+        _platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
         foreach (var (runnerId, gpus) in new[]
         {
             (HopperRunner, new[] { "H100", "H100" }),
@@ -69,41 +51,23 @@ public sealed class AutoscalingFixture : IAsyncLifetime
             (SpareRunner, new[] { "L4" }),
         })
         {
-            var settings = new List<(string, string)>
-            {
-                ("GpuRunner:RunnerId", runnerId),
+            var runner = _platform.AddRunner(runnerId, Path.Combine(_platform.Root, runnerId),
+            [
                 ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
-                ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-                ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-                ("GpuRunner:CacheDirectory", Path.Combine(_root, runnerId, "cache")),
-                ("GpuRunner:RuntimeDirectory", Path.Combine(_root, runnerId, "run")),
-            };
-            settings.AddRange(gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)));
-            var runner = new ServiceFactory<GpuRunnerOptions>([.. settings])
-            {
-                ConfigureServices = services => services.AddHttpClient("storage")
-                    .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-            };
+                .. gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)),
+            ]);
             _ = runner.CreateClient();
-            Runners.Add(runner);
         }
         Deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Autoscaling"), "Autoscaling.dll");
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var runner in Runners)
+        await _platform.DisposeAsync();
+        if (Events is not null)
         {
-            await runner.DisposeAsync();
+            await Events.DisposeAsync();
         }
-        foreach (var service in new IAsyncDisposable?[] { Scheduler, Api, Storage, Events })
-        {
-            if (service is not null)
-            {
-                await service.DisposeAsync();
-            }
-        }
-        Directory.Delete(_root, recursive: true);
     }
 
     /// <summary>Where the recorded events stand now; events before it belong to earlier tests.</summary>

@@ -22,46 +22,20 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class WebEndpointSpineFixture : IAsyncLifetime
 {
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
-    public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public ModalClient Client { get; private set; } = null!;
+    private readonly PlatformServices _platform = new("modal-runner-");
+
+    public ModalClient Client => _platform.Client;
     public HttpClient Anonymous { get; } = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
     public string App { get; } = $"web-hello-{Guid.NewGuid():N}"[..20];
     public DeployedAppInfo Deployed { get; private set; } = null!;
-    private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
 
     public async Task InitializeAsync()
     {
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
-        Anonymous.BaseAddress = apiHttp.BaseAddress;
+        _platform.Start();
+        Anonymous.BaseAddress = _platform.ApiHttp.BaseAddress;
 
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", $"web-{Guid.NewGuid():N}"[..16]),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")))
-        {
-            ConfigureServices = services => services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
-        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"));
-        _ = Scheduler.CreateClient();
+        var runner = _platform.AddRunner($"web-{Guid.NewGuid():N}"[..16], _platform.Root);
+        _platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
 
         // What `modal deploy` does, with HelloWorld's functions marked as web functions as the SDK's WebEndpoint option would.
         var output = Examples.OutputDirectory("HelloWorld");
@@ -76,7 +50,7 @@ public sealed class WebEndpointSpineFixture : IAsyncLifetime
             _ => f,
         }).ToList();
         Deployed = await Client.Apps.DeployAsync(App, new DeployAppRequest(functions, bundle.Id));
-        _ = Runner.CreateClient();
+        _ = runner.CreateClient();
     }
 
     public Uri Endpoint(string label, string rest = "") => new($"/web/main--{App}-{label}/{rest}", UriKind.Relative);
@@ -84,23 +58,7 @@ public sealed class WebEndpointSpineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Anonymous.Dispose();
-        if (Runner is not null)
-        {
-            await Runner.DisposeAsync();
-        }
-        if (Scheduler is not null)
-        {
-            await Scheduler.DisposeAsync();
-        }
-        if (Api is not null)
-        {
-            await Api.DisposeAsync();
-        }
-        await Storage.DisposeAsync();
-        if (Directory.Exists(_runnerRoot))
-        {
-            Directory.Delete(_runnerRoot, recursive: true);
-        }
+        await _platform.DisposeAsync();
     }
 }
 
