@@ -1,15 +1,9 @@
-using System.Net.Http.Headers;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -28,10 +22,11 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     /// <summary>One L4; nothing in the example asks for it.</summary>
     public const string SpareRunner = "scale-spare";
 
-    private readonly PlatformServices _platform = new("modal-scale-");
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-scale-");
 
-    public IReadOnlyList<ServiceFactory<GpuRunnerOptions>> Runners => _platform.Runners;
-    public ModalClient Client => _platform.Client;
+    public IReadOnlyList<ServiceFactory<GpuRunnerOptions>> Runners => Platform.Runners;
+    public ModalClient Client => Platform.Client;
     public DeploymentResult Deployment { get; private set; } = null!;
     internal BusEventRecorder Events { get; private set; } = null!;
 
@@ -41,9 +36,9 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     {
         var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!;
         Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped, ContainerStartFailed, RunnerCapacityReported>(rabbitMq);
-        _platform.Start();
+        Platform.Start();
 
-        _platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
         foreach (var (runnerId, gpus) in new[]
         {
             (HopperRunner, new[] { "H100", "H100" }),
@@ -51,7 +46,7 @@ public sealed class AutoscalingFixture : IAsyncLifetime
             (SpareRunner, new[] { "L4" }),
         })
         {
-            var runner = _platform.AddRunner(runnerId, Path.Combine(_platform.Root, runnerId),
+            var runner = Platform.AddRunner(runnerId, Path.Combine(Platform.Root, runnerId),
             [
                 ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
                 .. gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)),
@@ -63,7 +58,7 @@ public sealed class AutoscalingFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _platform.DisposeAsync();
+        await Platform.DisposeAsync();
         if (Events is not null)
         {
             await Events.DisposeAsync();

@@ -25,10 +25,11 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class ScheduleFixture : IAsyncLifetime
 {
-    private readonly PlatformServices _platform = new("modal-sched-");
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-sched-");
 
-    public ModalClient Client => _platform.Client;
-    public HttpClient ApiHttp => _platform.ApiHttp;
+    public ModalClient Client => Platform.Client;
+    public HttpClient ApiHttp => Platform.ApiHttp;
     internal BusEventRecorder Events { get; private set; } = null!;
 
     /// <summary>The example's functions as its program describes them.</summary>
@@ -48,10 +49,10 @@ public sealed class ScheduleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Events = await BusEventRecorder.StartAsync<ScheduleFired, FunctionCallStarted>(Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
-        _platform.Start();
+        Platform.Start();
 
-        _platform.StartScheduler(SchedulerSettings);
-        _platform.StartRunner($"sched-{Guid.NewGuid():N}"[..16]);
+        Platform.StartScheduler(SchedulerSettings);
+        Platform.StartRunner($"sched-{Guid.NewGuid():N}"[..16]);
 
         // The example as `modal deploy` registers it; the tests then deploy its functions under apps of their own.
         var deployed = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Scheduled"), "Scheduled.dll");
@@ -76,7 +77,7 @@ public sealed class ScheduleFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Events.DisposeAsync();
-        await _platform.DisposeAsync();
+        await Platform.DisposeAsync();
     }
 }
 

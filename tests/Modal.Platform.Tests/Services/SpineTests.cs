@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
 using ClassesExample;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
 using Modal.Api.Contracts.Calls;
 using Modal.Contracts.Containers;
@@ -9,9 +6,6 @@ using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -21,11 +15,12 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class SpineFixture : IAsyncLifetime
 {
-    private readonly PlatformServices _platform = new("modal-runner-");
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
 
-    public ServiceFactory<ApiOptions> Api => _platform.Api;
+    public ServiceFactory<ApiOptions> Api => Platform.Api;
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
-    public ModalClient Client => _platform.Client;
+    public ModalClient Client => Platform.Client;
     public string HelloWorld { get; private set; } = "";
     public string ErrorsAndRetries { get; private set; } = "";
     public string Classes { get; private set; } = "";
@@ -35,7 +30,7 @@ public sealed class SpineFixture : IAsyncLifetime
     public string Markers { get; } = WritableByAnyone(Directory.CreateTempSubdirectory("modal-markers-").FullName);
 
     /// <summary>The runner's cache and runtime folders live under here.</summary>
-    public string RunnerRoot => _platform.Root;
+    public string RunnerRoot => Platform.Root;
 
     /// <summary>Isolated containers run as a uid of their own, which writes the markers (a test folder: no secret in it).</summary>
     private static string WritableByAnyone(string folder)
@@ -49,8 +44,8 @@ public sealed class SpineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _platform.Start();
-        Runner = _platform.AddRunner($"spine-{Guid.NewGuid():N}"[..16], _platform.Root,
+        Platform.Start();
+        Runner = Platform.AddRunner($"spine-{Guid.NewGuid():N}"[..16], Platform.Root,
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
             // Isolated containers see no host folder unless the site binds it: the markers folder is the tests' window in.
             ($"GpuRunner:ContainerBinds:{Markers}", Markers),
@@ -58,7 +53,7 @@ public sealed class SpineFixture : IAsyncLifetime
             ("GpuRunner:SimulatedGpus:1", "T4"));
 
         // Without the Scheduler nothing starts containers.
-        _platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
         HelloWorld = await DeployExampleAsync("HelloWorld");
         ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
         Classes = await DeployExampleAsync("Classes");
@@ -68,7 +63,7 @@ public sealed class SpineFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _platform.DisposeAsync();
+        await Platform.DisposeAsync();
         PlatformServices.DeleteFolder(Markers);
     }
 

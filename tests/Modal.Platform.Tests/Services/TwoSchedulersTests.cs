@@ -1,16 +1,11 @@
-using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Contracts.Containers;
 using Modal.Deployment;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Scheduler;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Leadership;
-using Modal.Storage;
 using Npgsql;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -32,19 +27,19 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
         ("Scheduler:LeaseRenewInterval", "00:00:00.500"),
     ];
 
-    private readonly PlatformServices _platform = new("modal-two-");
     // Properties, as in the other fixtures: the services are disposed in DisposeAsync, in order.
+    private PlatformServices Platform { get; } = new("modal-two-");
     private ServiceFactory<SchedulerOptions>? Follower { get; set; }
     private ServiceProcess? Leader { get; set; }
     private BusEventRecorder? Events { get; set; }
-    private ModalClient Client => _platform.Client;
+    private ModalClient Client => Platform.Client;
     private DeploymentResult? _deployment;
 
     public async Task InitializeAsync()
     {
         Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped>(infrastructure.RabbitMqConnectionString);
-        _platform.Start();
-        _platform.StartRunner(RunnerId, ("GpuRunner:HeartbeatInterval", "00:00:00.250"));
+        Platform.Start();
+        Platform.StartRunner(RunnerId, ("GpuRunner:HeartbeatInterval", "00:00:00.250"));
     }
 
     public async Task DisposeAsync()
@@ -59,7 +54,7 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
         }
         Leader?.Kill();
         // The Follower is this test's own, not the platform's: it goes before the runner, as it always has.
-        foreach (var service in new IAsyncDisposable?[] { Follower, _platform, Events, Leader })
+        foreach (var service in new IAsyncDisposable?[] { Follower, Platform, Events, Leader })
         {
             if (service is not null)
             {

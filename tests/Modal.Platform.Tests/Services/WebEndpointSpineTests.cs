@@ -1,17 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Web;
 using Modal.Deployment;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -22,20 +15,21 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class WebEndpointSpineFixture : IAsyncLifetime
 {
-    private readonly PlatformServices _platform = new("modal-runner-");
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
 
-    public ModalClient Client => _platform.Client;
+    public ModalClient Client => Platform.Client;
     public HttpClient Anonymous { get; } = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
     public string App { get; } = $"web-hello-{Guid.NewGuid():N}"[..20];
     public DeployedAppInfo Deployed { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        _platform.Start();
-        Anonymous.BaseAddress = _platform.ApiHttp.BaseAddress;
+        Platform.Start();
+        Anonymous.BaseAddress = Platform.ApiHttp.BaseAddress;
 
-        var runner = _platform.AddRunner($"web-{Guid.NewGuid():N}"[..16], _platform.Root);
-        _platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
+        var runner = Platform.AddRunner($"web-{Guid.NewGuid():N}"[..16], Platform.Root);
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
 
         // What `modal deploy` does, with HelloWorld's functions marked as web functions as the SDK's WebEndpoint option would.
         var output = Examples.OutputDirectory("HelloWorld");
@@ -58,7 +52,7 @@ public sealed class WebEndpointSpineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Anonymous.Dispose();
-        await _platform.DisposeAsync();
+        await Platform.DisposeAsync();
     }
 }
 

@@ -1,14 +1,11 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using MassTransit;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Api.Contracts;
 using Modal.Api.Contracts.Web;
 using Modal.Contracts.Containers;
@@ -17,8 +14,6 @@ using Modal.Contracts.Web;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -31,7 +26,8 @@ public sealed class WebRunnerFixture : IAsyncLifetime
 {
     public const string RunnerKey = "web-forwarder-tests-runner-key-0123456789";
 
-    private readonly PlatformServices _platform = new("modal-runner-");
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
 
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
     public string RunnerId { get; } = $"web-{Guid.NewGuid():N}"[..16];
@@ -48,7 +44,7 @@ public sealed class WebRunnerFixture : IAsyncLifetime
     public string Markers { get; } = Directory.CreateTempSubdirectory("modal-web-markers-").FullName;
 
     /// <summary>The runner's runtime folder (server containers' web folders are under it).</summary>
-    public string RuntimeDirectory => Path.Combine(_platform.Root, "run");
+    public string RuntimeDirectory => Path.Combine(Platform.Root, "run");
 
     public async Task InitializeAsync()
     {
@@ -56,8 +52,8 @@ public sealed class WebRunnerFixture : IAsyncLifetime
         {
             File.SetUnixFileMode(Markers, (UnixFileMode)0x1ff); // Written by the containers' uid.
         }
-        _platform.Start();
-        var client = _platform.Client;
+        Platform.Start();
+        var client = Platform.Client;
 
         Events = await BusEventRecorder.StartAsync<WebContainerReady, ContainerStopped, ContainerStarted, RunnerCapacityReported, ContainerStartFailed>(
             Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
@@ -78,7 +74,7 @@ public sealed class WebRunnerFixture : IAsyncLifetime
     /// </summary>
     public ServiceFactory<GpuRunnerOptions> StartRunner(string runnerId, params (string Key, string Value)[] settings)
     {
-        var runner = _platform.NewRunner(runnerId, _platform.Root,
+        var runner = Platform.NewRunner(runnerId, Platform.Root,
         [
             ("GpuRunner:RunnerKey", RunnerKey),
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
@@ -167,7 +163,7 @@ public sealed class WebRunnerFixture : IAsyncLifetime
         {
             await Runner.DisposeAsync();
         }
-        await _platform.DisposeAsync();
+        await Platform.DisposeAsync();
         await Events.DisposeAsync();
         PlatformServices.DeleteFolder(Markers);
     }

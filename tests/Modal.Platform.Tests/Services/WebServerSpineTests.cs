@@ -1,17 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Api.Contracts.Web;
 using Modal.Deployment;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -26,9 +19,10 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
 {
     private const string RunnerKey = "web-server-spine-runner-key-0123456789abcdef";
 
-    private readonly PlatformServices _platform = new("modal-runner-");
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
 
-    public ModalClient Client => _platform.Client;
+    public ModalClient Client => Platform.Client;
 
     /// <summary>A client with no credential, as curl; redirects are not followed, so a 303 is seen.</summary>
     public HttpClient Anonymous { get; } = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = TimeSpan.FromMinutes(3) };
@@ -44,20 +38,20 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
         {
             File.SetUnixFileMode(Markers, (UnixFileMode)0x1ff); // Written by the containers' uid.
         }
-        _platform.Start(
+        Platform.Start(
             ("Api:RunnerKey", RunnerKey),
             // Short, so the 303 path is seen without waiting 150 s.
             ("Ingress:WebFunctionTimeout", "00:00:02"));
-        Anonymous.BaseAddress = _platform.ApiHttp.BaseAddress;
+        Anonymous.BaseAddress = Platform.ApiHttp.BaseAddress;
 
-        var runner = _platform.AddRunner($"webspine-{Guid.NewGuid():N}"[..20], _platform.Root,
+        var runner = Platform.AddRunner($"webspine-{Guid.NewGuid():N}"[..20], Platform.Root,
             ("GpuRunner:RunnerKey", RunnerKey),
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
             ($"GpuRunner:ContainerBinds:{Markers}", Markers));
         // On a real port: the ingress reaches the forwarder over HTTP, WebSocket upgrades included.
         runner.UseKestrel(0);
         runner.StartServer();
-        _platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
 
         foreach (var example in new[] { "WebEndpoint", "AspNetApp", "WebProbes" })
         {
@@ -75,7 +69,7 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Anonymous.Dispose();
-        await _platform.DisposeAsync();
+        await Platform.DisposeAsync();
         PlatformServices.DeleteFolder(Markers);
     }
 }
