@@ -1,15 +1,9 @@
-using System.Net.Http.Headers;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Contracts.Containers;
 using Modal.Contracts.Runners;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -28,15 +22,13 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     /// <summary>One L4; nothing in the example asks for it.</summary>
     public const string SpareRunner = "scale-spare";
 
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public List<ServiceFactory<GpuRunnerOptions>> Runners { get; } = [];
-    public ModalClient Client { get; private set; } = null!;
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-scale-");
+
+    public IReadOnlyList<ServiceFactory<GpuRunnerOptions>> Runners => Platform.Runners;
+    public ModalClient Client => Platform.Client;
     public DeploymentResult Deployment { get; private set; } = null!;
     internal BusEventRecorder Events { get; private set; } = null!;
-
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-scale-{Guid.NewGuid():N}"[..22]);
 
     public Guid FunctionId(string name) => Deployment.App.Functions.Single(f => f.Name == name).Id;
 
@@ -44,24 +36,9 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     {
         var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!;
         Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped, ContainerStartFailed, RunnerCapacityReported>(rabbitMq);
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
+        Platform.Start();
 
-        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
-        _ = Scheduler.CreateClient();
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
         foreach (var (runnerId, gpus) in new[]
         {
             (HopperRunner, new[] { "H100", "H100" }),
@@ -69,41 +46,23 @@ public sealed class AutoscalingFixture : IAsyncLifetime
             (SpareRunner, new[] { "L4" }),
         })
         {
-            var settings = new List<(string, string)>
-            {
-                ("GpuRunner:RunnerId", runnerId),
+            var runner = Platform.AddRunner(runnerId, Path.Combine(Platform.Root, runnerId),
+            [
                 ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
-                ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-                ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-                ("GpuRunner:CacheDirectory", Path.Combine(_root, runnerId, "cache")),
-                ("GpuRunner:RuntimeDirectory", Path.Combine(_root, runnerId, "run")),
-            };
-            settings.AddRange(gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)));
-            var runner = new ServiceFactory<GpuRunnerOptions>([.. settings])
-            {
-                ConfigureServices = services => services.AddHttpClient("storage")
-                    .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-            };
+                .. gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)),
+            ]);
             _ = runner.CreateClient();
-            Runners.Add(runner);
         }
         Deployment = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Autoscaling"), "Autoscaling.dll");
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var runner in Runners)
+        await Platform.DisposeAsync();
+        if (Events is not null)
         {
-            await runner.DisposeAsync();
+            await Events.DisposeAsync();
         }
-        foreach (var service in new IAsyncDisposable?[] { Scheduler, Api, Storage, Events })
-        {
-            if (service is not null)
-            {
-                await service.DisposeAsync();
-            }
-        }
-        Directory.Delete(_root, recursive: true);
     }
 
     /// <summary>Where the recorded events stand now; events before it belong to earlier tests.</summary>

@@ -25,12 +25,11 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class ScheduleFixture : IAsyncLifetime
 {
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
-    public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public ModalClient Client { get; private set; } = null!;
-    public HttpClient ApiHttp { get; private set; } = null!;
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-sched-");
+
+    public ModalClient Client => Platform.Client;
+    public HttpClient ApiHttp => Platform.ApiHttp;
     internal BusEventRecorder Events { get; private set; } = null!;
 
     /// <summary>The example's functions as its program describes them.</summary>
@@ -47,39 +46,13 @@ public sealed class ScheduleFixture : IAsyncLifetime
         ("Scheduler:ClusterCheckinInterval", "00:00:01"),
     ];
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-sched-{Guid.NewGuid():N}"[..22]);
-
     public async Task InitializeAsync()
     {
         Events = await BusEventRecorder.StartAsync<ScheduleFired, FunctionCallStarted>(Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        ApiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        ApiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(ApiHttp);
+        Platform.Start();
 
-        Scheduler = new ServiceFactory<SchedulerOptions>(SchedulerSettings);
-        _ = Scheduler.CreateClient();
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", $"sched-{Guid.NewGuid():N}"[..16]),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", ApiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_root, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_root, "run")))
-        {
-            ConfigureServices = services => services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
-        _ = Runner.CreateClient();
+        Platform.StartScheduler(SchedulerSettings);
+        Platform.StartRunner($"sched-{Guid.NewGuid():N}"[..16]);
 
         // The example as `modal deploy` registers it; the tests then deploy its functions under apps of their own.
         var deployed = await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Scheduled"), "Scheduled.dll");
@@ -104,17 +77,7 @@ public sealed class ScheduleFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Events.DisposeAsync();
-        foreach (var service in new IAsyncDisposable?[] { Runner, Scheduler, Api, Storage })
-        {
-            if (service is not null)
-            {
-                await service.DisposeAsync();
-            }
-        }
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
+        await Platform.DisposeAsync();
     }
 }
 

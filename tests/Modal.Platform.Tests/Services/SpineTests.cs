@@ -1,7 +1,4 @@
-using System.Net.Http.Headers;
 using ClassesExample;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Modal.Api;
 using Modal.Api.Contracts.Calls;
 using Modal.Contracts.Containers;
@@ -9,9 +6,6 @@ using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -21,11 +15,12 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class SpineFixture : IAsyncLifetime
 {
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
+
+    public ServiceFactory<ApiOptions> Api => Platform.Api;
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public ModalClient Client { get; private set; } = null!;
+    public ModalClient Client => Platform.Client;
     public string HelloWorld { get; private set; } = "";
     public string ErrorsAndRetries { get; private set; } = "";
     public string Classes { get; private set; } = "";
@@ -34,10 +29,8 @@ public sealed class SpineFixture : IAsyncLifetime
     /// <summary>Where the examples leave markers of what ran inside containers ([Exit] hooks, cancels).</summary>
     public string Markers { get; } = WritableByAnyone(Directory.CreateTempSubdirectory("modal-markers-").FullName);
 
-    private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
-
     /// <summary>The runner's cache and runtime folders live under here.</summary>
-    public string RunnerRoot => _runnerRoot;
+    public string RunnerRoot => Platform.Root;
 
     /// <summary>Isolated containers run as a uid of their own, which writes the markers (a test folder: no secret in it).</summary>
     private static string WritableByAnyone(string folder)
@@ -51,45 +44,16 @@ public sealed class SpineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            // The Api's blob proxy (YARP) and its blob checks reach the in-process Storage service through its test server.
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        // On a real loopback port: containers are processes of their own and reach the Api over HTTP, as in production.
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        // The collection's InfrastructureFixture set this path; a class fixture cannot take that fixture in xunit 2.
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
-
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", $"spine-{Guid.NewGuid():N}"[..16]),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")),
+        Platform.Start();
+        Runner = Platform.AddRunner($"spine-{Guid.NewGuid():N}"[..16], Platform.Root,
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
             // Isolated containers see no host folder unless the site binds it: the markers folder is the tests' window in.
             ($"GpuRunner:ContainerBinds:{Markers}", Markers),
             ("GpuRunner:SimulatedGpus:0", "A100-80GB"),
-            ("GpuRunner:SimulatedGpus:1", "T4"))
-        {
-            // The runner reaches the in-process Storage service through its test server.
-            ConfigureServices = services => services.AddHttpClient("storage")
-                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
+            ("GpuRunner:SimulatedGpus:1", "T4"));
 
         // Without the Scheduler nothing starts containers.
-        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"));
-        _ = Scheduler.CreateClient();
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
         HelloWorld = await DeployExampleAsync("HelloWorld");
         ErrorsAndRetries = await DeployExampleAsync("ErrorsAndRetries");
         Classes = await DeployExampleAsync("Classes");
@@ -99,37 +63,8 @@ public sealed class SpineFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Runner is not null)
-        {
-            await Runner.DisposeAsync();
-        }
-        if (Scheduler is not null)
-        {
-            await Scheduler.DisposeAsync();
-        }
-        if (Api is not null)
-        {
-            await Api.DisposeAsync();
-        }
-        await Storage.DisposeAsync();
-        DeleteFolder(_runnerRoot);
-        DeleteFolder(Markers);
-    }
-
-    /// <summary>Deletes <paramref name="folder"/>, again where a part of it vanished meanwhile (a stopped container's runtime folder, removed by the runner as it goes).</summary>
-    private static void DeleteFolder(string folder)
-    {
-        for (var attempt = 1; Directory.Exists(folder); attempt++)
-        {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (DirectoryNotFoundException) when (attempt < 5)
-            {
-                // Deleted under us: walk what is left.
-            }
-        }
+        await Platform.DisposeAsync();
+        PlatformServices.DeleteFolder(Markers);
     }
 
     /// <summary>What `modal deploy` does with a built app: bundle, upload through the Api's blob proxy, register.</summary>

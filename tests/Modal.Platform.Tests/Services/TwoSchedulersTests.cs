@@ -1,16 +1,11 @@
-using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Contracts.Containers;
 using Modal.Deployment;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Scheduler;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Leadership;
-using Modal.Storage;
 using Npgsql;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -32,46 +27,19 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
         ("Scheduler:LeaseRenewInterval", "00:00:00.500"),
     ];
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"modal-two-{Guid.NewGuid():N}"[..20]);
     // Properties, as in the other fixtures: the services are disposed in DisposeAsync, in order.
-    private ServiceFactory<StorageOptions> Storage { get; } = new();
-    private ServiceFactory<ApiOptions>? Api { get; set; }
-    private ServiceFactory<GpuRunnerOptions>? Runner { get; set; }
+    private PlatformServices Platform { get; } = new("modal-two-");
     private ServiceFactory<SchedulerOptions>? Follower { get; set; }
     private ServiceProcess? Leader { get; set; }
     private BusEventRecorder? Events { get; set; }
-    private ModalClient Client { get; set; } = null!;
+    private ModalClient Client => Platform.Client;
     private DeploymentResult? _deployment;
 
     public async Task InitializeAsync()
     {
         Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped>(infrastructure.RabbitMqConnectionString);
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = infrastructure.ReadFirstToken();
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", RunnerId),
-            ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_root, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_root, "run")))
-        {
-            ConfigureServices = services => services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
-        _ = Runner.CreateClient();
+        Platform.Start();
+        Platform.StartRunner(RunnerId, ("GpuRunner:HeartbeatInterval", "00:00:00.250"));
     }
 
     public async Task DisposeAsync()
@@ -85,14 +53,14 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
                 stopped => started.All(stopped.Contains), "the app's containers stop", TimeSpan.FromSeconds(30));
         }
         Leader?.Kill();
-        foreach (var service in new IAsyncDisposable?[] { Follower, Runner, Api, Storage, Events, Leader })
+        // The Follower is this test's own, not the platform's: it goes before the runner, as it always has.
+        foreach (var service in new IAsyncDisposable?[] { Follower, Platform, Events, Leader })
         {
             if (service is not null)
             {
                 await service.DisposeAsync();
             }
         }
-        Directory.Delete(_root, recursive: true);
     }
 
     [Fact]

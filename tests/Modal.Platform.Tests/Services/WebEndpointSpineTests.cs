@@ -1,17 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Web;
 using Modal.Deployment;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Rest;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -22,46 +15,21 @@ namespace Modal.Platform.Tests.Services;
 /// </summary>
 public sealed class WebEndpointSpineFixture : IAsyncLifetime
 {
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
-    public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public ModalClient Client { get; private set; } = null!;
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
+
+    public ModalClient Client => Platform.Client;
     public HttpClient Anonymous { get; } = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
     public string App { get; } = $"web-hello-{Guid.NewGuid():N}"[..20];
     public DeployedAppInfo Deployed { get; private set; } = null!;
-    private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
 
     public async Task InitializeAsync()
     {
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
-        Anonymous.BaseAddress = apiHttp.BaseAddress;
+        Platform.Start();
+        Anonymous.BaseAddress = Platform.ApiHttp.BaseAddress;
 
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", $"web-{Guid.NewGuid():N}"[..16]),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")))
-        {
-            ConfigureServices = services => services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
-        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"));
-        _ = Scheduler.CreateClient();
+        var runner = Platform.AddRunner($"web-{Guid.NewGuid():N}"[..16], Platform.Root);
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
 
         // What `modal deploy` does, with HelloWorld's functions marked as web functions as the SDK's WebEndpoint option would.
         var output = Examples.OutputDirectory("HelloWorld");
@@ -76,7 +44,7 @@ public sealed class WebEndpointSpineFixture : IAsyncLifetime
             _ => f,
         }).ToList();
         Deployed = await Client.Apps.DeployAsync(App, new DeployAppRequest(functions, bundle.Id));
-        _ = Runner.CreateClient();
+        _ = runner.CreateClient();
     }
 
     public Uri Endpoint(string label, string rest = "") => new($"/web/main--{App}-{label}/{rest}", UriKind.Relative);
@@ -84,23 +52,7 @@ public sealed class WebEndpointSpineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Anonymous.Dispose();
-        if (Runner is not null)
-        {
-            await Runner.DisposeAsync();
-        }
-        if (Scheduler is not null)
-        {
-            await Scheduler.DisposeAsync();
-        }
-        if (Api is not null)
-        {
-            await Api.DisposeAsync();
-        }
-        await Storage.DisposeAsync();
-        if (Directory.Exists(_runnerRoot))
-        {
-            Directory.Delete(_runnerRoot, recursive: true);
-        }
+        await Platform.DisposeAsync();
     }
 }
 

@@ -1,14 +1,11 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using MassTransit;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Api.Contracts;
 using Modal.Api.Contracts.Web;
 using Modal.Contracts.Containers;
@@ -17,8 +14,6 @@ using Modal.Contracts.Web;
 using Modal.Deployment;
 using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -31,8 +26,9 @@ public sealed class WebRunnerFixture : IAsyncLifetime
 {
     public const string RunnerKey = "web-forwarder-tests-runner-key-0123456789";
 
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
+
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
     public string RunnerId { get; } = $"web-{Guid.NewGuid():N}"[..16];
 
@@ -47,10 +43,8 @@ public sealed class WebRunnerFixture : IAsyncLifetime
 
     public string Markers { get; } = Directory.CreateTempSubdirectory("modal-web-markers-").FullName;
 
-    private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
-
     /// <summary>The runner's runtime folder (server containers' web folders are under it).</summary>
-    public string RuntimeDirectory => Path.Combine(_runnerRoot, "run");
+    public string RuntimeDirectory => Path.Combine(Platform.Root, "run");
 
     public async Task InitializeAsync()
     {
@@ -58,26 +52,11 @@ public sealed class WebRunnerFixture : IAsyncLifetime
         {
             File.SetUnixFileMode(Markers, (UnixFileMode)0x1ff); // Written by the containers' uid.
         }
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(("Api:StorageUrl", storageHttp.BaseAddress!.ToString()))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        var client = new ModalClient(apiHttp);
+        Platform.Start();
+        var client = Platform.Client;
 
         Events = await BusEventRecorder.StartAsync<WebContainerReady, ContainerStopped, ContainerStarted, RunnerCapacityReported, ContainerStartFailed>(
             Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!);
-        _storageUrl = storageHttp.BaseAddress!.ToString();
-        _apiUrl = apiHttp.BaseAddress!.ToString();
         Runner = StartRunner(RunnerId);
         RunnerUrl = Runner.CreateClient().BaseAddress!;
         await WaitUntilConsumingAsync(Runner);
@@ -89,31 +68,19 @@ public sealed class WebRunnerFixture : IAsyncLifetime
         }
     }
 
-    private string _storageUrl = "";
-    private string _apiUrl = "";
-
     /// <summary>
     /// Starts a runner on a real port: ingresses reach the forwarder over HTTP (WebSocket upgrades included), and it
     /// names its own address.
     /// </summary>
     public ServiceFactory<GpuRunnerOptions> StartRunner(string runnerId, params (string Key, string Value)[] settings)
     {
-        var runner = new ServiceFactory<GpuRunnerOptions>(
+        var runner = Platform.NewRunner(runnerId, Platform.Root,
         [
-            ("GpuRunner:RunnerId", runnerId),
             ("GpuRunner:RunnerKey", RunnerKey),
-            ("GpuRunner:StorageUrl", _storageUrl),
-            ("GpuRunner:ApiUrl", _apiUrl),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", RuntimeDirectory),
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
             ($"GpuRunner:ContainerBinds:{Markers}", Markers),
             .. settings,
-        ])
-        {
-            ConfigureServices = services => services.AddHttpClient("storage")
-                .ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
+        ]);
         runner.UseKestrel(0);
         runner.StartServer();
         return runner;
@@ -191,27 +158,14 @@ public sealed class WebRunnerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // The fixture's runner is the fixture's (StartRunner's runners are their callers'): it goes before the platform.
         if (Runner is not null)
         {
             await Runner.DisposeAsync();
         }
-        if (Api is not null)
-        {
-            await Api.DisposeAsync();
-        }
-        await Storage.DisposeAsync();
+        await Platform.DisposeAsync();
         await Events.DisposeAsync();
-        foreach (var folder in new[] { _runnerRoot, Markers }.Where(Directory.Exists))
-        {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // A stopped container's folder went meanwhile.
-            }
-        }
+        PlatformServices.DeleteFolder(Markers);
     }
 }
 

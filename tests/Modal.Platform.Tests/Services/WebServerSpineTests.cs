@@ -1,17 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
-using Modal.Api;
 using Modal.Api.Contracts.Web;
 using Modal.Deployment;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Scheduler;
-using Modal.Storage;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -26,11 +19,10 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
 {
     private const string RunnerKey = "web-server-spine-runner-key-0123456789abcdef";
 
-    public ServiceFactory<StorageOptions> Storage { get; } = new();
-    public ServiceFactory<ApiOptions>? Api { get; private set; }
-    public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
-    public ServiceFactory<SchedulerOptions>? Scheduler { get; private set; }
-    public ModalClient Client { get; private set; } = null!;
+    // A property, not a field, so CA1001 does not ask for IDisposable: IAsyncLifetime.DisposeAsync disposes it.
+    private PlatformServices Platform { get; } = new("modal-runner-");
+
+    public ModalClient Client => Platform.Client;
 
     /// <summary>A client with no credential, as curl; redirects are not followed, so a 303 is seen.</summary>
     public HttpClient Anonymous { get; } = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = TimeSpan.FromMinutes(3) };
@@ -39,7 +31,6 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
     public Dictionary<string, WebEndpointInfo> Endpoints { get; } = [];
 
     public string Markers { get; } = Directory.CreateTempSubdirectory("modal-web-spine-markers-").FullName;
-    private readonly string _runnerRoot = Path.Combine(Path.GetTempPath(), $"modal-runner-{Guid.NewGuid():N}"[..24]);
 
     public async Task InitializeAsync()
     {
@@ -47,44 +38,20 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
         {
             File.SetUnixFileMode(Markers, (UnixFileMode)0x1ff); // Written by the containers' uid.
         }
-        var storageHttp = Storage.CreateClient();
-        Api = new ServiceFactory<ApiOptions>(
-            ("Api:StorageUrl", storageHttp.BaseAddress!.ToString()),
+        Platform.Start(
             ("Api:RunnerKey", RunnerKey),
             // Short, so the 303 path is seen without waiting 150 s.
-            ("Ingress:WebFunctionTimeout", "00:00:02"))
-        {
-            ConfigureServices = services =>
-            {
-                services.AddSingleton<IForwarderHttpClientFactory>(new TestServerForwarderFactory(Storage.Server));
-                services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler());
-            },
-        };
-        Api.UseKestrel(0);
-        Api.StartServer();
-        var apiHttp = Api.CreateClient();
-        var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
-        Client = new ModalClient(apiHttp);
-        Anonymous.BaseAddress = apiHttp.BaseAddress;
+            ("Ingress:WebFunctionTimeout", "00:00:02"));
+        Anonymous.BaseAddress = Platform.ApiHttp.BaseAddress;
 
-        Runner = new ServiceFactory<GpuRunnerOptions>(
-            ("GpuRunner:RunnerId", $"webspine-{Guid.NewGuid():N}"[..20]),
+        var runner = Platform.AddRunner($"webspine-{Guid.NewGuid():N}"[..20], Platform.Root,
             ("GpuRunner:RunnerKey", RunnerKey),
-            ("GpuRunner:StorageUrl", storageHttp.BaseAddress!.ToString()),
-            ("GpuRunner:ApiUrl", apiHttp.BaseAddress!.ToString()),
-            ("GpuRunner:CacheDirectory", Path.Combine(_runnerRoot, "cache")),
-            ("GpuRunner:RuntimeDirectory", Path.Combine(_runnerRoot, "run")),
             ("GpuRunner:ContainerEnvironment:MODAL_EXAMPLE_MARKERS", Markers),
-            ($"GpuRunner:ContainerBinds:{Markers}", Markers))
-        {
-            ConfigureServices = services => services.AddHttpClient("storage").ConfigurePrimaryHttpMessageHandler(() => Storage.Server.CreateHandler()),
-        };
+            ($"GpuRunner:ContainerBinds:{Markers}", Markers));
         // On a real port: the ingress reaches the forwarder over HTTP, WebSocket upgrades included.
-        Runner.UseKestrel(0);
-        Runner.StartServer();
-        Scheduler = new ServiceFactory<SchedulerOptions>(("Scheduler:ScalingInterval", "00:00:00.250"));
-        _ = Scheduler.CreateClient();
+        runner.UseKestrel(0);
+        runner.StartServer();
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
 
         foreach (var example in new[] { "WebEndpoint", "AspNetApp", "WebProbes" })
         {
@@ -102,30 +69,8 @@ public sealed class WebServerSpineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Anonymous.Dispose();
-        if (Runner is not null)
-        {
-            await Runner.DisposeAsync();
-        }
-        if (Scheduler is not null)
-        {
-            await Scheduler.DisposeAsync();
-        }
-        if (Api is not null)
-        {
-            await Api.DisposeAsync();
-        }
-        await Storage.DisposeAsync();
-        foreach (var folder in new[] { _runnerRoot, Markers }.Where(Directory.Exists))
-        {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // A stopped container's folder went meanwhile.
-            }
-        }
+        await Platform.DisposeAsync();
+        PlatformServices.DeleteFolder(Markers);
     }
 }
 
