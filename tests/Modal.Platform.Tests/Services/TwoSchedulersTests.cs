@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
+using Modal.Contracts.Schedules;
 using Modal.Deployment;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Scheduler;
@@ -92,6 +94,11 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
         await Eventually.ReturnsAsync(() => Task.FromResult(Follower.Services.GetRequiredService<ScalingState>().Containers()),
             containers => containers.Any(c => c.ContainerId == warmContainer[0].ContainerId), "the follower tracks the warm container");
 
+        // A schedule registered by the leader, fired by the Quartz cluster the two Schedulers form.
+        await using var ticks = await BusEventRecorder.StartAsync<ScheduleFired, FunctionCallQueued>(infrastructure.RabbitMqConnectionString);
+        var heartbeat = (await DeployTicksAsync(periodSeconds: 1)).Functions.Single(f => f.Name == "heartbeat").Id;
+        await Eventually.ReturnsAsync(() => Task.FromResult(Fired(ticks, heartbeat)), fired => fired.Count >= 2, "the leader's schedule fires");
+
         Leader.Kill();
 
         await Eventually.ReturnsAsync(() => Task.FromResult(followerLease.IsLeader), leading => leading, "the follower takes the lease over");
@@ -103,7 +110,40 @@ public sealed class TwoSchedulersTests(InfrastructureFixture infrastructure) : I
         // The new leader adopted the warm container rather than starting another.
         Assert.Single(Started(warm));
         Assert.Empty(Stopped(warm));
+
+        // The new leader registers schedules: a redeploy (a new version) replaces the period, and the new one fires.
+        var redeployedAt = DateTimeOffset.UtcNow;
+        await DeployTicksAsync(periodSeconds: 2);
+        var listed = await Eventually.ReturnsAsync(() => Client.Apps.ListSchedulesAsync(TicksApp),
+            s => s.Functions.Count == 1 && s.Functions[0].NextFireTimes.Count > 0 && s.Functions[0].Schedule == "every 2s",
+            "the new leader registered the redeployed schedule");
+        var after = await Eventually.ReturnsAsync(
+            () => Task.FromResult(Fired(ticks, heartbeat).Where(f => f.ScheduledAt > redeployedAt).Select(f => f.ScheduledAt).Distinct().Order().ToList()),
+            fired => fired.Count >= 2, "the redeployed schedule fires");
+        await Client.Apps.StopAsync(TicksApp);
+        Assert.Equal(TimeSpan.FromSeconds(2), after[1] - after[0]);
+        Assert.All(listed.Functions[0].NextFireTimes, next => Assert.True(next > redeployedAt));
     }
+
+    private const string TicksApp = "two-schedulers-ticks";
+
+    // examples/Scheduled's heartbeat alone, on the given period, as app TicksApp (the example's own deploy uploads the bundle).
+    private async Task<Modal.Api.Contracts.Apps.DeployedAppInfo> DeployTicksAsync(double periodSeconds)
+    {
+        _scheduled ??= await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Scheduled"), "Scheduled.dll");
+        if (_scheduled.App.State != "Stopped")
+        {
+            _scheduled = _scheduled with { App = await Client.Apps.StopAsync(_scheduled.App.Name) };
+        }
+        var heartbeat = _scheduled.Manifest!.Functions.Single(f => f.Name == "heartbeat")
+            with { Schedule = new Modal.Api.Contracts.Schedules.ScheduleManifest(PeriodSeconds: periodSeconds) };
+        return await Client.Apps.DeployAsync(TicksApp, new Modal.Api.Contracts.Apps.DeployAppRequest([heartbeat], _scheduled.Bundle.Id));
+    }
+
+    private DeploymentResult? _scheduled;
+
+    private static List<ScheduleFired> Fired(BusEventRecorder ticks, Guid functionId) =>
+        ticks.Events.OfType<ScheduleFired>().Where(f => f.FunctionId == functionId).ToList();
 
     private Guid FunctionId(string name) => _deployment!.App.Functions.Single(f => f.Name == name).Id;
 
