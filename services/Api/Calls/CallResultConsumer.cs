@@ -1,4 +1,5 @@
 using MassTransit;
+using Modal.Api.Infrastructure;
 using Modal.Api.Contracts;
 using Modal.Api.Contracts.Calls;
 using Modal.Contracts.Calls;
@@ -79,5 +80,5 @@ public sealed class CallLogConsumerDefinition : ConsumerDefinition<CallLogConsum
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CallLogConsumer> consumerConfigurator,
         IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UseStoreHiccupRetry();
 }

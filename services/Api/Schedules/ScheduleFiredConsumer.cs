@@ -88,5 +88,5 @@ public sealed class ScheduleFiredConsumerDefinition : ConsumerDefinition<Schedul
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ScheduleFiredConsumer> consumerConfigurator,
         IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(5, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        endpointConfigurator.UseStoreHiccupRetry();
 }

@@ -45,7 +45,6 @@ public sealed class ServerProxy : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
-            EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
             // Web traffic is not traced (decision 28): no outgoing-request activity or trace headers of our own per

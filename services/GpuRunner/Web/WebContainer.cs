@@ -39,7 +39,6 @@ public sealed class WebContainer : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
-            EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(15),
             // Web traffic is not traced (decision 28): no outgoing-request activity or trace headers of the runner's.
             ActivityHeadersPropagator = null,

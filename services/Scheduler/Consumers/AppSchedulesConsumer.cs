@@ -14,34 +14,29 @@ public sealed class AppSchedulesConsumer(ISchedulerFactory schedulers) : IConsum
         var request = context.Message;
         var count = Math.Clamp(request.Count, 0, 100);
         var scheduler = await schedulers.GetScheduler(context.CancellationToken);
-        var functions = new List<RegisteredSchedule>();
         var query = new JobQuery { Group = GroupMatcher<JobKey>.GroupEquals(request.AppId.ToString()) };
-        foreach (var key in await ScheduleJobs.AllKeysAsync(scheduler, query, context.CancellationToken))
+        var jobs = await ScheduleJobs.ReadAllAsync(scheduler, query, context.CancellationToken);
+        // One trigger per job, named as the job is: read them all at once.
+        var triggers = (await scheduler.GetTriggers([.. jobs.Select(job => ScheduleJobs.TriggerKeyOf(job.AppId, job.FunctionId))], context.CancellationToken))
+            .ToDictionary(trigger => trigger.Key);
+        var functions = jobs.Select(job => new RegisteredSchedule
         {
-            if (await scheduler.GetJobDetail(key, context.CancellationToken) is not { } detail)
-            {
-                continue;
-            }
-            var job = ScheduleJobs.Read(detail);
-            var next = new List<DateTimeOffset>();
-            var triggers = await scheduler.QueryTriggers(new TriggerQuery { Job = key, Take = 100 }, context.CancellationToken);
-            foreach (var header in triggers.Items)
-            {
-                if (await scheduler.GetTrigger(header.Key, context.CancellationToken) is not { } trigger)
-                {
-                    continue;
-                }
-                for (var at = trigger.NextFireTimeUtc; at is { } time && next.Count < count; at = trigger.GetFireTimeAfter(time))
-                {
-                    next.Add(time);
-                }
-            }
-            functions.Add(new RegisteredSchedule
-            {
-                FunctionId = job.FunctionId, Description = job.Description, AppVersion = job.AppVersion, NextFireTimes = [.. next.Order().Take(count)],
-            });
-        }
+            FunctionId = job.FunctionId,
+            Description = job.Description,
+            AppVersion = job.AppVersion,
+            NextFireTimes = triggers.TryGetValue(ScheduleJobs.TriggerKeyOf(job.AppId, job.FunctionId), out var trigger) ? NextFireTimes(trigger, count) : [],
+        }).ToList();
         await context.RespondAsync(new AppSchedules { AppId = request.AppId, Functions = functions });
+    }
+
+    private static List<DateTimeOffset> NextFireTimes(ITrigger trigger, int count)
+    {
+        var next = new List<DateTimeOffset>();
+        for (var at = trigger.NextFireTimeUtc; at is { } time && next.Count < count; at = trigger.GetFireTimeAfter(time))
+        {
+            next.Add(time);
+        }
+        return next;
     }
 }
 

@@ -18,6 +18,9 @@ public static class ScheduleJobs
 
     public static JobKey KeyOf(Guid appId, Guid functionId) => new(functionId.ToString(), appId.ToString());
 
+    /// <summary>A function's one trigger, named as its job is.</summary>
+    public static TriggerKey TriggerKeyOf(Guid appId, Guid functionId) => new(functionId.ToString(), appId.ToString());
+
     public static IJobDetail Job(DesiredAppSchedules app, DesiredSchedule function) =>
         JobBuilder.Create<ScheduledCallJob>()
             .WithIdentity(KeyOf(app.AppId, function.FunctionId))
@@ -35,7 +38,7 @@ public static class ScheduleJobs
     public static ITrigger Trigger(DesiredAppSchedules app, DesiredSchedule function, IJobDetail job)
     {
         var spec = function.Spec;
-        var trigger = TriggerBuilder.Create(TimeProvider.System).WithIdentity(function.FunctionId.ToString(), app.AppId.ToString()).ForJob(job);
+        var trigger = TriggerBuilder.Create(TimeProvider.System).WithIdentity(TriggerKeyOf(app.AppId, function.FunctionId)).ForJob(job);
         if (spec.QuartzCron is { } cron)
         {
             // Ticks from the deploy on; the time zone keeps local times across daylight saving.
@@ -62,18 +65,25 @@ public static class ScheduleJobs
             .Build();
     }
 
-    /// <summary>Every job key <paramref name="query"/> matches, page by page.</summary>
-    public static async Task<IReadOnlyList<JobKey>> AllKeysAsync(IScheduler scheduler, JobQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// The scheduled functions <paramref name="query"/> matches (all, or one app's group), read in one batch per page of
+    /// keys rather than a query per job.
+    /// </summary>
+    public static async Task<IReadOnlyList<ScheduleJob>> ReadAllAsync(IScheduler scheduler, JobQuery query, CancellationToken cancellationToken)
     {
         const int PageSize = 500;
-        var keys = new List<JobKey>();
-        while (true)
+        var jobs = new List<ScheduleJob>();
+        for (var skip = 0; ; skip += PageSize)
         {
-            var page = await scheduler.QueryJobs(query with { Skip = keys.Count, Take = PageSize }, cancellationToken);
-            keys.AddRange(page.Items.Select(job => job.Key));
+            var page = await scheduler.QueryJobs(query with { Skip = skip, Take = PageSize }, cancellationToken);
+            if (page.Items.Count > 0)
+            {
+                var details = await scheduler.GetJobDetails([.. page.Items.Select(job => job.Key)], cancellationToken);
+                jobs.AddRange(details.Select(Read));
+            }
             if (!page.HasMore || page.Items.Count == 0)
             {
-                return keys;
+                return jobs;
             }
         }
     }

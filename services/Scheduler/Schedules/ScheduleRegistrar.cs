@@ -21,23 +21,34 @@ public sealed partial class ScheduleRegistrar(
     // PostgreSQL may be away; the next round registers with fresh figures.
     protected override void OnRoundFailed(Exception exception) => LogRoundFailed(logger, exception);
 
-    protected override Task RoundAsync(CancellationToken cancellationToken) =>
-        Lease.IsLeader ? RegisterAsync(cancellationToken) : Task.CompletedTask;
+    protected override async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        // Only while leading, and only as long as this term lasts: a leader whose lease lapses mid-round stops writing
+        // before another instance can start, so the store has one writer at a time.
+        // (Asked only when leading, so the wait is already complete: a follower leaves no waiter behind each round.)
+        if (!Lease.IsLeader || Lease.WaitForLeadershipAsync(cancellationToken) is not { IsCompletedSuccessfully: true } term)
+        {
+            return;
+        }
+        using var leading = CancellationTokenSource.CreateLinkedTokenSource(term.Result, cancellationToken);
+        try
+        {
+            await RegisterAsync(leading.Token);
+        }
+        catch (OperationCanceledException) when (term.Result.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            LogLeadershipLostMidRound(logger);
+        }
+    }
 
     /// <summary>One pass: removes what no deployed app asks for any more, adds or replaces what a deploy asks for.</summary>
-    public async Task RegisterAsync(CancellationToken cancellationToken)
+    private async Task RegisterAsync(CancellationToken cancellationToken)
     {
         var scheduler = await schedulers.GetScheduler(cancellationToken);
         var (apps, stopped, complete) = book.Snapshot();
         var wanted = apps.ToDictionary(a => a.AppId);
-        var registered = new Dictionary<JobKey, ScheduleJob>();
-        foreach (var key in await ScheduleJobs.AllKeysAsync(scheduler, new JobQuery(), cancellationToken))
-        {
-            if (await scheduler.GetJobDetail(key, cancellationToken) is { } detail)
-            {
-                registered[key] = ScheduleJobs.Read(detail);
-            }
-        }
+        var registered = (await ScheduleJobs.ReadAllAsync(scheduler, new JobQuery(), cancellationToken))
+            .ToDictionary(job => ScheduleJobs.KeyOf(job.AppId, job.FunctionId));
         foreach (var (key, job) in registered)
         {
             // An app the book does not know is gone only once the book holds every deployed app.
@@ -79,6 +90,9 @@ public sealed partial class ScheduleRegistrar(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed the schedule of '{Function}' (app version {Version})")]
     private static partial void LogRemoved(ILogger logger, string function, int version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leadership ended while registering schedules; the rest is left to the new leader")]
+    private static partial void LogLeadershipLostMidRound(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Registering schedules failed")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);
