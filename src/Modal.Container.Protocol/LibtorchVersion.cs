@@ -1,4 +1,4 @@
-namespace Modal.Torch;
+namespace Modal.Container.Protocol;
 
 /// <summary>
 /// The version of a libtorch from the files beside its <c>lib</c> folder: <c>build-version</c> of a libtorch archive
