@@ -63,7 +63,7 @@ public sealed class TorchExamplesTests(SpineFixture spine) : IClassFixture<Spine
     public async Task BatchEmbeddings_HundredTexts_HundredUnitVectorsOfDimension32_TheSameEveryTime()
     {
         var app = await spine.DeployExampleAsync("BatchEmbeddings");
-        var embed = new App(app) { Client = spine.Client }.Function("embed", (string _) => Array.Empty<float>());
+        var embed = new App(app) { Client = spine.Client }.Function("embed", (string text) => Array.Empty<float>());
         var texts = Enumerable.Range(0, 100).Select(i => $"Document {i}: sample text about item {i % 7}.").ToList();
 
         var vectors = await embed.MapAsync(texts).ToListAsync();
