@@ -16,7 +16,7 @@ pack() {
   local out=${1:-gpu-check.tar.gz}
   cd "$(dirname "$0")/.."
   local stage; stage=$(mktemp -d /tmp/gpu-check.XXXXXX)
-  trap 'rm -rf "$stage"' EXIT
+  trap "rm -rf '$stage'" EXIT
   local root="$stage/gpu-check"
   mkdir -p "$root/apps" "$root/bench" "$root/dotnet/shared" "$root/bin"
   dotnet publish examples/HelloGpu -c Release -o "$root/apps" -v q --nologo
@@ -40,15 +40,17 @@ pack() {
 run() {
   local here; here=$(cd "$(dirname "$0")" && pwd)
   local libtorch=${1:--} gpu=${2:-0}
+  # The sandbox's /tmp is a tmpfs of its own: a runtime unpacked under /tmp would be hidden from the container.
+  [[ $here != /tmp/* ]] || { echo "gpu-check: unpack the archive outside /tmp (e.g. /var/tmp or \$HOME)" >&2; exit 2; }
   export DOTNET_ROOT="$here/dotnet" PATH="$here/dotnet:$here/bin:/usr/local/nvidia/bin:$PATH"
   local bwrap; bwrap=$(command -v bwrap) || { echo "gpu-check: no bwrap (apt-get install bubblewrap, or pack on a machine that has it)" >&2; exit 2; }
   local runtime; runtime=$(mktemp -d /tmp/gpu-check-run.XXXXXX)
-  trap 'rm -rf "$runtime"' EXIT
+  trap "rm -rf '$runtime'" EXIT
 
   echo "== host: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "== nvidia-smi -L"
   nvidia-smi -L || echo "(nvidia-smi failed or is missing)"
-  echo "== /dev/nvidia*"; ls /dev/nvidia* 2>/dev/null | tr '\n' ' '; echo
+  echo "== /dev/nvidia*"; (ls -d /dev/nvidia* 2>/dev/null || echo "(none)") | tr '\n' ' '; echo
 
   sandboxed() { # <entry.dll> [program arguments...]: the runner's command for a container of that app holding $gpu
     local entry=$1; shift
