@@ -14,6 +14,7 @@
 // Container isolation, cold start by backend (no platform needed; root for cgroups): ... Modal.Bench.dll isolation [runs]
 // Web endpoints against the same ASP.NET Core app run bare: ... Modal.Bench.dll web [requests] [load-seconds]
 // Schedule firing accuracy against bare Quartz: ... Modal.Bench.dll schedule [firings]
+// TorchSharp cold start to the first tensor op against the same op in a bare process: ... Modal.Bench.dll torch-cold [runs] [HelloGpu build folder]
 using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
@@ -78,6 +79,12 @@ if (args.Length > 0 && args[0] == "sandbox-args")
     // scripts/device-check.sh: the runner's bubblewrap arguments for a container holding the GPUs named after the runtime folder.
     return IsolationBench.PrintSandbox(args.Skip(2).Select(gpu => int.Parse(gpu, CultureInfo.InvariantCulture)).ToList(), args[1]);
 }
+if (args.Length > 4 && args[0] == "gpu-node")
+{
+    // scripts/gpu-check.sh: gpu-node <runtime folder> <bundle folder> <entry.dll> <CUDA libtorch folder or -> [GPU index ...]
+    return GpuNodeCheck.Print(args[1], args[2], args[3], args[4] == "-" ? null : args[4],
+        args.Skip(5).Select(gpu => int.Parse(gpu, CultureInfo.InvariantCulture)).DefaultIfEmpty(0).ToList());
+}
 if (args.Length > 0 && args[0] == "isolation")
 {
     return await IsolationBench.RunAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
@@ -92,6 +99,15 @@ if (args.Length > 0 && args[0] == "volume")
         args.Length > 5 ? args[5] : InstallCredential("MODAL_S3_STORAGE_SECRET"),
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1024,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 2_000);
+}
+
+if (args.Length > 0 && args[0] == "torch-cold")
+{
+    using var torchClient = ModalClient.FromEnvironment();
+    await TorchColdBench.RunAsync(torchClient,
+        args.Length > 2 ? args[2] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../examples/HelloGpu/bin/Release/net10.0")),
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10);
+    return 0;
 }
 
 var mode = args.Length > 0 ? args[0] : "all";

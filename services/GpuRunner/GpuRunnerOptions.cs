@@ -156,4 +156,23 @@ public sealed class GpuRunnerOptions
     /// shared dataset cache. Empty by default: a container sees nothing of the host but the system.
     /// </summary>
     public Dictionary<string, string> ContainerBinds { get; set; } = [];
+
+    /// <summary>
+    /// The node's CUDA libtorch: the folder holding <c>libtorch_cuda.so</c> (a libtorch archive's <c>lib</c>, or a
+    /// PyTorch install's <c>torch/lib</c>), of the version the apps' TorchSharp binds (0.107: libtorch 2.10). Containers
+    /// holding GPUs see it read-only, and it stands in for the CPU libtorch their bundle carries. Null: none; TorchSharp
+    /// functions asking for a GPU then fail at start saying so. See docs/gpu-nodes.md.
+    /// </summary>
+    public string? CudaLibtorchDirectory { get; set; }
+
+    /// <summary>
+    /// Where the runner looks for the NVIDIA driver's user-space libraries (<c>libcuda.so.1</c>, <c>libnvidia-ml.so.1</c>, …)
+    /// and tools (<c>nvidia-smi</c>) to bind into containers holding GPUs, first match first. Empty (the default):
+    /// <see cref="DefaultDriverSearchPaths"/>.
+    /// </summary>
+    public List<string> DriverSearchPaths { get; set; } = [];
+
+    /// <summary>Debian/Ubuntu packages, RHEL, and GPU-operator nodes (<c>/usr/local/nvidia</c>, as on the H200 host checked).</summary>
+    public static readonly IReadOnlyList<string> DefaultDriverSearchPaths =
+        ["/usr/local/nvidia/lib64", "/usr/local/nvidia/bin", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/bin"];
 }

@@ -18,7 +18,8 @@ namespace Modal.GpuRunner.Containers;
 /// </summary>
 public sealed partial class ContainerStarter(
     BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerEnvironment environments, ContainerIsolation isolation,
-    ContainerCredentials credentials, PlatformSocket platform, IOptions<GpuRunnerOptions> options, ILogger<ContainerStarter> logger)
+    ContainerCredentials credentials, PlatformSocket platform, GpuNodeLibraries gpuSoftware, IOptions<GpuRunnerOptions> options,
+    ILogger<ContainerStarter> logger)
 {
     /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
     private readonly ConcurrentDictionary<string, IContainerResources> _resources = new(StringComparer.Ordinal);
@@ -116,11 +117,22 @@ public sealed partial class ContainerStarter(
                 environment[ContainerProtocol.WebPortVariable] = (web.Port ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
         }
+        IReadOnlyList<ContainerBind> gpuBinds = [];
+        if (allocated.Count > 0)
+        {
+            // The node's driver and CUDA libtorch, as NVIDIA's container toolkit would inject them.
+            var plan = gpuSoftware.PlanFor(bundle.Manifest.Files.Select(file => file.Path), launcher.Isolates, BubblewrapLauncher.BundlePath);
+            foreach (var (name, value) in plan.Environment)
+            {
+                environment[name] = name is "LD_LIBRARY_PATH" or "PATH" && environment.TryGetValue(name, out var site) ? $"{value}:{site}" : value;
+            }
+            gpuBinds = plan.Binds;
+        }
         var spec = new ContainerSpec(containerId, bundle.Directory, bundle.Manifest.EntryAssembly, environment)
         {
             WebFolder = webFolder,
             WebSocket = function.Web?.Kind == WebEndpointKinds.AspNetApp,
-            Binds = mounted?.Binds ?? [],
+            Binds = [.. mounted?.Binds ?? [], .. gpuBinds],
             BlockNetwork = function.BlockNetwork,
             NetworkNamespace = network?.Path,
             GpuIndices = allocated.Select(gpu => gpu.Index).ToList(),

@@ -36,6 +36,7 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<ContainerIsolation>();
         builder.Services.AddSingleton<InputSlots>();
         builder.Services.AddSingleton<ContainerEnvironment>();
+        builder.Services.AddSingleton<GpuNodeLibraries>();
         builder.Services.AddSingleton<ContainerStarter>();
         builder.Services.AddSingleton<ContainerPool>();
         // The web forwarder (a middleware of the runner's own server) sends ingresses' requests to server containers.
