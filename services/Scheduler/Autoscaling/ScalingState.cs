@@ -322,7 +322,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
     }
 
     /// <summary>
-    /// The queued functions whose GPU, and every fallback, no runner offered within <see cref="SchedulerOptions.GpuTypeWindow"/>,
+    /// The deployed functions whose GPU, and every fallback, no runner offered within <see cref="SchedulerOptions.GpuTypeWindow"/>,
     /// each with the reason its inputs fail (<see cref="GpuUnavailableReason"/>). Empty while this Scheduler is younger
     /// than the window.
     /// </summary>
@@ -375,8 +375,9 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
         }
         var seconds = (int)Math.Round(window.TotalSeconds);
         var since = seconds % 60 == 0 ? $"{seconds / 60} min" : $"{seconds} s";
+        var which = group.GpuCandidates.Count == 1 ? "that type" : "any of those types";
         return $"'{group.Members[0].Name}' asks for GPU {GpuRequest.Describe(group.GpuCandidates)}, and no runner seen in the last {since} "
-            + $"has that type. GPU types present: {(present.Count == 0 ? "none" : string.Join(", ", present))}.";
+            + $"has {which}. GPU types present: {(present.Count == 0 ? "none" : string.Join(", ", present))}.";
     }
 
     /// <summary>

@@ -13,14 +13,13 @@ namespace Modal.Scheduler.Consumers;
 /// on the function's own queue, connected by <see cref="Placement.GpuUnavailableInputs"/> only while that holds; an input
 /// taken just as a runner with the type appeared goes back to the queue for it.
 /// </summary>
-public sealed class GpuUnavailableConsumer(ScalingState state, TimeProvider clock) : IConsumer<RunFunction>, IConsumer<RunMapInputs>
+public sealed class GpuUnavailableConsumer(ScalingState state, ScalingLoop loop, TimeProvider clock) : IConsumer<RunFunction>, IConsumer<RunMapInputs>
 {
     public async Task Consume(ConsumeContext<RunFunction> context)
     {
         var input = context.Message;
-        if (state.GpuUnavailableReason(input.FunctionId) is not { } reason)
+        if (await ReasonOrRequeueAsync(context, input.FunctionId) is not { } reason)
         {
-            await RequeueAsync(context, input.FunctionId);
             return;
         }
         await context.Publish(new FunctionCallFailed
@@ -33,9 +32,8 @@ public sealed class GpuUnavailableConsumer(ScalingState state, TimeProvider cloc
     public async Task Consume(ConsumeContext<RunMapInputs> context)
     {
         var slice = context.Message;
-        if (state.GpuUnavailableReason(slice.FunctionId) is not { } reason)
+        if (await ReasonOrRequeueAsync(context, slice.FunctionId) is not { } reason)
         {
-            await RequeueAsync(context, slice.FunctionId);
             return;
         }
         await context.Publish(new MapOutputsProduced
@@ -49,9 +47,16 @@ public sealed class GpuUnavailableConsumer(ScalingState state, TimeProvider cloc
         });
     }
 
-    private static async Task RequeueAsync<T>(ConsumeContext<T> context, Guid functionId) where T : class
+    /// <summary>Why the input fails; null, with the input sent back to its queue, when a runner with its GPU type has appeared.</summary>
+    private async Task<string?> ReasonOrRequeueAsync<T>(ConsumeContext<T> context, Guid functionId) where T : class
     {
+        if (state.GpuUnavailableReason(functionId) is { } reason)
+        {
+            return reason;
+        }
         var queue = await context.GetSendEndpoint(new Uri($"queue:{FunctionQueues.NameFor(functionId)}"));
         await queue.Send(context.Message, context.CancellationToken);
+        loop.Wake(); // A round now lets go of the queue and places the function's containers.
+        return null;
     }
 }

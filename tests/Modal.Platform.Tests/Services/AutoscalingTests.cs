@@ -32,6 +32,13 @@ public sealed class AutoscalingFixture : IAsyncLifetime
 
     public Guid FunctionId(string name) => Deployment.App.Functions.Single(f => f.Name == name).Id;
 
+    /// <summary>A runner of a test's own with <paramref name="gpus"/>, not started; the test disposes it.</summary>
+    public ServiceFactory<GpuRunnerOptions> NewRunner(string runnerId, params string[] gpus) => Platform.NewRunner(runnerId, Path.Combine(Platform.Root, runnerId),
+    [
+        ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
+        .. gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)),
+    ]);
+
     public async Task InitializeAsync()
     {
         var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!;
@@ -157,6 +164,34 @@ public sealed class AutoscalingTests(AutoscalingFixture scale) : IClassFixture<A
         Assert.Equal(5, mapped.Count);
         Assert.Contains("GPU types present: A100-80GB, H100, L4, T4.", stats.GpuUnavailable, StringComparison.Ordinal);
         Assert.Equal("Failed", (await scale.Client.Apps.GetCallAsync(spawned.Id)).State);
+    }
+
+    [Fact]
+    public async Task GpuFunction_ARunnerWithItsTypeJoins_ItsCallsRunThereInsteadOfFailing()
+    {
+        var app = new App(scale.Deployment.App.Name) { Client = scale.Client };
+        var nowhere = app.Function("nowhere", (int x) => x, new FunctionOptions { Gpu = "B200", GpuFallbacks = ["L40S"] });
+        var guard = TimeSpan.FromMinutes(1);
+        await Assert.ThrowsAsync<RemoteFunctionException>(() => nowhere.RemoteAsync(1).WaitAsync(guard)); // No B200 yet.
+
+        await using var blackwell = scale.NewRunner("scale-blackwell", "B200");
+        _ = blackwell.CreateClient();
+        var answered = await Eventually.ReturnsAsync(async () =>
+        {
+            try
+            {
+                return await nowhere.RemoteAsync(7).WaitAsync(guard);
+            }
+            catch (RemoteFunctionException e) when (e.RemoteType == "Modal.GpuUnavailable")
+            {
+                return 0; // Asked before the Scheduler heard the new runner's first heartbeat.
+            }
+        }, result => result == 7, "a call runs on the runner with a B200");
+        var stats = await nowhere.GetCurrentStatsAsync();
+
+        Assert.Equal(7, answered);
+        Assert.Null(stats.GpuUnavailable);
+        Assert.Contains(scale.Started(scale.FunctionId("nowhere")), s => s.RunnerId == "scale-blackwell");
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed partial class ScalingStateTests
 
         var reason = _state.GpuUnavailableReason(f.FunctionId);
 
-        Assert.Equal("'train' asks for GPU B200, then H200:2, and no runner seen in the last 1 min has that type. GPU types present: A100-80GB, T4.", reason);
+        Assert.Equal("'train' asks for GPU B200, then H200:2, and no runner seen in the last 1 min has any of those types. GPU types present: A100-80GB, T4.", reason);
         Assert.Equal(reason, _state.GpuUnavailableFunctions()[f.FunctionId]);
         Assert.Equal(reason, _state.Describe(f.FunctionId)!.GpuUnavailable);
     }
