@@ -54,4 +54,12 @@ var gpuRunner = builder.AddPlatformService<Projects.Modal_GpuRunner>("gpu-runner
     .WithEnvironment("GpuRunner__ApiUrl", api.GetEndpoint("http"))
     .WithEnvironment("GpuRunner__StoragePublicUrl", storage.GetEndpoint("http"));
 
+// MODAL_SIMULATED_GPUS="H100:2,A10G:1" gives the runner GPUs for placement only (no device), to try GPU functions on a
+// laptop; the runner checks each entry and refuses to start on a bad one.
+var simulated = (builder.Configuration["MODAL_SIMULATED_GPUS"] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+for (var index = 0; index < simulated.Length; index++)
+{
+    gpuRunner.WithEnvironment($"GpuRunner__SimulatedGpus__{index}", simulated[index]);
+}
+
 builder.Build().Run();

@@ -2,6 +2,7 @@
 # Brings the whole platform up on this machine: installs missing infrastructure packages, builds,
 # then runs the Aspire AppHost in the foreground (RabbitMQ, Redis, PostgreSQL and S3 as local processes,
 # plus the five services). Ctrl+C (or SIGTERM) stops everything it started.
+# MODAL_SIMULATED_GPUS="H100:2,A10G:1" gives the runner simulated GPUs (placement only, no device; see the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,9 @@ fi
 ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN="$(cat "$token_file")"
 export ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN
 
+if [[ -n "${MODAL_SIMULATED_GPUS:-}" ]]; then
+  echo "Runner GPUs: simulated $MODAL_SIMULATED_GPUS (placement only: no device behind them)"
+fi
 echo "Dashboard: $ASPNETCORE_URLS/login?t=$ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN"
 echo "           (the Modal API's URL is printed once it is healthy; services run as $MODAL_ENVIRONMENT)"
 cd AppHost

@@ -6,7 +6,7 @@
 // Run: dotnet bench/Modal.PlacementSim/bin/Release/net10.0/Modal.PlacementSim.dll [calls] [runners] [seed]
 using System.Diagnostics;
 using System.Globalization;
-using Modal.Contracts.Runners;
+using Modal.Api.Contracts.Gpus;
 using Modal.PlacementSim;
 using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Placement;

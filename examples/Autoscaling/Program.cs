@@ -15,6 +15,18 @@ var render = app.Function("render", async (int milliseconds) =>
     return Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES");
 }, new FunctionOptions { Gpu = "H100", GpuFallbacks = ["A100-80GB"], MaxContainers = 4, ScaledownWindow = TimeSpan.FromSeconds(2) });
 
+// The cluster's one T4 (on a runner with two A100s): while it is taken, a second input waits for it, which
+// `modal function stats example-autoscaling lone` shows, and runs once it is free.
+app.Function("lone", async (int milliseconds) =>
+{
+    await Task.Delay(milliseconds);
+    return container;
+}, new FunctionOptions { Gpu = "T4", ScaledownWindow = TimeSpan.FromSeconds(2) });
+
+// Asks for GPUs no runner of the test cluster has: a call fails within seconds as Modal.GpuUnavailable, naming the
+// types asked for and those present (the deploy itself succeeds: a runner with one may join later).
+app.Function("nowhere", (int x) => x, new FunctionOptions { Gpu = "B200", GpuFallbacks = ["L40S"] });
+
 // CPU only: a backlog scales it from zero to at most three containers, which stop after two idle seconds.
 var burst = app.Function("burst", async (int milliseconds) =>
 {

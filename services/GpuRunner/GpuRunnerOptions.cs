@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Modal.Api.Contracts.Gpus;
+using Modal.GpuRunner.Domain;
 
 namespace Modal.GpuRunner;
 
@@ -17,9 +19,12 @@ public sealed class GpuRunnerOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// GPUs to pretend this node has, by type ("T4", "H100", ...), for machines without GPUs (development, CI,
-    /// placement tests). They are reported as simulated everywhere they are shown.
+    /// GPUs to pretend this node has, for machines without GPUs (development, CI, placement tests): entries
+    /// <c>TYPE</c> or <c>TYPE:COUNT</c> ("T4", "H100:2"), a type of <see cref="GpuRequest.KnownTypes"/>. They take part
+    /// in placement only: a container given one sees its index in <c>CUDA_VISIBLE_DEVICES</c> but no device. They are
+    /// reported as simulated everywhere they are shown.
     /// </summary>
+    [SimulatedGpus]
     public List<string> SimulatedGpus { get; set; } = [];
 
     /// <summary>

@@ -11,6 +11,15 @@ public sealed class SchedulerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Scheduler:RunnerTimeout must be between 1 second and 1 hour.")]
     public TimeSpan RunnerTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a GPU type counts as present after the last heartbeat of a runner that has it. A call to a function whose
+    /// GPU (and fallbacks) no runner offered within this window fails at once as <c>Modal.GpuUnavailable</c>; a runner
+    /// restarting within it does not make such calls fail. A Scheduler that started less than this ago fails none (it
+    /// has not heard every runner that may be restarting).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Scheduler:GpuTypeWindow must be between 1 second and 1 hour.")]
+    public TimeSpan GpuTypeWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often the autoscaler decides (it also decides at once when a call is queued or a container stops).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Scheduler:ScalingInterval must be between 50 ms and 1 minute.")]
     public TimeSpan ScalingInterval { get; set; } = TimeSpan.FromSeconds(1);

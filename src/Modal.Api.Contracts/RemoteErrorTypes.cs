@@ -26,4 +26,10 @@ public static class RemoteErrorTypes
 
     /// <summary>A secret the function uses, or one of its required keys, is missing.</summary>
     public const string MissingSecret = "Modal.MissingSecretException";
+
+    /// <summary>
+    /// No runner seen in the last minute offers the GPU type the function asks for, nor any of its fallbacks; the
+    /// message names the types asked for and those present.
+    /// </summary>
+    public const string GpuUnavailable = "Modal.GpuUnavailable";
 }

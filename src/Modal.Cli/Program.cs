@@ -13,6 +13,11 @@ app.Configure(config =>
         app.AddCommand<AppLogsCommand>("logs").WithDescription("Print what the app's functions printed (-f to follow).");
         app.AddCommand<AppSchedulesCommand>("schedules").WithDescription("Show the app's schedules: next fire times and last firings.");
     });
+    config.AddBranch("function", function =>
+    {
+        function.SetDescription("Functions of deployed apps.");
+        function.AddCommand<FunctionStatsCommand>("stats").WithDescription("Show a function's backlog and containers, and whether its inputs wait for a GPU.");
+    });
     config.AddBranch("endpoint", endpoint =>
     {
         endpoint.SetDescription("Web endpoints of running apps.");

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Modal.Api.Contracts.Gpus;
 using Modal.Api.Domain;
 using Modal.Api.Contracts.Web;
-using Modal.Contracts.Runners;
 
 namespace Modal.Api.Apps;
 
@@ -39,10 +39,7 @@ public static partial class FunctionManifests
                 errors[$"functions[{index}].parameters"] = ["Every parameter needs a name (an empty list is fine)."];
                 continue;
             }
-            var badGpus = (signature.Gpu is null ? [] : new[] { signature.Gpu }).Concat(signature.GpuFallbacks ?? [])
-                .Select(spec => GpuRequest.TryParse(spec, out _, out var error) ? null : error)
-                .OfType<string>().ToArray();
-            if (badGpus.Length > 0)
+            if (GpuRequest.TryParseAll(signature.Gpu, signature.GpuFallbacks, out var badGpus) is null)
             {
                 errors[$"functions[{index}].gpu"] = badGpus.Select(error => $"{signature.Name}: {error}").ToArray();
                 continue;

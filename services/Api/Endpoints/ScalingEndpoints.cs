@@ -101,6 +101,6 @@ public static class ScalingEndpoints
                 detail: "The Scheduler does not know this function's deployment yet; try again in a moment."));
         }
         return (new FunctionStats(stats.Backlog, stats.RunningInputs, stats.Containers, stats.MinContainers,
-            stats.MaxContainers, stats.BufferContainers, stats.ScaledownWindow.TotalSeconds), null);
+            stats.MaxContainers, stats.BufferContainers, stats.ScaledownWindow.TotalSeconds, stats.Gpu, stats.InputsWaitingForGpu, stats.GpuUnavailable), null);
     }
 }

@@ -14,7 +14,7 @@ public sealed class GpuInventory(IOptions<GpuRunnerOptions> options)
     private readonly List<RunnerGpu> _gpus = Find(options.Value);
 
     private static List<RunnerGpu> Find(GpuRunnerOptions settings) => settings.SimulatedGpus.Count > 0
-        ? settings.SimulatedGpus
+        ? SimulatedGpusAttribute.Expand(settings.SimulatedGpus)
             .Select((type, index) => new RunnerGpu
             {
                 Index = index,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Modal.Api.Contracts.Gpus;
 using Modal.Contracts.Runners;
 
 namespace Modal.GpuRunner.Domain;

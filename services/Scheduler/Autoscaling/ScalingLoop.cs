@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Modal.Contracts.Containers;
 using Modal.Scheduler.Infrastructure;
 using Modal.Scheduler.Leadership;
+using Modal.Scheduler.Placement;
 
 namespace Modal.Scheduler.Autoscaling;
 
@@ -14,7 +15,8 @@ namespace Modal.Scheduler.Autoscaling;
 /// events and heartbeats (it must, to take over), and it runs a round at once when it becomes leader.
 /// </summary>
 public sealed partial class ScalingLoop(
-    ScalingState state, FunctionQueueBroker queues, IBus bus, LeaderLease lease, IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
+    ScalingState state, FunctionQueueBroker queues, GpuUnavailableInputs gpuUnavailable, IBus bus, LeaderLease lease,
+    IOptions<SchedulerOptions> options, ILogger<ScalingLoop> logger)
     : RoundLoop(lease)
 {
     protected override TimeSpan Interval => options.Value.ScalingInterval;
@@ -31,8 +33,11 @@ public sealed partial class ScalingLoop(
         }
         if (!Lease.IsLeader)
         {
+            await gpuUnavailable.ConsumeOnlyAsync([], cancellationToken); // Failing inputs is the leader's, as placing them is.
             return; // A follower only listens.
         }
+        // Inputs of functions whose GPU type no runner has fail now, rather than wait for a runner that may never come.
+        await gpuUnavailable.ConsumeOnlyAsync(state.GpuUnavailableFunctions().Keys.ToList(), cancellationToken);
         foreach (var functionId in state.TakeQueuesToDelete())
         {
             var left = await queues.DeleteAsync(functionId, cancellationToken);

@@ -1,3 +1,4 @@
+using Modal.Api.Contracts.Gpus;
 using Modal.Contracts.Apps;
 using Modal.Contracts.Calls;
 using Modal.Contracts.Containers;
@@ -31,6 +32,11 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
     private readonly Dictionary<string, DateTimeOffset> _recentlyStopped = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, DateTimeOffset> _stoppedQueues = [];
     private readonly WebDemand _webDemand = new();
+
+    // GPU types by when a runner last reported one (this Scheduler's clock): they outlive the runner by
+    // GpuTypeWindow, so a runner restarting does not make its type look absent.
+    private readonly Dictionary<string, DateTimeOffset> _gpuTypesSeen = new(StringComparer.OrdinalIgnoreCase);
+    private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
 
     /// <summary>A deployment: its functions scale by their deployed bounds (runtime overrides end here, as on Modal).</summary>
     public void Deploy(AppDeployed app)
@@ -148,6 +154,10 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             }
             // Liveness by the Scheduler's own clock: runners' clocks may differ.
             runner.LastSeenAt = now;
+            foreach (var gpu in report.Gpus)
+            {
+                _gpuTypesSeen[gpu.Type] = now;
+            }
             runner.LastReportedAt = report.ReportedAt;
             runner.LastReport = report;
             ForgetStoppedBefore(now - StoppedMemory);
@@ -300,8 +310,74 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             }
             var containers = _containers.Values.Where(c => c.GroupKey == group.Key).ToList();
             return new FunctionScaleView(group.Key, group.Members.Select(m => m.FunctionId).ToList(), group.Bounds,
-                containers.Select(c => new ContainerView(c.Id, c.RunnerId, c.State, c.RunningInputs, c.GpuIndices)).ToList());
+                containers.Select(c => new ContainerView(c.Id, c.RunnerId, c.State, c.RunningInputs, c.GpuIndices)).ToList())
+            {
+                Gpu = group.GpuCandidates.Count > 0 ? GpuRequest.Describe(group.GpuCandidates) : null,
+                // Asked of the cluster, not remembered from the last decision: a follower, which decides nothing, answers too.
+                GpusAllTaken = group.GpuCandidates.Count > 0
+                    && !_cluster.CanPlace(group.GpuCandidates, group.Members[0].Cpu, group.Members[0].MemoryMiB),
+                GpuUnavailable = UnavailableReason(group, clock.GetUtcNow()),
+            };
         }
+    }
+
+    /// <summary>
+    /// The deployed functions whose GPU, and every fallback, no runner offered within <see cref="SchedulerOptions.GpuTypeWindow"/>,
+    /// each with the reason its inputs fail (<see cref="GpuUnavailableReason"/>). Empty while this Scheduler is younger
+    /// than the window.
+    /// </summary>
+    public IReadOnlyDictionary<Guid, string> GpuUnavailableFunctions()
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            var unavailable = new Dictionary<Guid, string>();
+            foreach (var group in _groups.Values)
+            {
+                if (UnavailableReason(group, now) is { } reason)
+                {
+                    // A server function has no queue: its requests wait in the ingress (not failed here).
+                    foreach (var member in group.Members.Where(m => m.Web?.IsServer != true))
+                    {
+                        unavailable[member.FunctionId] = reason;
+                    }
+                }
+            }
+            return unavailable;
+        }
+    }
+
+    /// <summary>
+    /// Why an input of <paramref name="functionId"/> cannot run anywhere now: a message naming the GPU types it asks for
+    /// and those present. Null when it can (or may soon), or it is not deployed.
+    /// </summary>
+    public string? GpuUnavailableReason(Guid functionId)
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            return _groupOfFunction.TryGetValue(functionId, out var group) ? UnavailableReason(group, now) : null;
+        }
+    }
+
+    private string? UnavailableReason(FunctionGroup group, DateTimeOffset now)
+    {
+        var window = options.Value.GpuTypeWindow;
+        if (group.GpuCandidates.Count == 0 || now - _startedAt < window)
+        {
+            return null;
+        }
+        var present = _gpuTypesSeen.Where(pair => now - pair.Value <= window).Select(pair => pair.Key)
+            .Order(StringComparer.OrdinalIgnoreCase).ToList();
+        if (present.Any(type => group.GpuCandidates.Any(candidate => candidate.Accepts(type))))
+        {
+            return null;
+        }
+        var seconds = (int)Math.Round(window.TotalSeconds);
+        var since = seconds % 60 == 0 ? $"{seconds / 60} min" : $"{seconds} s";
+        var which = group.GpuCandidates.Count == 1 ? "that type" : "any of those types";
+        return $"'{group.Members[0].Name}' asks for GPU {GpuRequest.Describe(group.GpuCandidates)}, and no runner seen in the last {since} "
+            + $"has {which}. GPU types present: {(present.Count == 0 ? "none" : string.Join(", ", present))}.";
     }
 
     /// <summary>
@@ -384,10 +460,7 @@ public sealed class ScalingState(TimeProvider clock, Microsoft.Extensions.Option
             Members[0].SingleUseContainers ? 1 : Math.Max(1, Members[0].MaxConcurrentInputs));
 
         /// <summary>The function's GPU ask and its fallbacks, in order (specs were validated at deploy).</summary>
-        public IReadOnlyList<GpuRequest> GpuCandidates { get; } = members[0].Gpu is { } gpu
-            ? [.. new[] { gpu }.Concat(members[0].GpuFallbacks).Select(spec => GpuRequest.TryParse(spec, out var request, out _) ? request : null)
-                .OfType<GpuRequest>()]
-            : [];
+        public IReadOnlyList<GpuRequest> GpuCandidates { get; } = GpuRequest.TryParseAll(members[0].Gpu, members[0].GpuFallbacks, out _) ?? [];
     }
 
     private sealed class RunnerView(string id)

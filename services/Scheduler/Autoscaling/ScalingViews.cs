@@ -28,4 +28,14 @@ public sealed record ScalingCommands(
 public sealed record ContainerView(string ContainerId, string RunnerId, string State, int RunningInputs, IReadOnlyList<int> GpuIndices);
 
 /// <summary>A function's group, bounds and containers now.</summary>
-public sealed record FunctionScaleView(string GroupKey, IReadOnlyList<Guid> FunctionIds, ScalingBounds Bounds, IReadOnlyList<ContainerView> Containers);
+public sealed record FunctionScaleView(string GroupKey, IReadOnlyList<Guid> FunctionIds, ScalingBounds Bounds, IReadOnlyList<ContainerView> Containers)
+{
+    /// <summary>Its GPU ask and fallbacks as a person reads them (<c>H100, then A100-80GB</c>); null without a GPU.</summary>
+    public string? Gpu { get; init; }
+
+    /// <summary>It asks for a GPU and no runner has one of its types free now: a new container of it would wait for a GPU.</summary>
+    public bool GpusAllTaken { get; init; }
+
+    /// <summary>Why its inputs fail at once (no runner has its GPU type); null when they can run.</summary>
+    public string? GpuUnavailable { get; init; }
+}

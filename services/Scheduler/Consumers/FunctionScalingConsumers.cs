@@ -50,6 +50,10 @@ public sealed class FunctionScalingConsumer(ScalingState state, FunctionQueueBro
             MaxContainers = view.Bounds.MaxContainers,
             BufferContainers = view.Bounds.BufferContainers,
             ScaledownWindow = view.Bounds.ScaledownWindow,
+            Gpu = view.Gpu,
+            // Queued inputs wait for a GPU when no container may take them yet for want of one (not for want of MaxContainers).
+            InputsWaitingForGpu = view.GpusAllTaken && view.GpuUnavailable is null && (view.Bounds.MaxContainers is not { } max || live.Count < max) ? backlog : 0,
+            GpuUnavailable = view.GpuUnavailable,
         };
     }
 }

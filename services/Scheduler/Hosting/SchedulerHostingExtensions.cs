@@ -3,6 +3,7 @@ using Modal.Scheduler.Autoscaling;
 using Modal.Scheduler.Consumers;
 using Modal.Scheduler.Infrastructure;
 using Modal.Scheduler.Leadership;
+using Modal.Scheduler.Placement;
 using Modal.Scheduler.Schedules;
 using Quartz;
 
@@ -28,6 +29,7 @@ public static class SchedulerHostingExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<LeaderLease>());
         builder.Services.AddSingleton<ScalingState>();
         builder.Services.AddSingleton<FunctionQueueBroker>();
+        builder.Services.AddSingleton<GpuUnavailableInputs>();
         builder.Services.AddSingleton<ScalingLoop>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ScalingLoop>());
         builder.Services.AddHostedService<DeployedAppsSync>();
@@ -40,6 +42,8 @@ public static class SchedulerHostingExtensions
             bus.AddConsumer<FunctionScalingConsumer, FunctionScalingConsumerDefinition>();
             bus.AddConsumer<WebEndpointDemandConsumer, WebEndpointDemandConsumerDefinition>();
             bus.AddConsumer<AppSchedulesConsumer, AppSchedulesConsumerDefinition>();
+            // Connected per function, on its queue, only while no runner has its GPU type (GpuUnavailableInputs).
+            bus.AddConsumer<GpuUnavailableConsumer>().ExcludeFromConfigureEndpoints();
         });
 
         builder.Services.AddOpenApi();

@@ -1,4 +1,4 @@
-using Modal.Contracts.Runners;
+using Modal.Api.Contracts.Gpus;
 
 namespace Modal.Scheduler.Placement;
 
@@ -11,7 +11,8 @@ public sealed record ContainerPlacement(string ContainerId, string RunnerId, str
 /// <summary>
 /// The Scheduler's view of every runner's GPUs, CPU and memory, and of which container holds what. Placement is
 /// best fit, as beta9 does: of the runners that can take a container, the fullest (fewest free GPUs of the type
-/// left, then least free CPU), so lightly used nodes drain and can be released. GPU fallbacks are tried in order.
+/// left, then least free CPU), so lightly used nodes drain and can be released. GPU fallbacks are tried in order, each
+/// with its own type before an upgrade (<see cref="GpuRequest.Rank"/>).
 /// A GPU is held by at most one container; the state is not thread-safe, its owner serialises access.
 /// </summary>
 public sealed class ClusterState
@@ -77,12 +78,25 @@ public sealed class ClusterState
         }
         foreach (var candidate in request.GpuCandidates)
         {
-            if (BestFor(candidate, request) is { } fit)
+            // Its own type first anywhere in the cluster, then an upgrade (an H200 for an unpinned H100), then the next fallback.
+            for (var rank = 0; rank <= GpuRequest.LowestPreference; rank++)
             {
-                return Allocate(request, fit.Runner, fit.Type, candidate.Count);
+                if (BestFor(candidate, rank, request) is { } fit)
+                {
+                    return Allocate(request, fit.Runner, fit.Type, candidate.Count);
+                }
             }
         }
         return null;
+    }
+
+    /// <summary>Whether a container asking for these GPUs (in order), CPU and memory would be placed now; changes nothing.</summary>
+    public bool CanPlace(IReadOnlyList<GpuRequest> gpuCandidates, double cpu, long memoryMiB)
+    {
+        var probe = new ContainerRequest("", gpuCandidates, cpu, memoryMiB);
+        return gpuCandidates.Count == 0
+            ? BestCpuOnly(probe) is not null
+            : gpuCandidates.Any(candidate => Enumerable.Range(0, GpuRequest.LowestPreference + 1).Any(rank => BestFor(candidate, rank, probe) is not null));
     }
 
     /// <summary>
@@ -135,12 +149,12 @@ public sealed class ClusterState
         return true;
     }
 
-    private (RunnerState Runner, string Type)? BestFor(GpuRequest candidate, ContainerRequest request)
+    private (RunnerState Runner, string Type)? BestFor(GpuRequest candidate, int rank, ContainerRequest request)
     {
         (RunnerState Runner, string Type, int Free)? best = null;
         foreach (var (type, buckets) in _byFreeGpus)
         {
-            if (!candidate.Accepts(type))
+            if (candidate.Rank(type) != rank)
             {
                 continue;
             }

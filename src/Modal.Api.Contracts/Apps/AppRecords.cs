@@ -91,5 +91,14 @@ public sealed record UpdateAutoscalerRequest(int? MinContainers = null, int? Max
 /// <param name="MaxContainers">Cap on containers; null for none.</param>
 /// <param name="BufferContainers">Extra idle containers kept while the function has work.</param>
 /// <param name="ScaledownWindowSeconds">Idle time before a container stops.</param>
+/// <param name="Gpu">Its GPU ask and fallbacks as a person reads them (<c>H100, then A100-80GB</c>); null without a GPU.</param>
+/// <param name="InputsWaitingForGpu">
+/// Inputs waiting for a GPU: runners have its type, but every such GPU is taken (they run as one comes free).
+/// </param>
+/// <param name="GpuUnavailable">
+/// Set when no runner seen in the last minute has its GPU type (or a fallback): why its calls fail at once, naming the
+/// types asked for and those present.
+/// </param>
 public sealed record FunctionStats(
-    int Backlog, int RunningInputs, int Containers, int MinContainers, int? MaxContainers, int BufferContainers, double ScaledownWindowSeconds);
+    int Backlog, int RunningInputs, int Containers, int MinContainers, int? MaxContainers, int BufferContainers, double ScaledownWindowSeconds,
+    string? Gpu = null, int InputsWaitingForGpu = 0, string? GpuUnavailable = null);

@@ -40,4 +40,13 @@ public sealed record FunctionScalingStats
     public int? MaxContainers { get; init; }
     public required int BufferContainers { get; init; }
     public required TimeSpan ScaledownWindow { get; init; }
+
+    /// <summary>Its GPU ask and fallbacks as a person reads them (<c>H100, then A100-80GB</c>); null without a GPU.</summary>
+    public string? Gpu { get; init; }
+
+    /// <summary>Inputs waiting because every runner with its GPU type has that GPU taken (0 when none wait for a GPU).</summary>
+    public int InputsWaitingForGpu { get; init; }
+
+    /// <summary>Why its inputs fail at once: no runner seen lately has its GPU type. Null when they can run.</summary>
+    public string? GpuUnavailable { get; init; }
 }

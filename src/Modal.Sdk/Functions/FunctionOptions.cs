@@ -1,3 +1,5 @@
+using Modal.Api.Contracts.Gpus;
+
 namespace Modal;
 
 /// <summary>
@@ -16,7 +18,12 @@ public sealed record FunctionOptions
     public static readonly TimeSpan DefaultScaledownWindow = TimeSpan.FromSeconds(60),
         MinScaledownWindow = TimeSpan.FromSeconds(2), MaxScaledownWindow = TimeSpan.FromMinutes(20);
 
-    /// <summary>GPU request: <c>"T4"</c>, <c>"A100-80GB:2"</c>, <c>"any"</c>; null for none. Fallbacks: <see cref="GpuFallbacks"/>.</summary>
+    /// <summary>
+    /// GPU request, as Modal spells it (case-insensitive): <c>"T4"</c>, <c>"A100-80GB:2"</c> (a count, 1–8),
+    /// <c>"A100"</c> (either memory size), <c>"H100"</c> (may run on an H200 when no H100 is free), <c>"H100!"</c>
+    /// (never upgraded), <c>"any"</c>; null for none. Fallbacks: <see cref="GpuFallbacks"/>. A call fails with
+    /// <c>Modal.GpuUnavailable</c> when no runner seen in the last minute has any of these types.
+    /// </summary>
     public string? Gpu { get; init; }
 
     /// <summary>Further GPU types to try, in order, when <see cref="Gpu"/> is not free.</summary>
@@ -90,6 +97,18 @@ public sealed record FunctionOptions
         Require(Gpu is null || !string.IsNullOrWhiteSpace(Gpu), nameof(Gpu), "must not be blank; leave it null for no GPU");
         Require(GpuFallbacks.Count == 0 || Gpu is not null, nameof(GpuFallbacks), "needs a primary Gpu");
         Require(GpuFallbacks.All(g => !string.IsNullOrWhiteSpace(g)), nameof(GpuFallbacks), "must not contain blank entries");
+        // The parser the Api uses at deploy: a bad spec is refused where it is written, not at deploy or the first call.
+        if (Gpu is not null && !GpuRequest.TryParse(Gpu, out _, out var gpuError))
+        {
+            Require(false, nameof(Gpu), $"is invalid: {gpuError}");
+        }
+        foreach (var fallback in GpuFallbacks)
+        {
+            if (!GpuRequest.TryParse(fallback, out _, out var fallbackError))
+            {
+                Require(false, nameof(GpuFallbacks), $"is invalid: {fallbackError}");
+            }
+        }
         Require(Cpu is > 0 and <= 64, nameof(Cpu), $"must be more than 0 and at most 64 cores (was {Cpu})");
         Require(MemoryMiB is >= 1 and <= 1024 * 1024, nameof(MemoryMiB), $"must be between 1 MiB and 1 TiB (was {MemoryMiB})");
         Require(Timeout >= MinTimeout && Timeout <= MaxTimeout, nameof(Timeout),

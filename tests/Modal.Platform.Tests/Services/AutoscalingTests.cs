@@ -16,7 +16,7 @@ public sealed class AutoscalingFixture : IAsyncLifetime
     /// <summary>Two H100s.</summary>
     public const string HopperRunner = "scale-hopper";
 
-    /// <summary>Two A100-80GBs and a T4.</summary>
+    /// <summary>Two A100-80GBs and a T4 (the cluster's only one).</summary>
     public const string AmpereRunner = "scale-ampere";
 
     /// <summary>One L4; nothing in the example asks for it.</summary>
@@ -32,13 +32,23 @@ public sealed class AutoscalingFixture : IAsyncLifetime
 
     public Guid FunctionId(string name) => Deployment.App.Functions.Single(f => f.Name == name).Id;
 
+    /// <summary>A runner of a test's own with <paramref name="gpus"/>, not started; the test disposes it.</summary>
+    public ServiceFactory<GpuRunnerOptions> NewRunner(string runnerId, params string[] gpus) => Platform.NewRunner(runnerId, Path.Combine(Platform.Root, runnerId),
+    [
+        ("GpuRunner:HeartbeatInterval", "00:00:00.250"),
+        .. gpus.Select((type, index) => ($"GpuRunner:SimulatedGpus:{index}", type)),
+    ]);
+
     public async Task InitializeAsync()
     {
         var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq")!;
         Events = await BusEventRecorder.StartAsync<ContainerStarted, ContainerStopped, ContainerStartFailed, RunnerCapacityReported>(rabbitMq);
         Platform.Start();
 
-        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"));
+        // A GPU type counts as present for 3 s after its runner's last heartbeat (1 min by default), so a call for one
+        // that no runner has fails 3 s after the Scheduler started at the latest.
+        Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"), ("Scheduler:RunnerTimeout", "00:00:03"),
+            ("Scheduler:GpuTypeWindow", "00:00:03"));
         foreach (var (runnerId, gpus) in new[]
         {
             (HopperRunner, new[] { "H100", "H100" }),
@@ -82,19 +92,23 @@ public sealed class AutoscalingFixture : IAsyncLifetime
         seen => seen.Item1.All(started => seen.Item2.Any(stopped => stopped.ContainerId == started.ContainerId)),
         "the function has no container left from earlier tests");
 
-    /// <summary>The most containers of the function that were up at once since <paramref name="since"/>, by their start and stop events.</summary>
-    public int MostAtOnce(Guid functionId, int since)
+    /// <summary>
+    /// The most containers of the function that were up at once since <paramref name="since"/> (on
+    /// <paramref name="runnerId"/> only, when given), by their start and stop events.
+    /// </summary>
+    public int MostAtOnce(Guid functionId, int since, string? runnerId = null)
     {
-        var (live, most) = (0, 0);
+        var (live, most) = (new HashSet<string>(StringComparer.Ordinal), 0);
         foreach (var e in EventsSince(since))
         {
-            if (e is ContainerStarted started && started.FunctionId == functionId)
+            if (e is ContainerStarted started && started.FunctionId == functionId && (runnerId is null || started.RunnerId == runnerId))
             {
-                most = Math.Max(most, ++live);
+                live.Add(started.ContainerId);
+                most = Math.Max(most, live.Count);
             }
             else if (e is ContainerStopped stopped && stopped.FunctionId == functionId)
             {
-                live--;
+                live.Remove(stopped.ContainerId); // Only its own: a container started before the mark is not counted twice.
             }
         }
         return most;
@@ -117,11 +131,94 @@ public sealed class AutoscalingTests(AutoscalingFixture scale) : IClassFixture<A
         var devices = await FunctionCall.GatherAsync(calls);
 
         var started = await Eventually.ReturnsAsync(() => Task.FromResult(scale.Started(id, mark)), s => s.Length >= 4, "four render containers start");
-        Assert.Equal(2, started.Count(s => s.RunnerId == AutoscalingFixture.HopperRunner)); // Both H100s first…
-        Assert.Equal(2, started.Count(s => s.RunnerId == AutoscalingFixture.AmpereRunner)); // …then the fallback.
+        // Counted by how many ran at once on each runner, not in total: under load a container may be scaled down and
+        // replaced while the inputs run (heartbeats late by more than the 2 s scaledown window show a busy container
+        // idle; it stops gracefully and another starts on the GPU it frees), so a runner may see three starts.
+        Assert.Equal(2, scale.MostAtOnce(id, mark, AutoscalingFixture.HopperRunner)); // Both H100s first…
+        Assert.InRange(scale.MostAtOnce(id, mark, AutoscalingFixture.AmpereRunner), 1, 2); // …then the fallback, never past its two A100s.
         Assert.DoesNotContain(started, s => s.RunnerId == AutoscalingFixture.SpareRunner);
         // Each container saw exactly one GPU, and the Ampere runner's T4 (device 2) was never handed out.
         Assert.All(devices, device => Assert.True(device is "0" or "1", $"device {device}"));
+    }
+
+    [Fact]
+    public async Task GpuFunction_NoRunnerHasItsTypeOrFallback_CallsFailNamingTheTypesAskedAndPresent()
+    {
+        var app = new App(scale.Deployment.App.Name) { Client = scale.Client };
+        var nowhere = app.Function("nowhere", (int x) => x, new FunctionOptions { Gpu = "B200", GpuFallbacks = ["L40S"] });
+        // A guard, not a measure: without the check these calls would wait for good.
+        var guard = TimeSpan.FromMinutes(1);
+
+        var remote = await Assert.ThrowsAsync<RemoteFunctionException>(() => nowhere.RemoteAsync(1).WaitAsync(guard));
+        var spawned = await nowhere.SpawnAsync(2);
+        var got = await Assert.ThrowsAsync<RemoteFunctionException>(() => spawned.GetAsync(guard));
+        var mapped = await nowhere.MapAsync(Enumerable.Range(0, 5), new MapOptions { ReturnExceptions = true }).ToListAsync().AsTask().WaitAsync(guard);
+        var stats = await nowhere.GetCurrentStatsAsync();
+
+        foreach (var error in new[] { remote, got }.Concat(mapped.Select(r => Assert.IsType<RemoteFunctionException>(r.Exception))))
+        {
+            Assert.Equal("Modal.GpuUnavailable", error.RemoteType);
+            Assert.Contains("asks for GPU B200, then L40S", error.Message, StringComparison.Ordinal);
+            Assert.Contains("GPU types present: A100-80GB, H100, L4, T4.", error.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal(5, mapped.Count);
+        Assert.Contains("GPU types present: A100-80GB, H100, L4, T4.", stats.GpuUnavailable, StringComparison.Ordinal);
+        Assert.Equal("Failed", (await scale.Client.Apps.GetCallAsync(spawned.Id)).State);
+    }
+
+    [Fact]
+    public async Task GpuFunction_ARunnerWithItsTypeJoins_ItsCallsRunThereInsteadOfFailing()
+    {
+        var app = new App(scale.Deployment.App.Name) { Client = scale.Client };
+        var nowhere = app.Function("nowhere", (int x) => x, new FunctionOptions { Gpu = "B200", GpuFallbacks = ["L40S"] });
+        var guard = TimeSpan.FromMinutes(1);
+        await Assert.ThrowsAsync<RemoteFunctionException>(() => nowhere.RemoteAsync(1).WaitAsync(guard)); // No B200 yet.
+
+        await using var blackwell = scale.NewRunner("scale-blackwell", "B200");
+        _ = blackwell.CreateClient();
+        var answered = await Eventually.ReturnsAsync(async () =>
+        {
+            try
+            {
+                return await nowhere.RemoteAsync(7).WaitAsync(guard);
+            }
+            catch (RemoteFunctionException e) when (e.RemoteType == "Modal.GpuUnavailable")
+            {
+                return 0; // Asked before the Scheduler heard the new runner's first heartbeat.
+            }
+        }, result => result == 7, "a call runs on the runner with a B200");
+        var stats = await nowhere.GetCurrentStatsAsync();
+
+        Assert.Equal(7, answered);
+        Assert.Null(stats.GpuUnavailable);
+        Assert.Contains(scale.Started(scale.FunctionId("nowhere")), s => s.RunnerId == "scale-blackwell");
+    }
+
+    [Fact]
+    public async Task GpuFunction_ItsOnlyGpuBusy_NextInputWaitsForAGpu_ShownInStats_ThenRuns()
+    {
+        var app = new App(scale.Deployment.App.Name) { Client = scale.Client };
+        var lone = app.Function("lone", async (int milliseconds) =>
+        {
+            await Task.Delay(milliseconds);
+            return 0; // Runs as deployed: the body there returns its container's number.
+        }, new FunctionOptions { Gpu = "T4", ScaledownWindow = TimeSpan.FromSeconds(2) });
+        await scale.ScaledToZeroAsync(scale.FunctionId("lone"));
+
+        var first = await lone.SpawnAsync(6_000);
+        await Eventually.ReturnsAsync(() => scale.Client.Apps.GetCallAsync(first.Id), call => call.State == "Running", "the first input holds the T4");
+        var second = await lone.SpawnAsync(0);
+        var waiting = await Eventually.ReturnsAsync(() => lone.GetCurrentStatsAsync(), s => s.InputsWaitingForGpu == 1,
+            "the second input shows as waiting for a GPU");
+        var secondWhileWaiting = (await scale.Client.Apps.GetCallAsync(second.Id)).State;
+
+        var results = await FunctionCall.GatherAsync(first, second);
+
+        Assert.Equal((1, "T4", null), (waiting.Backlog, waiting.Gpu, waiting.GpuUnavailable));
+        Assert.Equal(1, waiting.Containers); // Only the T4's: no other runner was given the input.
+        Assert.NotEqual("Failed", secondWhileWaiting);
+        Assert.Single(results.Distinct()); // Both ran in the one container that holds the T4: the second waited for it.
+        Assert.Equal(0, (await lone.GetCurrentStatsAsync()).InputsWaitingForGpu);
     }
 
     [Fact]

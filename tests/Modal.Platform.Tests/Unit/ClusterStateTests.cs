@@ -1,4 +1,4 @@
-using Modal.Contracts.Runners;
+using Modal.Api.Contracts.Gpus;
 using Modal.Scheduler.Placement;
 
 namespace Modal.Platform.Tests.Unit;
@@ -71,5 +71,63 @@ public sealed class ClusterStateTests
 
         Assert.Equal("c", Assert.Single(lost).ContainerId);
         Assert.Equal((0, 0), (cluster.TotalGpus, cluster.AllocatedGpus));
+    }
+
+    [Fact]
+    public void TryPlace_A100_TakesEitherMemorySize_ButAPinnedSizeTakesOnlyItself()
+    {
+        var cluster = new ClusterState();
+        cluster.AddRunner("small", ["A100-40GB"], 8, 64_000);
+        cluster.AddRunner("large", ["A100-80GB"], 8, 64_000);
+
+        var pinned = cluster.TryPlace(Gpu("pinned", "A100-80GB"))!;
+        var either = cluster.TryPlace(Gpu("either", "A100"))!;
+
+        Assert.Equal("large", pinned.RunnerId);
+        Assert.Equal(("small", "A100-40GB"), (either.RunnerId, either.GpuType));
+        Assert.Null(cluster.TryPlace(Gpu("none-left", "A100")));
+    }
+
+    [Fact]
+    public void TryPlace_H100_PrefersAnH100AnywhereThenRunsOnAnH200_UnlessPinned()
+    {
+        var cluster = new ClusterState();
+        cluster.AddRunner("hopper-200", ["H200", "H200"], 8, 64_000);
+        cluster.AddRunner("hopper-100", ["H100", "H100", "H100"], 8, 64_000);
+
+        var first = cluster.TryPlace(Gpu("first", "H100:2"))!;
+        var pinned = cluster.TryPlace(Gpu("pinned", "H100!:2"));
+        var upgraded = cluster.TryPlace(Gpu("upgraded", "H100:2"))!;
+
+        Assert.Equal(("hopper-100", "H100"), (first.RunnerId, first.GpuType)); // Its own type first, though the H200 runner is fuller.
+        Assert.Null(pinned); // One H100 left: a pinned request waits rather than take an H200.
+        Assert.Equal(("hopper-200", "H200"), (upgraded.RunnerId, upgraded.GpuType));
+    }
+
+    [Fact]
+    public void TryPlace_UpgradeIsTriedBeforeTheNextFallback()
+    {
+        var cluster = new ClusterState();
+        cluster.AddRunner("h200", ["H200"], 8, 64_000);
+        cluster.AddRunner("a100", ["A100-80GB"], 8, 64_000);
+
+        var placed = cluster.TryPlace(Gpu("f", "H100", "A100-80GB"))!;
+
+        Assert.Equal("H200", placed.GpuType);
+    }
+
+    [Fact]
+    public void CanPlace_SaysWhetherAGpuIsFreeNow_WithoutTakingIt()
+    {
+        var cluster = new ClusterState();
+        cluster.AddRunner("t4", ["T4"], 8, 64_000);
+        IReadOnlyList<GpuRequest> t4 = [GpuRequest.Parse("T4")];
+
+        Assert.True(cluster.CanPlace(t4, 1, 1024));
+        Assert.True(cluster.CanPlace(t4, 1, 1024)); // Asking took nothing.
+        cluster.TryPlace(Gpu("holder", "T4"));
+        Assert.False(cluster.CanPlace(t4, 1, 1024));
+        Assert.False(cluster.CanPlace([GpuRequest.Parse("L4")], 1, 1024));
+        Assert.True(cluster.CanPlace([], 1, 1024)); // CPU only still fits.
     }
 }

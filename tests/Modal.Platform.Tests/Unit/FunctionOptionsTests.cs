@@ -29,6 +29,9 @@ public sealed class FunctionOptionsTests
         { new FunctionOptions { MaxConcurrentInputs = 0 }, "MaxConcurrentInputs" },
         { new FunctionOptions { Gpu = " " }, "Gpu" },
         { new FunctionOptions { GpuFallbacks = ["T4"] }, "GpuFallbacks" },
+        { new FunctionOptions { Gpu = "V100" }, "Gpu" },
+        { new FunctionOptions { Gpu = "H100:9" }, "Gpu" },
+        { new FunctionOptions { Gpu = "T4", GpuFallbacks = ["L4", "any!"] }, "GpuFallbacks" },
         { new FunctionOptions { Volumes = new Dictionary<string, string> { ["data"] = "v" } }, "Volumes" },
         { new FunctionOptions { Volumes = new Dictionary<string, string> { ["/a/../b"] = "v" } }, "Volumes" },
         { new FunctionOptions { Env = new Dictionary<string, string> { ["1BAD"] = "x" } }, "Env" },
@@ -42,6 +45,16 @@ public sealed class FunctionOptionsTests
 
         Assert.Equal(option, error.Option);
         Assert.Contains(option, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_UnknownGpuType_SaysWhichTypesExist()
+    {
+        var error = Assert.Throws<InvalidFunctionOptionsException>(new FunctionOptions { Gpu = "V100" }.Validate);
+
+        Assert.Contains("'V100' is unknown", error.Message, StringComparison.Ordinal);
+        Assert.Contains("H100", error.Message, StringComparison.Ordinal);
+        new FunctionOptions { Gpu = "a100:2", GpuFallbacks = ["h100!", "any"] }.Validate(); // Modal's spellings, any case.
     }
 
     [Fact]
