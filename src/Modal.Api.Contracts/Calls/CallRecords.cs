@@ -14,7 +14,7 @@ namespace Modal.Api.Contracts.Calls;
 /// </param>
 /// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments' JSON object.</param>
 public sealed record CreateCallRequest(
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments, string? ArgumentsBlob = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments = default, string? ArgumentsBlob = null);
 
 /// <summary>The id of a new call.</summary>
 /// <param name="FunctionCallId">Use it with <c>GET /v1/calls/{id}</c>.</param>

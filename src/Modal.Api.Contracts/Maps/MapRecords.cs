@@ -19,7 +19,7 @@ public sealed record MapInputsRequest(IReadOnlyList<MapInputItem> Inputs);
 /// <param name="Arguments">Arguments keyed by parameter name; <c>default</c> (not sent) when <paramref name="ArgumentsBlob"/> is set.</param>
 /// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments, for payloads over <see cref="ApiLimits.MaxInlinePayloadBytes"/>.</param>
 public sealed record MapInputItem(
-    long Index, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments, string? ArgumentsBlob = null);
+    long Index, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments = default, string? ArgumentsBlob = null);
 
 /// <summary>What a page of inputs queued.</summary>
 /// <param name="Queued">Inputs queued by this request.</param>
