@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using KestrelServerOptions = Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.Extensions.Hosting;
@@ -86,9 +85,13 @@ public static class ProblemResponses
             var (status, title, detail) = exception switch
             {
                 BadHttpRequestException bad => (bad.StatusCode, TitleOf(bad.StatusCode), Describe(bad)),
-                DbUpdateException { InnerException: DbException { SqlState: UntranslatableCharacter or InvalidByteSequence } } =>
-                    (StatusCodes.Status400BadRequest, "Invalid text",
-                        "A text in the request holds a character that cannot be stored (a NUL character or invalid UTF-8); remove it and try again."),
+                // A JsonElement taken as a body keeps its strings unchecked until one is read as text: the reader then
+                // throws this, marked by System.Text.Json as its own to rethrow as a JsonException (which its
+                // deserializer does for typed bodies). Here it escaped from a handler's read of the request's JSON.
+                InvalidOperationException { Source: JsonReaderRethrowable } => (StatusCodes.Status400BadRequest, "Invalid JSON",
+                    $"The request's JSON could not be read as text: {exception.Message}"),
+                _ when IsUnstorableText(exception) => (StatusCodes.Status400BadRequest, "Invalid text",
+                    "A text in the request holds a character that cannot be stored (a NUL character or invalid UTF-8); remove it and try again."),
                 _ => (0, "", ""),
             };
             if (status == 0)
@@ -103,8 +106,24 @@ public static class ProblemResponses
             });
         }
 
+        /// <summary><c>System.Text.Json.ThrowHelper.ExceptionSourceValueToRethrowAsJsonException</c>.</summary>
+        internal const string JsonReaderRethrowable = "System.Text.Json.Rethrowable";
+
         private const string UntranslatableCharacter = "22P05";
         private const string InvalidByteSequence = "22021";
+
+        /// <summary>PostgreSQL refused a text of the request, in a write (wrapped by EF Core) or in a query's parameter.</summary>
+        private static bool IsUnstorableText(Exception exception)
+        {
+            for (var current = exception; current is not null; current = current.InnerException)
+            {
+                if (current is DbException { SqlState: UntranslatableCharacter or InvalidByteSequence })
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         private static string TitleOf(int status) => status switch
         {
