@@ -11,7 +11,7 @@ var app = builder.Build();
 var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
 await app.MigrateApiDatabaseAsync();
 
-app.UseDefaultExceptionHandler().UseWebIngress().MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().UseWebIngress().UseProblemResponses().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapApiV1()
     .MapWorkspaceEndpoints()

@@ -12,6 +12,7 @@ var app = builder.Build();
 app.UseDefaultExceptionHandler();
 // Ingresses' requests for server containers (header Modal-Container-Id) go to them before anything of the runner's.
 app.UseWebForwarder();
+app.UseProblemResponses();
 // Named after the forwarder: WebApplication would otherwise put routing at the very start, matching every web request.
 app.UseRouting();
 app.MapDefaultEndpoints();

@@ -10,7 +10,7 @@ var app = builder.Build();
 
 await app.EnsureStorageBucketsAsync();
 
-app.UseDefaultExceptionHandler().MapDefaultEndpoints();
+app.UseDefaultExceptionHandler().UseProblemResponses().MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapBlobEndpoints();
 app.MapDictEndpoints();

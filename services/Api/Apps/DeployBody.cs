@@ -36,7 +36,9 @@ public static class DeployBody
         };
         var functions = Property(body, FunctionsName) switch
         {
-            null or { ValueKind: JsonValueKind.Null } => [],
+            // Required: read as empty, a body without it would deploy an app of no functions over a serving one.
+            null or { ValueKind: JsonValueKind.Null } => Invalid<List<JsonElement>>(errors, FunctionsName,
+                "is required: the app's function manifests, a JSON array.", []),
             { ValueKind: JsonValueKind.Array } array => array.EnumerateArray().ToList(),
             _ => Invalid<List<JsonElement>>(errors, FunctionsName, "is a JSON array of function manifests.", []),
         };

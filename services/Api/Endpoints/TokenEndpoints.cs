@@ -25,11 +25,11 @@ public static class TokenEndpoints
         CreateTokenRequest request, ClaimsPrincipal caller, ApiDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim() ?? "";
-        if (name.Length is 0 or > 100)
+        if (name.Length is 0 or > 100 || name.Any(char.IsControl))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["name"] = ["A token name is 1-100 characters, e.g. \"ci\" or \"laptop\"."],
+                ["name"] = ["A token name is 1-100 characters and no control characters, e.g. \"ci\" or \"laptop\"."],
             });
         }
 

@@ -136,6 +136,16 @@ public sealed class SecretVault(SecretsDbContext db, KeyRing keys, TimeProvider 
 
     private async Task<List<StoredSecret>> LoadAsync(Guid workspaceId, IReadOnlyList<SecretRequirement> requirements, CancellationToken cancellationToken)
     {
+        // Checked before the query: a null entry or a name PostgreSQL cannot hold (a NUL) is the caller's mistake, not a 500.
+        foreach (var requirement in requirements)
+        {
+            if (requirement is null || !SecretRules.IsValidName(requirement.Name))
+            {
+                throw new InvalidSecretRequestException(requirement is null
+                    ? "Each required secret is an object with its name."
+                    : $"'{requirement.Name}' is not a valid secret name: use {SecretRules.NameRule}.");
+            }
+        }
         var names = requirements.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
         var found = await db.Secrets.AsNoTracking().Where(s => s.WorkspaceId == workspaceId && names.Contains(s.Name))
             .ToDictionaryAsync(s => s.Name, StringComparer.Ordinal, cancellationToken);

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Modal.Api.Contracts;
 using Modal.Storage.Blobs;
 using Modal.Storage.Objects;
 
@@ -15,7 +17,9 @@ public static class BlobEndpoints
     public static IEndpointRouteBuilder MapBlobEndpoints(this IEndpointRouteBuilder routes)
     {
         var blobs = routes.MapGroup("/v1/blobs").WithTags("Blobs").AddEndpointFilter<StorageObjectFilter>();
-        blobs.MapPut("/{hash}", PutBlobAsync).WithName("PutBlob").DisableAntiforgery();
+        // The one route whose body may pass the service's limit: bundles hold files of hundreds of MB (libtorch), streamed to a spool file.
+        blobs.MapPut("/{hash}", PutBlobAsync).WithName("PutBlob").DisableAntiforgery()
+            .WithMetadata(new RequestSizeLimitAttribute(ApiLimits.MaxBlobBytes)).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         blobs.MapGet("/{hash}", GetBlobAsync).WithName("GetBlob");
         blobs.MapMethods("/{hash}", [HttpMethods.Head], HeadBlobAsync).WithName("HeadBlob");
         blobs.MapPost("/missing", MissingBlobsAsync).WithName("MissingBlobs");

@@ -32,12 +32,13 @@ public static class QueueEndpoints
         CancellationToken cancellationToken)
     {
         var key = PartitionKey(partition);
-        var ttl = partitionTtl is { } seconds ? TimeSpan.FromSeconds(seconds) : StorageLimits.DefaultPartitionTtl;
-        if (ttl < TimeSpan.FromSeconds(1) || ttl > StorageLimits.MaxPartitionTtl)
+        // Checked as a number before it becomes a TimeSpan: 1e22 seconds overflows one, and NaN passes every comparison.
+        if (partitionTtl is { } seconds && !(seconds >= 1 && seconds <= StorageLimits.MaxPartitionTtl.TotalSeconds))
         {
             throw new InvalidStorageRequestException("Invalid partition TTL",
                 $"partitionTtl is in seconds, from 1 to {StorageLimits.MaxPartitionTtl.TotalSeconds:0}.");
         }
+        var ttl = partitionTtl is { } valid ? TimeSpan.FromSeconds(valid) : StorageLimits.DefaultPartitionTtl;
         using var body = await JsonBodies.ReadAsync(request, StorageLimits.MaxRequestBytes, cancellationToken);
         if (body.RootElement.ValueKind != JsonValueKind.Array || body.RootElement.GetArrayLength() == 0)
         {
@@ -56,7 +57,7 @@ public static class QueueEndpoints
         CancellationToken cancellationToken)
     {
         var key = PartitionKey(partition);
-        if (count is < 1 or > StorageLimits.MaxItemsPerGet || timeout is < 0 || timeout > ApiLimits.MaxLongPoll.TotalSeconds)
+        if (count is < 1 or > StorageLimits.MaxItemsPerGet || timeout is { } wait && !(wait >= 0 && wait <= ApiLimits.MaxLongPoll.TotalSeconds))
         {
             throw new InvalidStorageRequestException("Invalid get",
                 $"count is 1-{StorageLimits.MaxItemsPerGet}; timeout is 0-{ApiLimits.MaxLongPoll.TotalSeconds:0} seconds.");

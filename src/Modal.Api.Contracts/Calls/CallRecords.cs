@@ -6,15 +6,22 @@ namespace Modal.Api.Contracts.Calls;
 /// <summary>
 /// Body of a call: the arguments as a JSON object keyed by parameter name, inline (up to
 /// <see cref="ApiLimits.MaxInlinePayloadBytes"/>), or, for larger payloads, the SHA-256 of a blob holding that JSON,
-/// uploaded first through <c>PUT /v1/blobs/{sha256}</c>.
+/// uploaded first through <c>PUT /v1/blobs/{sha256}</c>. Both are optional, so they are properties, not constructor
+/// parameters (a body's constructor parameters without a default are required, and a <see cref="JsonElement"/> cannot
+/// have one the OpenAPI document can show).
 /// </summary>
-/// <param name="Arguments">
-/// A JSON object; <c>default</c> (not sent) when <paramref name="ArgumentsBlob"/> is given, and read as <c>{}</c> when
-/// neither is (a JSON <c>null</c> is refused: it is not an object).
-/// </param>
-/// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments' JSON object.</param>
-public sealed record CreateCallRequest(
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments, string? ArgumentsBlob = null);
+public sealed record CreateCallRequest
+{
+    /// <summary>
+    /// A JSON object; <c>default</c> (not sent) when <see cref="ArgumentsBlob"/> is given, and read as <c>{}</c> when
+    /// neither is (a JSON <c>null</c> is refused: it is not an object).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public JsonElement Arguments { get; init; }
+
+    /// <summary>SHA-256 of an uploaded blob holding the arguments' JSON object.</summary>
+    public string? ArgumentsBlob { get; init; }
+}
 
 /// <summary>The id of a new call.</summary>
 /// <param name="FunctionCallId">Use it with <c>GET /v1/calls/{id}</c>.</param>

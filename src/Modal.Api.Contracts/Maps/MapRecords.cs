@@ -14,12 +14,17 @@ public sealed record MapCreated(string MapId, int MaxInputsPerRequest, long MaxO
 /// <param name="Inputs">The inputs, each with its position in the map.</param>
 public sealed record MapInputsRequest(IReadOnlyList<MapInputItem> Inputs);
 
-/// <summary>One input of a map.</summary>
+/// <summary>One input of a map (its optional fields are properties, as <see cref="Calls.CreateCallRequest"/>'s are).</summary>
 /// <param name="Index">Position in the map (0-based, unique).</param>
-/// <param name="Arguments">Arguments keyed by parameter name; <c>default</c> (not sent) when <paramref name="ArgumentsBlob"/> is set.</param>
-/// <param name="ArgumentsBlob">SHA-256 of an uploaded blob holding the arguments, for payloads over <see cref="ApiLimits.MaxInlinePayloadBytes"/>.</param>
-public sealed record MapInputItem(
-    long Index, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] JsonElement Arguments, string? ArgumentsBlob = null);
+public sealed record MapInputItem(long Index)
+{
+    /// <summary>Arguments keyed by parameter name; <c>default</c> (not sent) when <see cref="ArgumentsBlob"/> is set.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public JsonElement Arguments { get; init; }
+
+    /// <summary>SHA-256 of an uploaded blob holding the arguments, for payloads over <see cref="ApiLimits.MaxInlinePayloadBytes"/>.</summary>
+    public string? ArgumentsBlob { get; init; }
+}
 
 /// <summary>What a page of inputs queued.</summary>
 /// <param name="Queued">Inputs queued by this request.</param>

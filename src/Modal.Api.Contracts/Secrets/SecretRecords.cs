@@ -11,11 +11,11 @@ public sealed record SecretInfo(string Name, IReadOnlyList<string> Keys, DateTim
 /// <param name="Name">The secret's name.</param>
 /// <param name="Values">Key → value; keys are environment variable names.</param>
 /// <param name="AllowExisting">When a secret of that name exists, answer it unchanged instead of failing with 409.</param>
-public sealed record CreateSecretRequest(string Name, IReadOnlyDictionary<string, string>? Values, bool AllowExisting = false);
+public sealed record CreateSecretRequest(string Name, IReadOnlyDictionary<string, string>? Values = null, bool AllowExisting = false);
 
 /// <summary>Body of a replace or a merge.</summary>
 /// <param name="Values">Key → value.</param>
-public sealed record SecretValuesRequest(IReadOnlyDictionary<string, string>? Values);
+public sealed record SecretValuesRequest(IReadOnlyDictionary<string, string>? Values = null);
 
 /// <summary>
 /// Body of <c>POST /internal/v1/secrets/resolve</c>, a runner's request for the values of a function's secrets (with
@@ -23,7 +23,7 @@ public sealed record SecretValuesRequest(IReadOnlyDictionary<string, string>? Va
 /// </summary>
 /// <param name="WorkspaceId">Whose secrets.</param>
 /// <param name="Secrets">Which, with the keys each must have.</param>
-public sealed record ResolveSecretsRequest(Guid WorkspaceId, IReadOnlyList<SecretRequirement>? Secrets);
+public sealed record ResolveSecretsRequest(Guid WorkspaceId, IReadOnlyList<SecretRequirement>? Secrets = null);
 
 /// <summary>A secret a function uses, with the keys it must have.</summary>
 /// <param name="Name">The secret's name.</param>

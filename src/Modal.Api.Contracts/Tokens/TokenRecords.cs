@@ -2,7 +2,7 @@ namespace Modal.Api.Contracts.Tokens;
 
 /// <summary>Body of a token creation.</summary>
 /// <param name="Name">What the token is for ("ci", "laptop"); 1-100 characters.</param>
-public sealed record CreateTokenRequest(string? Name);
+public sealed record CreateTokenRequest(string? Name = null);
 
 /// <summary>A newly created token: the only answer that ever carries its secret.</summary>
 /// <param name="Id">Public token id (<c>ak-…</c>).</param>

@@ -36,7 +36,7 @@ public sealed record VolumePut(string Path, string Sha256, DateTimeOffset? Modif
 /// <param name="Puts">Files to write.</param>
 /// <param name="Deletes">Files or folders to remove.</param>
 /// <param name="Force">Replace existing files; without it a put over an existing path is refused with 409.</param>
-public sealed record VolumeCommitRequest(IReadOnlyList<VolumePut>? Puts, IReadOnlyList<string>? Deletes, bool Force = false);
+public sealed record VolumeCommitRequest(IReadOnlyList<VolumePut>? Puts = null, IReadOnlyList<string>? Deletes = null, bool Force = false);
 
 /// <summary>The version a change produced.</summary>
 /// <param name="Version">The new version id.</param>

@@ -149,7 +149,7 @@ internal static class MapInvoker
     private static async Task<MapInputItem> ToInputAsync(ModalClient client, long index, JsonElement arguments, CancellationToken cancellationToken)
     {
         var blob = await RemoteInvoker.BlobIfLargeAsync(client, arguments, cancellationToken).ConfigureAwait(false);
-        return blob is null ? new MapInputItem(index, arguments) : new MapInputItem(index, default, blob);
+        return blob is null ? new MapInputItem(index) { Arguments = arguments } : new MapInputItem(index) { ArgumentsBlob = blob };
     }
 
     /// <summary>Every output of the map, as recorded, until the sender has sent all inputs and each has its output.</summary>

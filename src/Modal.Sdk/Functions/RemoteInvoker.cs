@@ -31,8 +31,8 @@ internal static class RemoteInvoker
 
     private static async Task<CreateCallRequest> RequestAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken) =>
         await BlobIfLargeAsync(client, arguments, cancellationToken).ConfigureAwait(false) is { } blob
-            ? new CreateCallRequest(default, blob)
-            : new CreateCallRequest(arguments);
+            ? new CreateCallRequest { ArgumentsBlob = blob }
+            : new CreateCallRequest { Arguments = arguments };
 
     /// <summary>Null when the arguments go inline; else the id of the blob they were uploaded as.</summary>
     public static async Task<string?> BlobIfLargeAsync(ModalClient client, JsonElement arguments, CancellationToken cancellationToken)

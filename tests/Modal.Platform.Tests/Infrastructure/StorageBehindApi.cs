@@ -24,6 +24,9 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
     /// <summary>A client that cannot reach Storage directly (as where the Api offers no direct path) and uses the Api.</summary>
     public ModalClient ProxiedClient { get; private set; } = null!;
 
+    /// <summary>The install's first token, for raw requests to <see cref="Api"/>.</summary>
+    public AuthenticationHeaderValue ApiAuthorization { get; private set; } = null!;
+
     /// <summary>How many requests <see cref="Client"/> sent straight to Storage.</summary>
     public int DirectRequests => _directRequests.Count;
 
@@ -56,7 +59,8 @@ public sealed class StorageBehindApi : IAsyncLifetime, IAsyncDisposable
         apiHttp.Timeout = TimeSpan.FromMinutes(2);
         // A class fixture cannot take the collection's fixture in xunit 2; it set this path.
         var (id, secret) = InfrastructureFixture.ReadTokenFile(Environment.GetEnvironmentVariable("Api__FirstTokenFile")!);
-        apiHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        ApiAuthorization = new AuthenticationHeaderValue("Bearer", $"{id}:{secret}");
+        apiHttp.DefaultRequestHeaders.Authorization = ApiAuthorization;
         _directRequests.InnerHandler = Storage.Server.CreateHandler();
         Client = new ModalClient(apiHttp, _directRequests);
         var proxiedHttp = Api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

@@ -253,7 +253,7 @@ public sealed partial class SpineTests(SpineFixture spine) : IClassFixture<Spine
         var missing = new string('0', 64);
 
         var error = await Assert.ThrowsAnyAsync<Refit.ApiException>(() =>
-            spine.Client.Apps.CreateCallAsync(spine.HelloWorld, "reverse", new CreateCallRequest(default, missing)));
+            spine.Client.Apps.CreateCallAsync(spine.HelloWorld, "reverse", new CreateCallRequest { ArgumentsBlob = missing }));
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains($"PUT /v1/blobs/{missing}", error.Content, StringComparison.Ordinal);

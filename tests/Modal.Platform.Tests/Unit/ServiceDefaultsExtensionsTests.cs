@@ -49,4 +49,27 @@ public sealed class ServiceDefaultsExtensionsTests
             }
         }
     }
+
+    [Fact]
+    public async Task ProblemResponses_JsonElementBodyOfInvalidUtf8ReadAsText_Answers400Problem()
+    {
+        // A JsonElement body keeps its strings unchecked; reading one as text in a handler throws System.Text.Json's own
+        // marked exception (ProblemResponses relies on its mark), which must become the client's 400, not a 500.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        builder.WebHost.UseTestServer();
+        builder.AddServiceDefaults();
+        await using var app = builder.Build();
+        app.UseDefaultExceptionHandler().UseProblemResponses();
+        app.MapPost("/names", (System.Text.Json.JsonElement body) => body.GetProperty("name").GetString());
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+        using var content = new ByteArrayContent([.. "{\"name\": \""u8, 0xFF, .. "\"}"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await client.PostAsync(new Uri("/names", UriKind.Relative), content);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("UTF-8", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
