@@ -117,7 +117,7 @@ build_image() {
     podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$IMAGE_REPOSITORY" \
       | grep -vxF "$image" | xargs -r podman rmi >/dev/null 2>&1 || true
   fi
-  flock -u 9
+  exec 9>&-
   echo "$image"
 }
 
