@@ -69,7 +69,16 @@ public sealed class BrokerKillTests(InfrastructureFixture infrastructure) : IAsy
         var atKill = await client.Maps.GetAsync(map.Id);
         await broker.StartAgainAsync();
 
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try
+        {
+            await Eventually.ReturnsAsync(() => client.Maps.GetAsync(map.Id), progress => progress.Finished,
+                "every input has its output after the broker's restart", TimeSpan.FromMinutes(4));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nAt the kill: {atKill}\nThe runner's last lines:\n{runner.RecentOutput}", e);
+        }
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var outputs = await map.GetOutputsAsync(deadline.Token).ToListAsync(deadline.Token);
 
         Assert.InRange(atKill.Outputs, 1, Inputs - 1); // The broker died mid-map.
