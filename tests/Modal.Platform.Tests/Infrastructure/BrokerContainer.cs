@@ -104,6 +104,13 @@ public sealed class BrokerContainer : IAsyncDisposable
         await _container.StartAsync(timeout.Token);
     }
 
+    /// <summary>The broker's queues as <c>rabbitmqctl</c> lists them (name, ready, unacknowledged, consumers), for failure messages.</summary>
+    public async Task<string> ListQueuesAsync()
+    {
+        var result = await _container.ExecAsync(["rabbitmqctl", "list_queues", "name", "messages_ready", "messages_unacknowledged", "consumers"]);
+        return result.Stdout + result.Stderr;
+    }
+
     public ValueTask DisposeAsync() => _container.DisposeAsync();
 
     private static InvalidOperationException NoEngine(string image, Exception cause) => new(

@@ -76,7 +76,8 @@ public sealed class BrokerKillTests(InfrastructureFixture infrastructure) : IAsy
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message}\nAt the kill: {atKill}\nThe runner's last lines:\n{runner.RecentOutput}", e);
+            throw new TimeoutException($"{e.Message}\nAt the kill: {atKill}\nThe broker's queues:\n{await broker.ListQueuesAsync()}\n" +
+                $"The runner's last lines:\n{runner.RecentOutput}", e);
         }
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var outputs = await map.GetOutputsAsync(deadline.Token).ToListAsync(deadline.Token);
