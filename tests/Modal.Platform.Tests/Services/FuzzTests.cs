@@ -5,6 +5,7 @@ using Modal.Api.Contracts;
 using Modal.Platform.Tests.Infrastructure;
 using Modal.Scheduler;
 using Modal.Secrets;
+using Xunit.Abstractions;
 
 namespace Modal.Platform.Tests.Services;
 
@@ -15,7 +16,7 @@ namespace Modal.Platform.Tests.Services;
 /// more (<c>MODAL_FUZZ_REQUESTS</c>) with a seed of its own (<c>MODAL_FUZZ_SEED</c>).
 /// </summary>
 [Collection(InfrastructureTestGroup.Name)]
-public sealed class FuzzTests(StorageBehindApi platform) : IClassFixture<StorageBehindApi>
+public sealed class FuzzTests(StorageBehindApi platform, ITestOutputHelper output) : IClassFixture<StorageBehindApi>
 {
     private const int DefaultRequests = 600;
 
@@ -56,7 +57,7 @@ public sealed class FuzzTests(StorageBehindApi platform) : IClassFixture<Storage
         await FuzzAsync("Scheduler", client);
     }
 
-    private static async Task FuzzAsync(string service, HttpClient client)
+    private async Task FuzzAsync(string service, HttpClient client)
     {
         // Long polls are bounded by the routes themselves (at most 50 s; the fuzzer's valid waits are a few seconds).
         client.Timeout = TimeSpan.FromSeconds(90);
@@ -80,6 +81,8 @@ public sealed class FuzzTests(StorageBehindApi platform) : IClassFixture<Storage
                 failures.Add($"{status} for {sent} ({operation}): {Shorten(body)}");
             }
         }
+        output.WriteLine($"{service}: {Requests} requests over {fuzzer.Operations.Count} operations (seed {Seed}); statuses " +
+            string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}")));
         Assert.True(failures.Count == 0,
             $"{failures.Count} of {Requests} requests to {service} (seed {Seed}) answered a 5xx or an error without problem details; " +
             $"statuses {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}:\n{string.Join('\n', failures.Distinct().Take(25))}");

@@ -137,7 +137,7 @@ public sealed class RunnerFailoverTests(InfrastructureFixture infrastructure) : 
         ("GpuRunner:CacheDirectory", Path.Combine(_root, runnerId, "cache")),
         ("GpuRunner:RuntimeDirectory", Path.Combine(_root, runnerId, "run")));
 
-    private static string SearchableTempFolder(string prefix)
+    internal static string SearchableTempFolder(string prefix)
     {
         var folder = Directory.CreateTempSubdirectory(prefix).FullName;
         if (!OperatingSystem.IsWindows())

@@ -1,13 +1,14 @@
 using System.Net;
-using Modal.GpuRunner;
 using Modal.Platform.Tests.Infrastructure;
-using Modal.Scheduler;
 using Modal.Secrets;
 using Modal.Storage;
 
 namespace Modal.Platform.Tests.Services;
 
-/// <summary>A service turns unhealthy while one of its stores is down and healthy again once it is back.</summary>
+/// <summary>
+/// A service turns unhealthy while one of its stores is down and healthy again once it is back. The broker's outages are
+/// <see cref="BrokerOutageTests"/>, on brokers of their own: the shared one stays up under the other tests.
+/// </summary>
 [Collection(InfrastructureTestGroup.Name)]
 public sealed class StoreOutageTests(InfrastructureFixture infrastructure)
 {
@@ -18,17 +19,6 @@ public sealed class StoreOutageTests(InfrastructureFixture infrastructure)
     [Fact]
     public Task Secrets_PostgresStopped_UnhealthyThenRecovers() =>
         AssertOutageAndRecoveryAsync(new ServiceFactory<SecretsOptions>(TestSecretKeys.Settings()), "postgres", "DbContext");
-
-    [Fact]
-    public Task Scheduler_RabbitMqStopped_UnhealthyThenRecovers() =>
-        AssertOutageAndRecoveryAsync(new ServiceFactory<SchedulerOptions>(), "rabbitmq", "masstransit");
-
-    [Fact]
-    public Task GpuRunner_RabbitMqStopped_HeartbeatUnhealthyThenRecovers() =>
-        AssertOutageAndRecoveryAsync(
-            new ServiceFactory<GpuRunnerOptions>(
-                ("GpuRunner:RunnerId", $"outage-{Guid.NewGuid():N}"), ("GpuRunner:HeartbeatInterval", "00:00:00.500")),
-            "rabbitmq", "heartbeat");
 
     private async Task AssertOutageAndRecoveryAsync<T>(ServiceFactory<T> service, string server, string check) where T : class
     {
