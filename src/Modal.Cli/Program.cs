@@ -13,6 +13,11 @@ app.Configure(config =>
         app.AddCommand<AppLogsCommand>("logs").WithDescription("Print what the app's functions printed (-f to follow).");
         app.AddCommand<AppSchedulesCommand>("schedules").WithDescription("Show the app's schedules: next fire times and last firings.");
     });
+    config.AddBranch("image", image =>
+    {
+        image.SetDescription("Container images built for the workspace's functions.");
+        image.AddCommand<ImageListCommand>("list").WithDescription("List images: id, definition, size, last used.");
+    });
     config.AddBranch("endpoint", endpoint =>
     {
         endpoint.SetDescription("Web endpoints of running apps.");
