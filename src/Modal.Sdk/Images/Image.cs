@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Modal.Api.Contracts.Images;
 
 namespace Modal;
@@ -135,7 +133,7 @@ public sealed class Image
         foreach (var image in chain)
         {
             var files = image._files.Count == 0 ? null : image._files.SelectMany(f => f.Resolve()).ToList();
-            var key = StepKey(parentKey, image._kind, image._args, files);
+            var key = ImageKeys.StepKey(parentKey, image._kind, image._args, files);
             steps.Add(new ImageStepManifest(key, image._kind, image._args, files));
             parentKey = key;
         }
@@ -154,23 +152,6 @@ public sealed class Image
                 [.. image._files.Select(f => new ImageFileManifest(f.Target, "", 0))]));
         }
         return steps;
-    }
-
-    /// <summary>
-    /// A layer's key: SHA-256 of its parent's key and its canonical definition (kind, args, and each file's target path,
-    /// content hash and mode; never where the file was read from).
-    /// </summary>
-    public static string StepKey(string parentKey, string kind, IReadOnlyList<string> args, IReadOnlyList<ImageFileManifest>? files)
-    {
-        ArgumentNullException.ThrowIfNull(parentKey);
-        var definition = JsonSerializer.Serialize(new
-        {
-            parent = parentKey,
-            kind,
-            args,
-            files = files?.Select(f => new { path = f.Path, sha256 = f.Sha256, mode = f.Mode }),
-        });
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(definition)));
     }
 
     private static void RequireText(string value, string name)
