@@ -39,7 +39,7 @@ public static class ApiHostingExtensions
         });
         builder.Services.AddSingleton<Schedules.ScheduleFirings>();
         builder.Services.AddSingleton<Images.ImageStore>();
-        builder.Services.AddSingleton<Images.ImageBuilds>();
+        builder.Services.AddScoped<Images.ImageBuilds>();
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();

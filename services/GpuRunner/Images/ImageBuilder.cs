@@ -22,7 +22,7 @@ namespace Modal.GpuRunner.Images;
 /// </summary>
 public sealed partial class ImageBuilder(
     ImageSandbox sandbox, ImageRoots roots, BundleCache blobs, ContainerIsolation isolation, IHttpClientFactory httpClients,
-    IPublishEndpoint events, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ImageBuilder> logger)
+    IBus events, IOptions<GpuRunnerOptions> options, TimeProvider clock, ILogger<ImageBuilder> logger)
 {
     private const int TailLines = 30;
 
@@ -253,7 +253,7 @@ public sealed partial class ImageBuilder(
     private static partial void LogCleanupFailed(ILogger logger, string folder, string reason);
 
     /// <summary>The build's log: kept in part for the failure's tail, published to the Api in batches as it comes.</summary>
-    private sealed class BuildLog(BuildImage command, IPublishEndpoint events)
+    private sealed class BuildLog(BuildImage command, IBus events)
     {
         private readonly Lock _lock = new();
         private readonly Queue<string> _tail = new();
