@@ -12,14 +12,18 @@ namespace Modal.Api.Images;
 public sealed partial class ImageBuildEventsConsumer(ImageStore store, ILogger<ImageBuildEventsConsumer> logger)
     : IConsumer<ImageBuildLogged>, IConsumer<ImageBuildFinished>
 {
-    public Task Consume(ConsumeContext<ImageBuildLogged> context) => store.AppendLogAsync(context.Message.BuildId, context.Message.Lines);
+    public Task Consume(ConsumeContext<ImageBuildLogged> context) => store.AppendLogAsync(context.Message.WorkspaceId, context.Message.BuildId, context.Message.Lines);
 
     public async Task Consume(ConsumeContext<ImageBuildFinished> context)
     {
         var finished = context.Message;
         await store.AddLayersAsync(finished.WorkspaceId, finished.Built);
         var size = finished.Built.Count > 0 ? finished.Built[^1].SizeBytes : 0;
-        await store.AppendResultAsync(finished.BuildId, new ImageBuildResult(
+        if (finished.Succeeded && finished.Built.Count > 0)
+        {
+            await store.MarkBuiltAsync(finished.WorkspaceId, finished.ImageId, finished.Built[^1]);
+        }
+        await store.AppendResultAsync(finished.WorkspaceId, finished.BuildId, new ImageBuildResult(
             finished.ImageId, finished.Succeeded, finished.Built.Count, finished.FailedStep, finished.FailedStepDescription, finished.Error, size));
         await store.ReleaseAsync(finished.WorkspaceId, finished.ImageId, finished.BuildId);
         LogFinished(logger, finished.ImageId, finished.RunnerId, finished.Succeeded, finished.Built.Count);

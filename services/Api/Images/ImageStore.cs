@@ -37,10 +37,22 @@ public sealed class ImageStore(IConnectionMultiplexer redis, TimeProvider clock)
             ? Task.CompletedTask
             : Database.HashSetAsync(LayersPrefix + workspaceId, [.. layers.Select(l => new HashEntry(l.Key, JsonSerializer.Serialize(l, Json)))]);
 
-    /// <summary>Records that a deploy asked for a built image (its definition, size and when).</summary>
-    public Task TouchImageAsync(Guid workspaceId, ImageManifest image, ImageLayer last) =>
+    /// <summary>Records that a deploy asked for an image (its definition, and its size once built).</summary>
+    public Task TouchImageAsync(Guid workspaceId, ImageManifest image, ImageLayer? last) =>
         Database.HashSetAsync(ImagesPrefix + workspaceId, image.Id, JsonSerializer.Serialize(
-            new ImageInfo(image.Id, string.Join(".", image.Steps.Select(ImageStepKinds.Describe)), last.SizeBytes, last.BuiltAt, clock.GetUtcNow()), Json));
+            new ImageInfo(image.Id, string.Join(".", image.Steps.Select(ImageStepKinds.Describe)), last?.SizeBytes ?? 0, last?.BuiltAt ?? default,
+                clock.GetUtcNow()), Json));
+
+    /// <summary>Fills in the size and build time of an image a deploy asked for, once built.</summary>
+    public async Task MarkBuiltAsync(Guid workspaceId, string imageId, ImageLayer last)
+    {
+        if (await Database.HashGetAsync(ImagesPrefix + workspaceId, imageId) is { IsNull: false } value
+            && JsonSerializer.Deserialize<ImageInfo>(value.ToString(), Json) is { } info)
+        {
+            await Database.HashSetAsync(ImagesPrefix + workspaceId, imageId,
+                JsonSerializer.Serialize(info with { SizeBytes = last.SizeBytes, BuiltAt = last.BuiltAt }, Json));
+        }
+    }
 
     /// <summary>The workspace's images, most recently used first.</summary>
     public async Task<IReadOnlyList<ImageInfo>> ListImagesAsync(Guid workspaceId)
@@ -67,9 +79,9 @@ public sealed class ImageStore(IConnectionMultiplexer redis, TimeProvider clock)
             [ClaimKey(workspaceId, imageId)], [buildId.ToString()]);
 
     /// <summary>Appends lines to a build's log.</summary>
-    public async Task AppendLogAsync(Guid buildId, IReadOnlyList<string> lines)
+    public async Task AppendLogAsync(Guid workspaceId, Guid buildId, IReadOnlyList<string> lines)
     {
-        var key = LogPrefix + buildId;
+        var key = LogKey(workspaceId, buildId);
         foreach (var line in lines)
         {
             await Database.StreamAddAsync(key, "log", line);
@@ -78,17 +90,17 @@ public sealed class ImageStore(IConnectionMultiplexer redis, TimeProvider clock)
     }
 
     /// <summary>Appends a build's outcome, the last entry of its log.</summary>
-    public async Task AppendResultAsync(Guid buildId, ImageBuildResult result)
+    public async Task AppendResultAsync(Guid workspaceId, Guid buildId, ImageBuildResult result)
     {
-        var key = LogPrefix + buildId;
+        var key = LogKey(workspaceId, buildId);
         await Database.StreamAddAsync(key, "result", JsonSerializer.Serialize(result, Json));
         await Database.KeyExpireAsync(key, LogRetention);
     }
 
     /// <summary>Entries of a build's log after <paramref name="after"/> (<c>0-0</c> for all), in order.</summary>
-    public async Task<IReadOnlyList<(string Id, ImageBuildEvent Event)>> ReadLogAsync(Guid buildId, string after)
+    public async Task<IReadOnlyList<(string Id, ImageBuildEvent Event)>> ReadLogAsync(Guid workspaceId, Guid buildId, string after)
     {
-        var entries = await Database.StreamRangeAsync(LogPrefix + buildId, minId: after == "0-0" ? "-" : "(" + after, maxId: "+", count: 500);
+        var entries = await Database.StreamRangeAsync(LogKey(workspaceId, buildId), minId: after == "0-0" ? "-" : "(" + after, maxId: "+", count: 500);
         return entries.Select(e =>
         {
             var field = e.Values[0];
@@ -98,6 +110,9 @@ public sealed class ImageStore(IConnectionMultiplexer redis, TimeProvider clock)
             return (e.Id.ToString(), buildEvent);
         }).ToList();
     }
+
+    // Under the workspace: a build id read from another workspace's log finds nothing.
+    private static string LogKey(Guid workspaceId, Guid buildId) => $"{LogPrefix}{workspaceId}:{buildId}";
 
     private static string ClaimKey(Guid workspaceId, string imageId) => $"{ClaimPrefix}{workspaceId}:{imageId}";
 }

@@ -69,13 +69,23 @@ public static class ImageStepKinds
     }
 }
 
-/// <summary>What <c>POST /v1/images</c> builds: an image of the caller's workspace.</summary>
+/// <summary>What <c>POST /v1/images</c> builds (or finds built): an image of the caller's workspace.</summary>
 /// <param name="Image">The image.</param>
 public sealed record BuildImageRequest(ImageManifest Image);
 
-/// <summary>
-/// One line of <c>POST /v1/images</c>'s answer (newline-delimited JSON): a log line of the build, or, last, its outcome.
-/// </summary>
+/// <summary>What <c>POST /v1/images</c> answers: the image is built (<see cref="Result"/>), or a build runs (<see cref="BuildId"/>).</summary>
+/// <param name="ImageId">The image.</param>
+/// <param name="BuildId">The build to follow (<c>GET /v1/images/builds/{buildId}</c>); null when the image is built.</param>
+/// <param name="Started">True when this request started the build; false when it joined one another deploy started.</param>
+/// <param name="Result">The outcome when every step was built before.</param>
+public sealed record ImageBuildStatus(string ImageId, Guid? BuildId, bool Started, ImageBuildResult? Result);
+
+/// <summary>A page of a build's log (<c>GET /v1/images/builds/{buildId}?after=</c>): entries in order, the last one possibly its outcome.</summary>
+/// <param name="Events">Log lines, then (once) the outcome.</param>
+/// <param name="Next">Pass as <c>after</c> to read on.</param>
+public sealed record ImageBuildPage(IReadOnlyList<ImageBuildEvent> Events, string Next);
+
+/// <summary>An entry of a build's log: a line the build printed, or its outcome.</summary>
 /// <param name="Log">A line the build printed; null on the outcome line.</param>
 /// <param name="Result">The outcome, on the last line only.</param>
 public sealed record ImageBuildEvent(string? Log = null, ImageBuildResult? Result = null);

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Modal.Api.Contracts.Apps;
 using Modal.Api.Contracts.Images;
 using Modal.Deployment;
@@ -8,7 +6,8 @@ namespace Modal.Images;
 
 /// <summary>
 /// What a deploy does before registering an app: uploads the local files its images bake in (content-addressed, as a
-/// bundle's), then asks the platform to build each image (<c>POST /v1/images</c>), streaming the build log. Steps built
+/// bundle's), then asks the platform to build each image (<c>POST /v1/images</c>), following the build log as it comes
+/// (<c>GET /v1/images/builds/{id}</c>). Steps built
 /// before are not built again; an image being built for another deploy is waited for, not built twice.
 /// </summary>
 public static class ImageBuilds
@@ -28,7 +27,7 @@ public static class ImageBuilds
         foreach (var image in images)
         {
             await UploadFilesAsync(client.Http, image, cancellationToken).ConfigureAwait(false);
-            built += (await BuildOneAsync(client.Http, image, log, cancellationToken).ConfigureAwait(false)).BuiltSteps;
+            built += (await BuildOneAsync(client, image, log, cancellationToken).ConfigureAwait(false)).BuiltSteps;
         }
         return built;
     }
@@ -43,43 +42,58 @@ public static class ImageBuilds
         }
     }
 
-    private static async Task<ImageBuildResult> BuildOneAsync(HttpClient http, ImageManifest image, Action<string>? log, CancellationToken cancellationToken)
+    private static async Task<ImageBuildResult> BuildOneAsync(ModalClient client, ImageManifest image, Action<string>? log, CancellationToken cancellationToken)
     {
         // The local paths stay on this machine.
         var request = new BuildImageRequest(image with
         {
             Steps = [.. image.Steps.Select(s => s with { Files = s.Files?.Select(f => f with { LocalPath = null }).ToList() })],
         });
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/images", UriKind.Relative))
+        ImageBuildStatus status;
+        try
         {
-            Content = JsonContent.Create(request, options: App.SerializerOptions),
-        };
-        using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw new ImageBuildException(image.Id, null, $"The platform refused to build image {image.Id[..12]} ({(int)response.StatusCode}): {problem}");
+            status = await client.Images.BuildAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        catch (Refit.ApiException e)
         {
-            if (line.Length == 0)
+            throw new ImageBuildException(image.Id, null, $"The platform refused to build image {image.Id[..12]} ({(int)e.StatusCode}): {e.Content}");
+        }
+        var result = status.Result;
+        var after = (string?)null;
+        var deadline = DateTimeOffset.UtcNow + FollowLimit;
+        // The log is read in pages as it comes (short requests, so no proxy or client timeout cuts a long build off).
+        while (result is null)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
             {
-                continue;
+                throw new ImageBuildException(image.Id, null, $"The build of image {image.Id[..12]} had no outcome within {FollowLimit.TotalMinutes} minutes.");
             }
-            var buildEvent = JsonSerializer.Deserialize<ImageBuildEvent>(line, App.SerializerOptions);
-            if (buildEvent?.Log is { } text)
+            var page = await client.Images.ReadBuildLogAsync(status.BuildId!.Value, after, cancellationToken).ConfigureAwait(false);
+            after = page.Next;
+            foreach (var buildEvent in page.Events)
             {
-                log?.Invoke(text);
+                if (buildEvent.Log is { } line)
+                {
+                    log?.Invoke(line);
+                }
+                result ??= buildEvent.Result;
             }
-            if (buildEvent?.Result is { } result)
+            if (result is null && page.Events.Count == 0)
             {
-                return result.Succeeded
-                    ? result
-                    : throw new ImageBuildException(image.Id, result.FailedStep,
-                        $"Image {image.Id[..12]} failed at step {result.FailedStep} {result.FailedStepDescription}: {result.Error}");
+                await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
             }
         }
-        throw new ImageBuildException(image.Id, null, $"The build of image {image.Id[..12]} ended without an outcome (the connection closed).");
+        if (!result.Succeeded)
+        {
+            throw new ImageBuildException(image.Id, result.FailedStep,
+                $"Image {image.Id[..12]} failed at step {result.FailedStep} {result.FailedStepDescription}: {result.Error}");
+        }
+        // A build another deploy started built nothing for this one.
+        return status.Started ? result : result with { BuiltSteps = 0 };
     }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    // The platform's build timeout (30 min at most) and a margin for a runner's late outcome.
+    private static readonly TimeSpan FollowLimit = TimeSpan.FromMinutes(35);
 }

@@ -16,6 +16,9 @@ public sealed class ImagesFixture : IAsyncLifetime
 
     private static readonly SemaphoreSlim EnvironmentLock = new(1, 1);
 
+    // A base build takes one to two minutes here; a runner that never answers fails the deploy rather than hanging the run.
+    private static readonly TimeSpan DeployLimit = TimeSpan.FromMinutes(10);
+
     public ModalClient Client => Platform.Client;
 
     public ServiceFactory<GpuRunnerOptions>? Runner { get; private set; }
@@ -53,7 +56,8 @@ public sealed class ImagesFixture : IAsyncLifetime
         {
             Environment.SetEnvironmentVariable("MODAL_EXAMPLE_IMAGES_APP", AppName);
             Environment.SetEnvironmentVariable("MODAL_EXAMPLE_IMAGES_EXTRA", extra);
-            return await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Images"), "Images.dll", ephemeral, log);
+            using var limit = new CancellationTokenSource(DeployLimit);
+            return await AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Images"), "Images.dll", ephemeral, log, limit.Token);
         }
         finally
         {
@@ -70,9 +74,10 @@ public sealed class ImagesFixture : IAsyncLifetime
         {
             Environment.SetEnvironmentVariable("MODAL_EXAMPLE_IMAGES_APP", AppName);
             Environment.SetEnvironmentVariable("MODAL_EXAMPLE_IMAGES_EXTRA", extra);
+            using var limit = new CancellationTokenSource(DeployLimit);
             return await Task.WhenAll(
-                AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Images"), "Images.dll", ephemeral: true),
-                AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Images"), "Images.dll", ephemeral: true));
+                AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Images"), "Images.dll", ephemeral: true, cancellationToken: limit.Token),
+                AppDeployer.DeployAsync(Client, Examples.OutputDirectory("Images"), "Images.dll", ephemeral: true, cancellationToken: limit.Token));
         }
         finally
         {
