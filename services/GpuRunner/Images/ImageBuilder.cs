@@ -67,7 +67,7 @@ public sealed partial class ImageBuilder(
                 {
                     // The last built layer, unpacked once per build (later steps work on in the same root).
                     var tar = await blobs.EnsureBlobAsync(command.WorkspaceId, state.RootBlob, timeout.Token);
-                    await RunOrFailAsync(sandbox.RunAsRootAsync(["tar", "-C", root, "--exclude=./dev/*", "-xf", tar], temp, null, log.Add, timeout.Token), log, "unpacking the parent layer");
+                    await RunOrFailAsync(sandbox.RunAsRootAsync(ImageSandbox.Unpack(root, tar), temp, null, log.Add, timeout.Token), log, "unpacking the parent layer");
                     unpacked = true;
                 }
                 var layer = await BuildStepAsync(command, step, state, root, temp, network?.Path, log, timeout.Token);
@@ -144,7 +144,7 @@ public sealed partial class ImageBuilder(
                 return Layer(step, parent!.RootBlob, parent.SizeBytes, env, step.Args[0]);
             case "from_tarball":
                 var tarball = await blobs.EnsureBlobAsync(command.WorkspaceId, step.Files[0].Sha256, cancellationToken);
-                await RunOrFailAsync(sandbox.RunAsRootAsync(["tar", "-C", root, "--exclude=./dev/*", "-xf", tarball], temp, null, log.Add, cancellationToken), log, "unpacking the tarball");
+                await RunOrFailAsync(sandbox.RunAsRootAsync(ImageSandbox.Unpack(root, tarball), temp, null, log.Add, cancellationToken), log, "unpacking the tarball");
                 return Layer(step, step.Files[0].Sha256, new FileInfo(tarball).Length, env, workdir);
             case "debian_slim":
                 var suite = step.Args[0];
@@ -152,7 +152,7 @@ public sealed partial class ImageBuilder(
                 var baseTar = Path.Combine(temp, "base.tar");
                 await RunOrFailAsync(sandbox.DebootstrapAsync(
                     ["--variant=apt", $"--include={packages}", suite, baseTar], temp, network, log.Add, cancellationToken), log, "mmdebstrap");
-                await RunOrFailAsync(sandbox.RunAsRootAsync(["tar", "-C", root, "--exclude=./dev/*", "-xf", baseTar], temp, null, log.Add, cancellationToken), log, "unpacking the base");
+                await RunOrFailAsync(sandbox.RunAsRootAsync(ImageSandbox.Unpack(root, baseTar), temp, null, log.Add, cancellationToken), log, "unpacking the base");
                 return await StoreAsync(command, step, baseTar, env, workdir, cancellationToken);
             case "apt_install":
                 var install = "apt-get update -q && apt-get install -y -q --no-install-recommends " + string.Join(' ', step.Args.Select(Quote))

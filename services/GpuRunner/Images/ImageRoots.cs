@@ -98,7 +98,7 @@ public sealed partial class ImageRoots(BundleCache blobs, ImageSandbox sandbox, 
         sandbox.GiveToBuildUser(temp);
         var lines = new List<string>();
         // Device nodes cannot be made in a user namespace, and bubblewrap gives every container a /dev of its own.
-        var exit = await sandbox.RunAsRootAsync(["tar", "-C", staging, "--exclude=./dev/*", "-xf", tar], temp, null,
+        var exit = await sandbox.RunAsRootAsync(ImageSandbox.Unpack(staging, tar), temp, null,
             line => { lock (lines) { lines.Add(line); } }, CancellationToken.None);
         if (exit != 0)
         {

@@ -136,6 +136,12 @@ public sealed class ImageSandbox
         }
     }
 
+    /// <summary>
+    /// The command that unpacks a root file system tar into <paramref name="root"/> (run as the build's root). Device nodes
+    /// cannot be made in a user namespace, and bubblewrap gives every sandbox a /dev of its own, so /dev stays empty.
+    /// </summary>
+    public static IReadOnlyList<string> Unpack(string root, string tar) => ["tar", "-C", root, "--exclude=./dev/*", "-xf", tar];
+
     /// <summary>Sets a path's permission bits (images are built on Linux only).</summary>
     internal static void SetMode(string path, int mode)
     {
