@@ -35,7 +35,8 @@ public sealed class ImagesFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Platform.Start();
-        Runner = Platform.AddRunner($"images-{Guid.NewGuid():N}"[..16], Platform.Root);
+        // Started now (a test server): it consumes the image-builds queue from its start.
+        Runner = Platform.StartRunner($"images-{Guid.NewGuid():N}"[..16]);
         Platform.StartScheduler(("Scheduler:ScalingInterval", "00:00:00.250"));
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         First = await DeployAsync(extra: null, ephemeral: false, log.Enqueue);
