@@ -25,6 +25,8 @@ PACKAGES=(
   memcached
   python3-swiftclient
   bubblewrap
+  mmdebstrap                 # image bases from the Debian mirror, built unprivileged (--mode=unshare)
+  uidmap                     # newuidmap/newgidmap: the image build user's subordinate ids
   slirp4netns                # containers' own network namespace, egress through user-mode networking
   nftables                   # nft: the runner refuses the node's own and link-local addresses to slirp4netns
   iproute2                   # ip netns: the containers' network namespaces
@@ -38,6 +40,16 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "install-infra.sh: must run as root (it calls apt-get)" >&2
   exit 1
 fi
+
+# The user image builds run as (GpuRunner:ImageBuildUser): not root, with 65,536 subordinate ids that root inside a
+# build is mapped to, so nothing a build makes is owned by the node's root. Idempotent.
+if ! getent passwd modal-build >/dev/null; then
+  groupadd -g 61002 modal-build 2>/dev/null || true
+  useradd -u 61002 -g 61002 -M -d /nonexistent -s /usr/sbin/nologin modal-build 2>/dev/null || true
+fi
+for f in /etc/subuid /etc/subgid; do
+  grep -q '^modal-build:' "$f" 2>/dev/null || echo 'modal-build:1000000:65536' >> "$f"
+done
 
 # One dpkg-query call for all packages (fast). "install ok installed" is the
 # only state that means usable; unknown, half-configured or removed packages

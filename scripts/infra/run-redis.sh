@@ -10,7 +10,7 @@
 # Authentication: ACL users only, written to DIR/users.acl (mode 600, password
 # hashes only) on every start; the default (password-less) user is off. Each
 # service's user reaches only its own keys and Pub/Sub channels:
-#   api      modal:call:*, modal:map:*, modal:app:*, modal:schedule:*   channels modal:call-done:*, modal:map-outputs:*
+#   api      modal:call:*, modal:map:*, modal:app:*, modal:schedule:*, modal:images:*   channels modal:call-done:*, modal:map-outputs:*
 #   storage  modal:ws:* (every Dict and Queue)        channel  modal:queue-put:*
 # and neither may run admin or "dangerous" commands (CONFIG, KEYS, FLUSHALL,
 # DEBUG, MODULE, ACL, ...; INFO stays, the client library reads it on
@@ -51,7 +51,7 @@ service_commands='+@all -@admin -@dangerous +info'
 (umask 077; cat > "$data_dir/users.acl.new" <<ACL
 user default off resetkeys resetchannels -@all
 user modal-admin on #$(hash MODAL_REDIS_ADMIN_PASSWORD) ~* &* +@all
-user api on #$(hash MODAL_REDIS_API_PASSWORD) resetchannels ~modal:call:* ~modal:map:* ~modal:app:* ~modal:schedule:* &modal:call-done:* &modal:map-outputs:* $client_channel $service_commands
+user api on #$(hash MODAL_REDIS_API_PASSWORD) resetchannels ~modal:call:* ~modal:map:* ~modal:app:* ~modal:schedule:* ~modal:images:* &modal:call-done:* &modal:map-outputs:* $client_channel $service_commands
 user storage on #$(hash MODAL_REDIS_STORAGE_PASSWORD) resetchannels ~modal:ws:* &modal:queue-put:* $client_channel $service_commands
 ACL
 )

@@ -24,6 +24,7 @@ app.MapApiV1()
     .MapStorageAccessEndpoints()
     .MapScalingEndpoints()
     .MapScheduleEndpoints()
+    .MapImageEndpoints()
     .MapStorageProxyEndpoints(options.StorageUrl)
     .MapSecretProxyEndpoints(options.SecretsUrl);
 await app.RunAsync();

@@ -180,4 +180,22 @@ public sealed class GpuRunnerOptions
     /// <summary>Debian/Ubuntu packages, RHEL, and GPU-operator nodes (<c>/usr/local/nvidia</c>, as on the H200 host checked).</summary>
     public static readonly IReadOnlyList<string> DefaultDriverSearchPaths =
         ["/usr/local/nvidia/lib64", "/usr/local/nvidia/bin", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/bin"];
+
+    /// <summary>
+    /// The user image builds run as (a non-root uid with a <c>/etc/subuid</c> and <c>/etc/subgid</c> range of at least
+    /// 65,536 ids, which root inside a build is mapped to); <c>scripts/install-infra.sh</c> makes <c>modal-build</c>.
+    /// </summary>
+    public string ImageBuildUser { get; set; } = "modal-build";
+
+    /// <summary>Debian's <c>mmdebstrap</c>, which builds Debian bases.</summary>
+    public string MmdebstrapPath { get; set; } = "mmdebstrap";
+
+    /// <summary>Longest an image build may run (all its new steps together); past it the build fails. Default 20 min.</summary>
+    public TimeSpan ImageBuildTimeout { get; set; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>
+    /// Largest layer (the uncompressed tar of an image's root file system) a build may store; default 4 GiB, which is
+    /// also Storage's largest request body.
+    /// </summary>
+    public long ImageMaxBytes { get; set; } = 4L * 1024 * 1024 * 1024;
 }

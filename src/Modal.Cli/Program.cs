@@ -18,6 +18,11 @@ app.Configure(config =>
         function.SetDescription("Functions of deployed apps.");
         function.AddCommand<FunctionStatsCommand>("stats").WithDescription("Show a function's backlog and containers, and whether its inputs wait for a GPU.");
     });
+    config.AddBranch("image", image =>
+    {
+        image.SetDescription("Container images built for the workspace's functions.");
+        image.AddCommand<ImageListCommand>("list").WithDescription("List images: id, definition, size, last used.");
+    });
     config.AddBranch("endpoint", endpoint =>
     {
         endpoint.SetDescription("Web endpoints of running apps.");

@@ -41,6 +41,12 @@ public sealed partial class App
     public string Name { get; }
 
     /// <summary>
+    /// The image of every function and class of the app that names none in its <see cref="FunctionOptions.Image"/>
+    /// (Modal's <c>modal.App(image=...)</c>). Null: those run on the node's own system.
+    /// </summary>
+    public Image? Image { get; set; }
+
+    /// <summary>
     /// The id of the app this program runs as (<c>ap-…</c>): set by <see cref="DeployAsync"/>, or, for the program that
     /// <c>modal run</c> starts and inside the app's containers, by the platform. Null until then: calls of this app's
     /// functions then reach the deployed app of its name.
@@ -377,7 +383,7 @@ public sealed partial class App
                 // Required, so the deploy fails if storing them did not work rather than a container later.
                 return new SecretManifest(name, [.. values.Keys]);
             }).ToList();
-            return AppManifests.ForFunction(function, secrets);
+            return AppManifests.ForFunction(function, secrets, Image);
         }).ToList();
         return new AppManifest(Name, functions, localSecrets.Count == 0 ? null : localSecrets);
     }

@@ -49,6 +49,7 @@ public sealed class ModalClient : IDisposable
         Volumes = ModalRestClient.For<IVolumesApi>(_storageHttp);
         Secrets = ModalRestClient.For<ISecretsApi>(http);
         Maps = ModalRestClient.For<IMapsApi>(http);
+        Images = ModalRestClient.For<IImagesApi>(http);
     }
 
     /// <summary>Connects as <c>MODAL_SERVER_URL</c>, <c>MODAL_TOKEN_ID</c> and <c>MODAL_TOKEN_SECRET</c> say.</summary>
@@ -67,6 +68,9 @@ public sealed class ModalClient : IDisposable
 
     /// <summary>Direct access to Storage (used by the SDK itself; see <see cref="StorageHttp"/>).</summary>
     public IStorageAccessApi StorageAccess { get; }
+
+    /// <summary>Container images of the workspace.</summary>
+    public IImagesApi Images { get; }
 
     /// <summary>Apps, functions and calls.</summary>
     public IAppsApi Apps { get; }

@@ -50,6 +50,7 @@ public static class AppDeployments
                     : null,
                 // Schedules run only while an app is deployed: a `modal run` registers none.
                 Schedule = !app.Ephemeral && signature.Schedule is { } schedule ? Schedules.FunctionSchedules.ToSpec(schedule).Spec : null,
+                Image = signature.ImageRoot,
             };
         }).ToList(),
     };

@@ -12,7 +12,8 @@ public sealed record FunctionSignature(
     string? Gpu = null, IReadOnlyList<string>? GpuFallbacks = null, IReadOnlyDictionary<string, string>? Volumes = null,
     IReadOnlyList<SecretSignature>? Secrets = null, int? MaxContainers = null, int? BatchMaxSize = null, double Cpu = 0.125, long MemoryMiB = 128,
     bool BlockNetwork = false, int MinContainers = 0, int BufferContainers = 0, double ScaledownWindowSeconds = 60, bool SingleUseContainers = false,
-    Modal.Api.Contracts.Web.WebEndpointManifest? Web = null, Modal.Api.Contracts.Schedules.ScheduleManifest? Schedule = null)
+    Modal.Api.Contracts.Web.WebEndpointManifest? Web = null, Modal.Api.Contracts.Schedules.ScheduleManifest? Schedule = null,
+    Modal.Api.Contracts.Images.ImageManifest? Image = null, Modal.Contracts.Images.ImageRootSpec? ImageRoot = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

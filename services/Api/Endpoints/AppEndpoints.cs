@@ -47,10 +47,10 @@ public static partial class AppEndpoints
     /// function is reported by its index.
     /// </summary>
     public static async Task<Results<Ok<DeployedAppInfo>, ValidationProblem, ProblemHttpResult>> DeployAppAsync(
-        string name, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, HttpRequest http, WebUrls urls,
+        string name, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, Images.ImageStore images, HttpRequest http, WebUrls urls,
         CancellationToken cancellationToken)
     {
-        var (app, invalid, conflict) = await RegisterAsync(name, ephemeral: false, body, caller, registry, secrets, cancellationToken);
+        var (app, invalid, conflict) = await RegisterAsync(name, ephemeral: false, body, caller, registry, secrets, images, cancellationToken);
         if (app is null)
         {
             return invalid is not null ? invalid : conflict!;
@@ -63,10 +63,10 @@ public static partial class AppEndpoints
     /// new id, even when a deployed app has the same name; it is reached by its id and lives until stopped.
     /// </summary>
     public static async Task<Results<Created<DeployedAppInfo>, ValidationProblem, ProblemHttpResult>> CreateEphemeralAppAsync(
-        JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, HttpRequest http, WebUrls urls,
+        JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets, Images.ImageStore images, HttpRequest http, WebUrls urls,
         CancellationToken cancellationToken)
     {
-        var (app, invalid, conflict) = await RegisterAsync(name: null, ephemeral: true, body, caller, registry, secrets, cancellationToken);
+        var (app, invalid, conflict) = await RegisterAsync(name: null, ephemeral: true, body, caller, registry, secrets, images, cancellationToken);
         if (app is null)
         {
             return invalid is not null ? invalid : conflict!;
@@ -77,7 +77,7 @@ public static partial class AppEndpoints
     // A deploy names its app in the route; a run names it in the body.
     private static async Task<(DeployedApp? App, ValidationProblem? Invalid, ProblemHttpResult? Conflict)> RegisterAsync(
         string? name, bool ephemeral, JsonElement body, ClaimsPrincipal caller, AppRegistry registry, SecretRequirements secrets,
-        CancellationToken cancellationToken)
+        Images.ImageStore images, CancellationToken cancellationToken)
     {
         var (request, errors) = DeployBody.Read(body, nameInBody: name is null);
         name ??= request.Name ?? "";
@@ -101,6 +101,11 @@ public static partial class AppEndpoints
         }
 
         var workspaceId = caller.WorkspaceId();
+        var imageProblems = await Images.DeployImages.ResolveAsync(images, workspaceId, manifests);
+        if (imageProblems.Count > 0)
+        {
+            return (null, TypedResults.ValidationProblem(imageProblems, title: $"App '{name}' cannot be deployed: an image it uses is not built"), null);
+        }
         // Fail fast: a function whose secret is missing would otherwise fail only when its first container starts.
         var secretProblems = await secrets.FindProblemsAsync(workspaceId, manifests.Select(m => m.Signature), cancellationToken);
         if (secretProblems.Count > 0)

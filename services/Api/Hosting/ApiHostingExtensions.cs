@@ -35,8 +35,11 @@ public static class ApiHostingExtensions
             bus.AddConsumer<Web.ProxyTokenRevokedConsumer, Web.ProxyTokenRevokedConsumerDefinition>();
             bus.AddConsumer<Web.IngressEventsConsumer, Web.IngressEventsConsumerDefinition>();
             bus.AddConsumer<Schedules.ScheduleFiredConsumer, Schedules.ScheduleFiredConsumerDefinition>();
+            bus.AddConsumer<Images.ImageBuildEventsConsumer, Images.ImageBuildEventsConsumerDefinition>();
         });
         builder.Services.AddSingleton<Schedules.ScheduleFirings>();
+        builder.Services.AddSingleton<Images.ImageStore>();
+        builder.Services.AddScoped<Images.ImageBuilds>();
         builder.Services.AddSingleton<CallStore>();
         builder.Services.AddSingleton<Maps.MapStore>();
         builder.Services.AddSingleton<CallTargets>();

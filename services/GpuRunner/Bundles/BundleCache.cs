@@ -139,6 +139,22 @@ public sealed partial class BundleCache(IHttpClientFactory httpClients, IOptions
         return path;
     }
 
+    /// <summary>
+    /// Stores <paramref name="path"/> (a file this runner made and uploaded as <paramref name="workspaceId"/>'s blob
+    /// <paramref name="hash"/>) as the node's copy of that blob, moving it.
+    /// </summary>
+    public void Adopt(Guid workspaceId, string hash, string path)
+    {
+        var target = Path.Combine(_root, "blobs", hash);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+        File.Move(path, target, overwrite: true);
+        _held[(workspaceId, hash)] = 0;
+    }
+
     /// <summary>Fails unless <paramref name="workspaceId"/> holds every one of <paramref name="hashes"/> in Storage (asked once per pair).</summary>
     private async Task RequireHeldAsync(Guid workspaceId, IReadOnlyList<string> hashes, CancellationToken cancellationToken)
     {

@@ -55,7 +55,31 @@ public sealed class BubblewrapLauncher(
     /// <summary>Kernel settings and interfaces a container may read but never write.</summary>
     private static readonly string[] ReadOnlyProc = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"];
 
+    /// <summary>The node's resolver settings, bound into an image (a container's DNS is the node's, through its network).</summary>
+    private const string ResolvConf = "/etc/resolv.conf";
+
     private readonly SandboxSettings _sandbox = sandbox ?? SandboxSettings.Default;
+
+    /// <summary>
+    /// The folders and files an image root must hold for <see cref="Command"/>'s binds to land on (bubblewrap cannot make
+    /// a mount point on a read-only root): the runtime's, the container's own folders, Volumes, site binds, the workdir.
+    /// </summary>
+    public (IReadOnlyList<string> Folders, IReadOnlyList<string> Files) ImageMountPoints(ContainerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var folders = new List<string> { "/proc", "/dev", "/sys", "/tmp", BundlePath, RuntimePath, PlatformPath, WebPath };
+        if (Path.GetDirectoryName(dotnetPath) is { Length: > 0 } dotnetRoot)
+        {
+            folders.Add(dotnetRoot);
+        }
+        folders.AddRange(siteBinds.Values);
+        folders.AddRange(spec.Binds.Where(b => !File.Exists(b.HostPath)).Select(b => b.ContainerPath));
+        if (spec.Workdir is { } workdir)
+        {
+            folders.Add(workdir);
+        }
+        return (folders, [ResolvConf, .. spec.Binds.Where(b => File.Exists(b.HostPath)).Select(b => b.ContainerPath)]);
+    }
 
     public string Backend => "bubblewrap";
 
@@ -79,18 +103,38 @@ public sealed class BubblewrapLauncher(
         {
             args.Add("--unshare-net");
         }
-        foreach (var folder in SystemFolders.Where(exists))
-        {
-            args.AddRange(["--ro-bind", folder, folder]);
-        }
-        foreach (var secret in MaskedFiles.Where(exists))
-        {
-            args.AddRange(["--ro-bind", "/dev/null", secret]);
-        }
         var dotnetRoot = Path.GetDirectoryName(dotnetPath);
-        if (dotnetRoot is { Length: > 0 } && !IsUnder(dotnetRoot, "/usr"))
+        if (spec.ImageRoot is { } image)
         {
-            args.AddRange(["--ro-bind", dotnetRoot, dotnetRoot]);
+            // The image is the system; the node's .NET runtime is bound in where the node has it.
+            args.AddRange(["--ro-bind", image, "/"]);
+            foreach (var secret in MaskedFiles.Where(file => File.Exists(Path.Combine(image, file.TrimStart('/')))))
+            {
+                args.AddRange(["--ro-bind", "/dev/null", secret]);
+            }
+            if (dotnetRoot is { Length: > 0 })
+            {
+                args.AddRange(["--ro-bind", dotnetRoot, dotnetRoot]);
+            }
+            if (exists(ResolvConf))
+            {
+                args.AddRange(["--ro-bind", ResolvConf, ResolvConf]);
+            }
+        }
+        else
+        {
+            foreach (var folder in SystemFolders.Where(exists))
+            {
+                args.AddRange(["--ro-bind", folder, folder]);
+            }
+            foreach (var secret in MaskedFiles.Where(exists))
+            {
+                args.AddRange(["--ro-bind", "/dev/null", secret]);
+            }
+            if (dotnetRoot is { Length: > 0 } && !IsUnder(dotnetRoot, "/usr"))
+            {
+                args.AddRange(["--ro-bind", dotnetRoot, dotnetRoot]);
+            }
         }
         args.AddRange(["--proc", "/proc", "--dev", "/dev"]);
         // The sandbox's /proc is its own (its pid namespace); the node's /sys read-only, but its firmware tables and the
@@ -110,7 +154,7 @@ public sealed class BubblewrapLauncher(
             args.AddRange(["--ro-bind", path, path]);
         }
         args.AddRange(["--size", _sandbox.TmpBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tmpfs", "/tmp"]);
-        args.AddRange(["--ro-bind", spec.BundleDirectory, BundlePath, "--chdir", BundlePath]);
+        args.AddRange(["--ro-bind", spec.BundleDirectory, BundlePath, "--chdir", spec.ImageRoot is not null && spec.Workdir is { } workdir ? workdir : BundlePath]);
         args.AddRange(["--bind", runtimeDirectory, RuntimePath]);
         if (spec.PlatformSocketFolder is { } platform)
         {

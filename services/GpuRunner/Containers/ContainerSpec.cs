@@ -41,6 +41,15 @@ public sealed record ContainerSpec(
     /// </summary>
     public bool WebSocket { get; init; }
 
+    /// <summary>
+    /// The container's root file system (an image unpacked on this node), bound read-only at <c>/</c> in place of the
+    /// node's system folders; null: the node's own system. Only an isolating launcher can honour it.
+    /// </summary>
+    public string? ImageRoot { get; init; }
+
+    /// <summary>The working directory inside an image (its <c>Workdir</c>); null: the bundle's folder.</summary>
+    public string? Workdir { get; init; }
+
     /// <summary><c>cgroup.procs</c> files the container's first process joins before it starts the program (none: no cgroup).</summary>
     public IReadOnlyList<string> CgroupProcsFiles { get; init; } = [];
 }

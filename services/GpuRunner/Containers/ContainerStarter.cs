@@ -18,7 +18,7 @@ namespace Modal.GpuRunner.Containers;
 /// </summary>
 public sealed partial class ContainerStarter(
     BundleCache bundles, ContainerVolumes volumes, GpuInventory gpus, ContainerEnvironment environments, ContainerIsolation isolation,
-    ContainerCredentials credentials, PlatformSocket platform, GpuNodeLibraries gpuSoftware, IOptions<GpuRunnerOptions> options,
+    ContainerCredentials credentials, PlatformSocket platform, GpuNodeLibraries gpuSoftware, Images.ImageRoots images, IOptions<GpuRunnerOptions> options,
     ILogger<ContainerStarter> logger)
 {
     /// <summary>Each live container's cgroup (or watchdog), by container id.</summary>
@@ -66,6 +66,22 @@ public sealed partial class ContainerStarter(
         var function = entry.Function;
         var environment = await environments.ForAsync(entry, allocated, token, CancellationToken.None);
         var launcher = isolation.Launcher;
+        string? imageRoot = null;
+        if (function.Image is { } image)
+        {
+            if (launcher is not BubblewrapLauncher)
+            {
+                throw new ContainerCrashedException(
+                    $"Function '{function.Name}' runs in image {image.ImageId[..12]}, which needs the bubblewrap backend; this runner runs plain processes ({isolation.Unisolated}).");
+            }
+            imageRoot = await images.GetAsync(entry.WorkspaceId, image.RootBlob, CancellationToken.None);
+            // The image's variables are its defaults: the site's, the function's, its secrets' and the platform's win.
+            foreach (var variable in image.Env)
+            {
+                var equals = variable.IndexOf('=', StringComparison.Ordinal);
+                environment.TryAdd(variable[..equals], variable[(equals + 1)..]);
+            }
+        }
         var mounted = await volumes.MountAsync(entry, containerId, launcher.Isolates ? launcher.HandOver : null, CancellationToken.None);
         if (mounted is not null)
         {
@@ -138,7 +154,14 @@ public sealed partial class ContainerStarter(
             GpuIndices = allocated.Select(gpu => gpu.Index).ToList(),
             CgroupProcsFiles = resources.ProcsFiles,
             PlatformSocketFolder = platform.Enabled ? platform.Folder : null,
+            ImageRoot = imageRoot,
+            Workdir = function.Image?.Workdir,
         };
+        if (imageRoot is not null && launcher is BubblewrapLauncher sandbox)
+        {
+            var (folders, files) = sandbox.ImageMountPoints(spec);
+            Images.ImageRoots.EnsureMountPoints(imageRoot, folders, files);
+        }
         // A class's [Enter] hooks run before its container listens (loading a model can take a while), so, as in Modal,
         // start-up may take as long as the function's own timeout.
         var startupTimeout = function.ClassName is null

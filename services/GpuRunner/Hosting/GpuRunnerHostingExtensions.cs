@@ -38,6 +38,9 @@ public static class GpuRunnerHostingExtensions
         builder.Services.AddSingleton<ContainerEnvironment>();
         builder.Services.AddSingleton<GpuNodeLibraries>();
         builder.Services.AddSingleton<ContainerStarter>();
+        builder.Services.AddSingleton(services => new Images.ImageSandbox(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GpuRunnerOptions>>().Value));
+        builder.Services.AddSingleton<Images.ImageRoots>();
+        builder.Services.AddSingleton<Images.ImageBuilder>();
         builder.Services.AddSingleton<ContainerPool>();
         // The web forwarder (a middleware of the runner's own server) sends ingresses' requests to server containers.
         builder.Services.AddHttpForwarder();
@@ -66,6 +69,7 @@ public static class GpuRunnerHostingExtensions
             bus.AddConsumer<AppDeployedConsumer, AppDeployedConsumerDefinition>();
             bus.AddConsumer<AppStoppedConsumer, AppStoppedConsumerDefinition>();
             bus.AddConsumer<FunctionCallCancelledConsumer, FunctionCallCancelledConsumerDefinition>();
+            bus.AddConsumer<Images.BuildImageConsumer, Images.BuildImageConsumerDefinition>();
         });
         // Stops before the bus does (hosted services stop in reverse order): the tokens it holds are revoked while it can.
         builder.Services.AddHostedService(services => services.GetRequiredService<ContainerCredentials>());

@@ -36,6 +36,7 @@ public sealed record AppManifest(
 /// <param name="SingleUseContainers">Each container runs one input, then exits.</param>
 /// <param name="Web">How the function is served over HTTP (<see cref="Web.WebEndpointManifest"/>); null for none.</param>
 /// <param name="Schedule">When the function runs by itself while its app is deployed (<see cref="Schedules.ScheduleManifest"/>); null for none.</param>
+/// <param name="Image">The container's image (<see cref="Images.ImageManifest"/>); null: the node's own system.</param>
 public sealed record FunctionManifest(
     string Name,
     IReadOnlyList<ParameterManifest> Parameters,
@@ -60,7 +61,8 @@ public sealed record FunctionManifest(
     bool BlockNetwork = false,
     bool SingleUseContainers = false,
     Web.WebEndpointManifest? Web = null,
-    Schedules.ScheduleManifest? Schedule = null);
+    Schedules.ScheduleManifest? Schedule = null,
+    Images.ImageManifest? Image = null);
 
 /// <summary>A parameter: its name (the argument's key on the wire) and .NET type.</summary>
 /// <param name="Name">Parameter name.</param>

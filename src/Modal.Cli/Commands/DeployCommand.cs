@@ -45,6 +45,9 @@ public sealed class DeployCommand : AsyncCommand<ProjectSettings>
         {
             var output = await ProjectPublisher.PublishAsync(project, cancellationToken);
             status.Status("Uploading and registering…");
-            return (output, await AppDeployer.DeployAsync(client, output, AppDeployer.FindEntryAssembly(output), ephemeral, cancellationToken));
+            status.Status("Building images, uploading and registering…");
+            // The image build log streams as it comes, so a long apt-get shows progress and a failure its cause.
+            return (output, await AppDeployer.DeployAsync(client, output, AppDeployer.FindEntryAssembly(output), ephemeral,
+                line => AnsiConsole.WriteLine(line), cancellationToken));
         });
 }

@@ -83,6 +83,9 @@ public sealed record DeployedFunctionSpec
 
     /// <summary>When the function runs by itself while its app is deployed; null for none.</summary>
     public Schedules.ScheduleSpec? Schedule { get; init; }
+
+    /// <summary>The container's root file system (a built image); null: the node's own system, read-only.</summary>
+    public Images.ImageRootSpec? Image { get; init; }
 }
 
 /// <summary>A function's use of a named secret of its workspace: the keys it must have.</summary>

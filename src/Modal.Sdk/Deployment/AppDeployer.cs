@@ -8,7 +8,8 @@ namespace Modal.Deployment;
 /// <param name="Bundle">The uploaded code.</param>
 /// <param name="UploadedBlobs">Blobs sent (0 when nothing changed since the last deploy).</param>
 /// <param name="Manifest">The functions as the program described them (their schedules included, which an ephemeral app does not run).</param>
-public sealed record DeploymentResult(DeployedAppInfo App, Bundle Bundle, int UploadedBlobs, AppManifest? Manifest = null);
+/// <param name="BuiltImageSteps">Image steps this deploy built (0 when every image was built before).</param>
+public sealed record DeploymentResult(DeployedAppInfo App, Bundle Bundle, int UploadedBlobs, AppManifest? Manifest = null, int BuiltImageSteps = 0);
 
 /// <summary>
 /// What <c>modal deploy</c> and <c>modal run</c> do with a built app: bundle its folder, upload the files the platform
@@ -26,18 +27,23 @@ public static class AppDeployer
     /// that lives while the run does.
     /// </param>
     /// <param name="cancellationToken">Cancels the deployment.</param>
+    /// <param name="buildLog">Receives the image build logs line by line as they come; null drops them.</param>
+    /// <exception cref="ImageBuildException">An image step failed; nothing of the app changed.</exception>
     public static async Task<DeploymentResult> DeployAsync(
-        ModalClient client, string buildDirectory, string entryAssembly, bool ephemeral = false, CancellationToken cancellationToken = default)
+        ModalClient client, string buildDirectory, string entryAssembly, bool ephemeral = false, Action<string>? buildLog = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var bundle = await Bundle.FromDirectoryAsync(buildDirectory, entryAssembly, cancellationToken).ConfigureAwait(false);
         var uploaded = await BundleUploader.UploadAsync(bundle, client.Http, cancellationToken).ConfigureAwait(false);
         var manifest = await AppDescriber.DescribeAsync(Path.Combine(buildDirectory, entryAssembly), cancellationToken).ConfigureAwait(false);
+        // Images first: a failing step stops the deploy before anything of the app changes.
+        var builtSteps = await Images.ImageBuilds.BuildAsync(client, manifest, buildLog, cancellationToken).ConfigureAwait(false);
         await manifest.StoreLocalSecretsAsync(client, cancellationToken).ConfigureAwait(false);
         var app = ephemeral
             ? await client.Apps.CreateEphemeralAsync(new CreateAppRequest(manifest.Name, manifest.Functions, bundle.Id), cancellationToken).ConfigureAwait(false)
             : await client.Apps.DeployAsync(manifest.Name, new DeployAppRequest(manifest.Functions, bundle.Id), cancellationToken).ConfigureAwait(false);
-        return new DeploymentResult(app, bundle, uploaded, manifest);
+        return new DeploymentResult(app, bundle, uploaded, manifest, builtSteps);
     }
 
     /// <summary>The entry assembly of a build output folder: the one program whose <c>.runtimeconfig.json</c> is there.</summary>

@@ -27,7 +27,7 @@ public static class AppManifests
     }
 
     /// <summary>A function's wire form: its signature and options, with the secrets it uses already named.</summary>
-    internal static FunctionManifest ForFunction(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets)
+    internal static FunctionManifest ForFunction(FunctionDefinition function, IReadOnlyList<SecretManifest> secrets, Image? appImage = null)
     {
         var o = function.Options;
         return new FunctionManifest(
@@ -38,6 +38,6 @@ public static class AppManifests
             o.Retries is { } r ? new RetriesManifest(r.MaxRetries, r.BackoffCoefficient, r.InitialDelay.TotalSeconds, r.MaxDelay.TotalSeconds) : null,
             secrets, o.Volumes, o.Env, o.MinContainers, o.MaxContainers, o.BufferContainers, o.ScaledownWindow.TotalSeconds,
             o.MaxConcurrentInputs, function.Class?.Name, function.Batching?.MaxBatchSize, function.Batching?.Wait.TotalMilliseconds,
-            o.BlockNetwork, o.SingleUseContainers, function.Web, o.Schedule?.ToManifest());
+            o.BlockNetwork, o.SingleUseContainers, function.Web, o.Schedule?.ToManifest(), (o.Image ?? appImage)?.ToManifest());
     }
 }

@@ -36,6 +36,26 @@ public static class BundleUploader
         return missing.Length;
     }
 
+    /// <summary>Uploads the files (content hash → local path) that blob storage lacks; returns how many were sent.</summary>
+    /// <param name="files">The files by their SHA-256.</param>
+    /// <param name="blobs">An HTTP client whose base address serves <c>/v1/blobs</c>.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    public static async Task<int> UploadFilesAsync(IReadOnlyDictionary<string, string> files, HttpClient blobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(blobs);
+        using var missingResponse = await blobs.PostAsJsonAsync(new Uri("/v1/blobs/missing", UriKind.Relative), files.Keys.ToArray(), cancellationToken)
+            .ConfigureAwait(false);
+        missingResponse.EnsureSuccessStatusCode();
+        var missing = await missingResponse.Content.ReadFromJsonAsync<string[]>(cancellationToken).ConfigureAwait(false) ?? [];
+        foreach (var hash in missing)
+        {
+            await using var file = File.OpenRead(files[hash]);
+            await PutAsync(blobs, hash, new StreamContent(file), cancellationToken).ConfigureAwait(false);
+        }
+        return missing.Length;
+    }
+
     private static async Task PutAsync(HttpClient blobs, string hash, HttpContent content, CancellationToken cancellationToken)
     {
         using (content)

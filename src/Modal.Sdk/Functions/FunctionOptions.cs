@@ -91,6 +91,13 @@ public sealed record FunctionOptions
     /// </summary>
     public Schedule? Schedule { get; init; }
 
+    /// <summary>
+    /// The container's image (Modal's <c>image=</c>): its root file system, built on the platform from the definition
+    /// (<see cref="Modal.Image"/>). Null: the app's <see cref="App.Image"/>, and without that the node's own system,
+    /// read-only.
+    /// </summary>
+    public Image? Image { get; init; }
+
     /// <summary>Throws <see cref="InvalidFunctionOptionsException"/> for the first option out of bounds.</summary>
     public void Validate()
     {

@@ -162,6 +162,36 @@ public sealed class BubblewrapLauncherTests
     private static int IndexOfSequence(IReadOnlyList<string> arguments, string[] sequence) =>
         Enumerable.Range(0, arguments.Count - sequence.Length + 1).FirstOrDefault(i => arguments.Skip(i).Take(sequence.Length).SequenceEqual(sequence), -1);
 
+    [Fact]
+    public void Command_WithImage_TheImageIsTheReadOnlyRootWithTheRuntimeBundleAndVolumesBoundIn()
+    {
+        var image = Directory.CreateTempSubdirectory("modal-image-root-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(image, "etc"));
+            File.WriteAllText(Path.Combine(image, "etc", "shadow"), "");
+            var spec = Spec with { ImageRoot = image, Workdir = "/work" };
+
+            var command = Launcher.Command(spec, "/run/modal-runner/c1", new Dictionary<string, string>());
+            var binds = Binds(command.Arguments);
+
+            Assert.Equal(("--ro-bind", image, "/"), binds[0]);
+            // The node's system folders stay out; its .NET runtime, the bundle, Volumes and the mask of /etc/shadow are in.
+            Assert.DoesNotContain(binds, b => b.Source is "/usr" or "/etc" or "/bin");
+            Assert.Contains(("--ro-bind", "/opt/dotnet", "/opt/dotnet"), binds);
+            Assert.Contains(("--ro-bind", "/dev/null", "/etc/shadow"), binds);
+            Assert.Contains(("--ro-bind", "/var/cache/modal/bundles/abc", "/app"), binds);
+            Assert.Contains(("--bind", "/var/cache/modal/mounts/c1/0", "/data"), binds);
+            Assert.Equal("/work", command.Arguments[command.Arguments.ToList().IndexOf("--chdir") + 1]);
+            var (folders, _) = Launcher.ImageMountPoints(spec);
+            Assert.Superset(new HashSet<string> { "/app", "/run/modal", "/opt/dotnet", "/data", "/data/models", "/datasets", "/work" }, folders.ToHashSet());
+        }
+        finally
+        {
+            Directory.Delete(image, recursive: true);
+        }
+    }
+
     private static List<(string Option, string Source, string Target)> Binds(IReadOnlyList<string> arguments)
     {
         var binds = new List<(string, string, string)>();
