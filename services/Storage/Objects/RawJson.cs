@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.Unicode;
 
 namespace Modal.Storage.Objects;
 
@@ -60,12 +59,6 @@ public static class JsonBodies
 
     private static JsonDocument Parse(ReadOnlyMemory<byte> json)
     {
-        // The JSON reader leaves string contents unchecked until they are read as text: a key or value of invalid UTF-8
-        // would fail later, at a key's conversion (a 500) or in a reader of the stored value.
-        if (!Utf8.IsValid(json.Span))
-        {
-            throw new InvalidStorageRequestException("Invalid JSON", "The request body is not valid UTF-8.");
-        }
         try
         {
             return JsonDocument.Parse(json);
